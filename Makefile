@@ -1,0 +1,99 @@
+# Fileflow: the front door. `make up` runs it locally, `make test` checks everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON313 ?= $(shell tools/find-python313)
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST := $(PY) -m pytest
+export FILEFLOW_STACK_NAME ?= Fileflow
+export AWS_DEFAULT_REGION ?= us-east-1
+# the pinned CDK CLI still runs on Node 20; silence its end-of-life banner
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+
+# --- set-up ----------------------------------------------------------------------------------------
+.PHONY: prereqs
+prereqs: ## check Python 3.13 and Node 20+ are there
+	@test -n "$(PYTHON313)" || { echo "error: Python 3.13 is required but none was found. Install it (pyenv install 3.13) or run: make PYTHON313=/path/to/python3.13 ..." >&2; exit 2; }
+	@command -v node >/dev/null || { echo "error: Node.js 20+ is required (for the CDK CLI) but 'node' is not on PATH. Install Node 20 (https://nodejs.org or your package manager)." >&2; exit 2; }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { echo "error: Node.js 20+ is required, found $$(node --version)." >&2; exit 2; }
+	@command -v npm >/dev/null || { echo "error: npm is required (it comes with Node.js) but is not on PATH." >&2; exit 2; }
+
+$(VENV)/.installed: requirements-dev.txt | prereqs
+	@test -x $(PY) || $(PYTHON313) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2> >(grep -v 'is ignored: it is neither' >&2)
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json | prereqs
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: deps
+deps: $(VENV)/.installed node_modules/.installed ## create the venv and install the pinned npm CLIs
+
+.PHONY: layers
+layers: $(VENV)/.installed ## build the Lambda layers (manylinux wheels, CPython 3.13 x86_64)
+	$(PY) layers/build.py
+
+# --- the local cloud -------------------------------------------------------------------------------
+.PHONY: localstack
+localstack: prereqs ## start LocalStack on this host (or use the one already on :4566)
+	PYTHON313=$(PYTHON313) $(PYTHON313) tools/localcloud.py start
+
+.PHONY: localstack-stop
+localstack-stop: ## stop the LocalStack that `make localstack` started
+	@$(or $(PYTHON313),python3) tools/localcloud.py stop
+
+.PHONY: deploy
+deploy: deps layers ## deploy (or update) the stack on the local cloud
+	$(PY) -m tools.deploy up
+
+.PHONY: up
+up: deps layers localstack deploy ## everything: venvs, npm, layers, local cloud, deploy; prints the URLs
+
+.PHONY: down
+down: ## remove the stack and stop what `make up` started
+	@if [ -x $(PY) ] && $(or $(PYTHON313),python3) tools/localcloud.py status >/dev/null 2>&1; then $(PY) -m tools.deploy down; fi
+	@$(MAKE) --no-print-directory localstack-stop
+
+.PHONY: outputs
+outputs: $(VENV)/.installed ## print the deployed stack's outputs
+	@$(PY) -m tools.deploy outputs
+
+# --- quality and tests -----------------------------------------------------------------------------
+.PHONY: lint
+lint: $(VENV)/.installed ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: format
+format: $(VENV)/.installed ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+.PHONY: typecheck
+typecheck: $(VENV)/.installed ## mypy (strict)
+	$(VENV)/bin/mypy
+
+.PHONY: test-unit
+test-unit: $(VENV)/.installed ## unit tests: no network, fakes
+	$(PYTEST) tests/unit -q
+
+.PHONY: test-infra
+test-infra: deps layers ## CDK assertions and cdk-nag
+	$(PYTEST) tests/infra -q
+
+.PHONY: test-integration
+test-integration: $(VENV)/.installed ## handlers in-process against moto
+	$(PYTEST) tests/integration -q
+
+.PHONY: test-e2e
+test-e2e: deps layers prereqs ## the deployed stack on the local cloud (starts and deploys it if needed)
+	PYTHON313=$(PYTHON313) $(PYTEST) tests/e2e -q
+
+.PHONY: test
+test: lint typecheck test-unit test-infra test-integration test-e2e ## the whole suite

@@ -1,0 +1,1 @@
+"""The API function: FastAPI behind API Gateway (REST) through Mangum."""

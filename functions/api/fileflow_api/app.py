@@ -1,0 +1,28 @@
+"""The FastAPI application factory; the composition root (handler.py) injects real adapters."""
+
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from fileflow_api import health
+from fileflow_api.dependencies import ApiDependencies
+from fileflow_api.errors import register_exception_handlers
+from fileflow_api.security import SecurityHeadersMiddleware
+
+
+def create_app(dependencies: ApiDependencies, *, allowed_origins: Sequence[str] = ()) -> FastAPI:
+    app = FastAPI(title="Fileflow API", version="0.1.0")
+    app.state.dependencies = dependencies
+    app.include_router(health.router)
+    register_exception_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(allowed_origins),
+        allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+    # Added last = outermost: CORS preflights and 404/422 responses get the headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

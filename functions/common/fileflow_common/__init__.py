@@ -1,0 +1,1 @@
+"""Code shared by every Fileflow function; shipped as the `common` Lambda layer."""

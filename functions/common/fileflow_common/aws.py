@@ -1,0 +1,46 @@
+"""Cached boto3 factories: one client per execution environment, reused across invocations.
+
+The endpoint (AWS_ENDPOINT_URL for the local cloud) and region come from botocore's own
+configuration chain. Tests call `clear_cached_clients()` so each moto mock gets fresh clients.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient, DynamoDBServiceResource
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
+
+# Short timeouts keep a hung dependency inside API Gateway's 29 s budget; standard retries back off.
+_CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
+
+
+@cache
+def s3_client() -> S3Client:
+    return boto3.client("s3", config=_CLIENT_CONFIG)
+
+
+@cache
+def sqs_client() -> SQSClient:
+    return boto3.client("sqs", config=_CLIENT_CONFIG)
+
+
+@cache
+def dynamodb_client() -> DynamoDBClient:
+    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+
+
+@cache
+def dynamodb_resource() -> DynamoDBServiceResource:
+    return boto3.resource("dynamodb", config=_CLIENT_CONFIG)
+
+
+def clear_cached_clients() -> None:
+    for factory in (s3_client, sqs_client, dynamodb_client, dynamodb_resource):
+        factory.cache_clear()

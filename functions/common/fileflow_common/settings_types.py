@@ -1,0 +1,10 @@
+"""Validated field types shared by the functions' pydantic-settings models."""
+
+from typing import Annotated
+
+from pydantic import Field
+
+# S3 general purpose bucket naming rules (length, alphabet, alphanumeric at both ends).
+BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+TableName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")]
+QueueUrl = Annotated[str, Field(pattern=r"^https?://[^\s/]+/\d{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$")]

@@ -1,0 +1,140 @@
+"""The REST API (API Gateway v1: v2 is not in LocalStack community) and the function behind it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.lambda_function import PythonFunction
+from infra.constructs.layers import Layers
+from infra.constructs.storage import UPLOADS_PREFIX
+from infra.nag import (
+    acknowledge,
+    acknowledge_bucket_grant_put,
+    acknowledge_bucket_grant_read,
+    acknowledge_table_index_access,
+)
+
+STAGE_NAME = "prod"
+# API Gateway's integration timeout is 29 s; the function must not outlive it.
+API_FUNCTION_TIMEOUT = Duration.seconds(29)
+
+
+class Api(Construct):
+    """`GET /health` and `ANY /{proxy+}`, both proxied to ApiFunction (FastAPI behind Mangum)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        layers: Layers,
+        bucket: s3.IBucket,
+        table: dynamodb.ITable,
+        queue: sqs.IQueue,
+        allowed_origins: Sequence[str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.handler = PythonFunction(
+            self,
+            "ApiFunction",
+            source_dir="api",
+            handler="fileflow_api.handler.lambda_handler",
+            service_name="api",
+            description="Fileflow HTTP API: upload sessions, presigned URLs, file metadata",
+            memory_size=512,
+            timeout=API_FUNCTION_TIMEOUT,
+            layers=[layers.runtime, layers.api, layers.common],
+            environment={
+                "BUCKET_NAME": bucket.bucket_name,
+                "TABLE_NAME": table.table_name,
+                "QUEUE_URL": queue.queue_url,
+                "ALLOWED_ORIGINS": json.dumps(list(allowed_origins)),
+            },
+        )
+        function = self.handler.function
+        # Presigned GETs of any object; presigned PUTs and multipart uploads (PutObject, Abort*) of originals.
+        bucket.grant_read(function)
+        bucket.grant_put(function, f"{UPLOADS_PREFIX}*")
+        table.grant_read_write_data(function)
+        # The readiness probe reads the queue's attributes; the API never sends or receives messages.
+        queue.grant(function, "sqs:GetQueueAttributes")
+        acknowledge_bucket_grant_read(self.handler.role, bucket)
+        acknowledge_bucket_grant_put(self.handler.role, bucket, f"{UPLOADS_PREFIX}*")
+        acknowledge_table_index_access(self.handler.role, table)
+
+        self.access_log_group = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=f"{Stack.of(self).stack_name}-api",
+            description="Fileflow HTTP API",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # An AWS::ApiGateway::Account (no custom resource): API Gateway needs it to write any logs.
+            cloud_watch_role=True,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE_NAME,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_log_group),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                tracing_enabled=True,
+                throttling_rate_limit=50,
+                throttling_burst_limit=100,
+            ),
+        )
+        integration = apigw.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
+        self.rest_api.root.add_resource("health").add_method("GET", integration)
+        # add_proxy(any_method=True) would also add ANY on "/", which the API does not serve.
+        self.rest_api.root.add_resource("{proxy+}").add_method("ANY", integration)
+
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "The API Gateway account's CloudWatch role (cloud_watch_role=True) uses the AWS-managed policy "
+            "AWS prescribes for it; API Gateway needs that role to write access and execution logs.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG2",
+            "Requests are validated in ApiFunction (FastAPI + pydantic models) behind a greedy proxy; "
+            "a gateway request validator would have no models to check against.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG3",
+            "No WAFv2 web ACL in this stack: WAFv2 is not in LocalStack community, where the stack is "
+            "tested. Associate one per environment before exposing the API publicly.",
+        )
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            acknowledge(
+                self.rest_api,
+                rule,
+                "No API Gateway authorizer: Cognito is not in LocalStack community, so callers are "
+                "authenticated in ApiFunction (Authorization header), not at the gateway.",
+            )

@@ -1,0 +1,40 @@
+"""The Lambda layers, from what layers/build.py put in layers/build/<name>/."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra.constructs.lambda_function import ARCHITECTURE, RUNTIME
+from infra.paths import LAYERS_BUILD_DIR, REPO_ROOT
+
+
+class LayerBuildMissingError(RuntimeError):
+    """A layer has not been built: synth would package an empty or stale directory."""
+
+
+class Layers(Construct):
+    """`runtime` (Powertools, pydantic), `api` (FastAPI, Mangum) and `common` (fileflow_common)."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.runtime = self._layer("Runtime", "runtime", "Powertools, pydantic and pydantic-settings")
+        self.api = self._layer("Api", "api", "FastAPI and Mangum (needs the runtime layer)")
+        self.common = self._layer("Common", "common", "fileflow_common, the code every function shares")
+
+    def _layer(self, construct_id: str, name: str, description: str) -> lambda_.LayerVersion:
+        build_dir = LAYERS_BUILD_DIR / name
+        if not (build_dir / "python").is_dir():
+            raise LayerBuildMissingError(
+                f"Layer {name!r} is not built ({build_dir.relative_to(REPO_ROOT)}/python is missing): "
+                "run `make layers` (or `.venv/bin/python layers/build.py`) first."
+            )
+        return lambda_.LayerVersion(
+            self,
+            construct_id,
+            # Bytecode written by whatever ran the layer's code locally must not change the asset.
+            code=lambda_.Code.from_asset(str(build_dir), exclude=["**/__pycache__", "**/*.pyc"]),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description=description,
+        )

@@ -1,0 +1,66 @@
+"""DynamoDB: the single metadata table (docs/architecture.md) and Powertools' idempotency table."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+GSI1_NAME = "gsi1"
+METADATA_TTL_ATTRIBUTE = "expires_at"
+# Powertools' DynamoDBPersistenceLayer defaults: key attribute `id`, expiry attribute `expiration`.
+IDEMPOTENCY_KEY_ATTRIBUTE = "id"
+IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
+
+
+def _string(name: str) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+
+
+def _table(
+    scope: Construct,
+    construct_id: str,
+    *,
+    partition_key: str,
+    sort_key: str | None = None,
+    ttl_attribute: str,
+) -> dynamodb.Table:
+    return dynamodb.Table(
+        scope,
+        construct_id,
+        partition_key=_string(partition_key),
+        sort_key=_string(sort_key) if sort_key else None,
+        time_to_live_attribute=ttl_attribute,
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.AWS_MANAGED,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+
+
+class Metadata(Construct):
+    """Files, processing jobs and upload sessions in one table; plus idempotency records."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.table = _table(
+            self,
+            "MetadataTable",
+            partition_key="pk",
+            sort_key="sk",
+            ttl_attribute=METADATA_TTL_ATTRIBUTE,
+        )
+        self.table.add_global_secondary_index(
+            index_name=GSI1_NAME,
+            partition_key=_string("gsi1pk"),
+            sort_key=_string("gsi1sk"),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+        self.idempotency_table = _table(
+            self,
+            "IdempotencyTable",
+            partition_key=IDEMPOTENCY_KEY_ATTRIBUTE,
+            ttl_attribute=IDEMPOTENCY_TTL_ATTRIBUTE,
+        )

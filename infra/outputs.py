@@ -1,0 +1,30 @@
+"""Logical ids of the stack's outputs: the CDK app writes them, tests and tools read them.
+
+Tests find every resource through these outputs, so the same tests run against LocalStack and AWS.
+"""
+
+from typing import Final
+
+API_ID: Final = "ApiId"
+API_STAGE: Final = "ApiStage"
+API_URL: Final = "ApiUrl"
+BUCKET_NAME: Final = "BucketName"
+TABLE_NAME: Final = "TableName"
+QUEUE_URL: Final = "QueueUrl"
+DLQ_URL: Final = "DlqUrl"
+API_FUNCTION_NAME: Final = "ApiFunctionName"
+PROCESSOR_FUNCTION_NAME: Final = "ProcessorFunctionName"
+DASHBOARD_NAME: Final = "DashboardName"
+
+ALL: Final = (
+    API_ID,
+    API_STAGE,
+    API_URL,
+    BUCKET_NAME,
+    TABLE_NAME,
+    QUEUE_URL,
+    DLQ_URL,
+    API_FUNCTION_NAME,
+    PROCESSOR_FUNCTION_NAME,
+    DASHBOARD_NAME,
+)

@@ -1,0 +1,73 @@
+"""The Fileflow stack: wires the constructs of infra/constructs/ together, and nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra import outputs
+from infra.constructs.api import STAGE_NAME, Api
+from infra.constructs.layers import Layers
+from infra.constructs.metadata import Metadata
+from infra.constructs.observability import Observability
+from infra.constructs.processing import Processing
+from infra.constructs.storage import UploadsStorage
+from infra.context import allowed_origins
+
+
+class FileflowStack(Stack):
+    """Uploads bucket -> processing queue -> processor -> metadata table, behind a REST API."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        origins = allowed_origins(self)
+
+        self.layers = Layers(self, "Layers")
+        self.storage = UploadsStorage(self, "Storage", allowed_origins=origins)
+        self.metadata = Metadata(self, "Metadata")
+        self.processing = Processing(
+            self,
+            "Processing",
+            layers=self.layers,
+            bucket=self.storage.bucket,
+            table=self.metadata.table,
+            idempotency_table=self.metadata.idempotency_table,
+        )
+        self.storage.notify_object_created(self.processing.queue)
+        self.api = Api(
+            self,
+            "Api",
+            layers=self.layers,
+            bucket=self.storage.bucket,
+            table=self.metadata.table,
+            queue=self.processing.queue,
+            allowed_origins=origins,
+        )
+        self.observability = Observability(
+            self,
+            "Observability",
+            rest_api=self.api.rest_api,
+            functions={"Api": self.api.handler.function, "Processor": self.processing.processor.function},
+            queue=self.processing.queue,
+            dlq=self.processing.dlq,
+        )
+
+        for name, value, description in (
+            (outputs.API_ID, self.api.rest_api.rest_api_id, "REST API id"),
+            (outputs.API_STAGE, STAGE_NAME, "REST API stage"),
+            (outputs.API_URL, self.api.rest_api.url, "REST API base URL (on AWS)"),
+            (outputs.BUCKET_NAME, self.storage.bucket.bucket_name, "Uploads bucket"),
+            (outputs.TABLE_NAME, self.metadata.table.table_name, "Metadata table"),
+            (outputs.QUEUE_URL, self.processing.queue.queue_url, "Processing queue"),
+            (outputs.DLQ_URL, self.processing.dlq.queue_url, "Processing dead-letter queue"),
+            (outputs.API_FUNCTION_NAME, self.api.handler.function.function_name, "API function"),
+            (
+                outputs.PROCESSOR_FUNCTION_NAME,
+                self.processing.processor.function.function_name,
+                "Processor function",
+            ),
+            (outputs.DASHBOARD_NAME, self.observability.dashboard_name, "CloudWatch dashboard"),
+        ):
+            CfnOutput(self, name, value=value, description=description)

@@ -1,0 +1,67 @@
+"""The e2e suite runs against the deployed stack on the local cloud (or AWS with FILEFLOW_TARGET=aws).
+
+If no LocalStack answers, the suite starts one (and stops it at the end); it then deploys the
+stack, which only updates what changed, so the tested stack is always the checked-out code.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tools import localcloud
+from tools.stack import StackOutputs, client_kwargs, endpoint_url, load_outputs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _python313() -> str:
+    return os.environ.get("PYTHON313") or localcloud.python313()
+
+
+@pytest.fixture(scope="session")
+def local_cloud() -> Iterator[None]:
+    """A local cloud for the session: the running one, or one this session starts and stops."""
+    if endpoint_url() is None:
+        yield  # real AWS
+        return
+    started_here = localcloud.health() is None
+    if started_here:
+        subprocess.run([_python313(), "tools/localcloud.py", "start"], cwd=ROOT, check=True)
+    try:
+        yield
+    finally:
+        if started_here:
+            subprocess.run([_python313(), "tools/localcloud.py", "stop"], cwd=ROOT, check=True)
+
+
+@pytest.fixture(scope="session")
+def stack(local_cloud: None) -> StackOutputs:
+    """The deployed stack's outputs (deployed or updated first on the local cloud)."""
+    if endpoint_url() is not None and os.environ.get("FILEFLOW_E2E_SKIP_DEPLOY") != "1":
+        subprocess.run([sys.executable, "-m", "tools.deploy", "up"], cwd=ROOT, check=True)
+    return load_outputs()
+
+
+@pytest.fixture(scope="session")
+def aws() -> AwsClients:
+    return AwsClients()
+
+
+class AwsClients:
+    """boto3 clients pointed at the target cloud."""
+
+    def __init__(self) -> None:
+        kwargs = client_kwargs()
+        self.s3 = boto3.client("s3", **kwargs)
+        self.sqs = boto3.client("sqs", **kwargs)
+        self.dynamodb = boto3.client("dynamodb", **kwargs)
+        self.logs = boto3.client("logs", **kwargs)
+        self.lambda_ = boto3.client("lambda", **kwargs)
+        self.iam = boto3.client("iam", **kwargs)

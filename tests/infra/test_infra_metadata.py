@@ -1,0 +1,53 @@
+"""DynamoDB: the single metadata table (docs/architecture.md) and the idempotency table."""
+
+from __future__ import annotations
+
+from tests.infra.synth import Synthesized
+
+COMMON = {
+    "BillingMode": "PAY_PER_REQUEST",
+    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+    "SSESpecification": {"SSEEnabled": True},
+}
+
+
+def test_metadata_table_keys_index_and_ttl(synthesized: Synthesized) -> None:
+    # Given the metadata table
+    resource = synthesized.resource(synthesized.stack.metadata.table)
+    properties = resource["Properties"]
+    # Then it has string pk/sk, the gsi1 index on gsi1pk/gsi1sk, TTL on expires_at ...
+    assert properties["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert {(a["AttributeName"], a["AttributeType"]) for a in properties["AttributeDefinitions"]} == {
+        ("pk", "S"),
+        ("sk", "S"),
+        ("gsi1pk", "S"),
+        ("gsi1sk", "S"),
+    }
+    assert properties["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": "gsi1",
+            "KeySchema": [
+                {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ]
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    # ... on-demand, point-in-time recovery, AWS-managed encryption, deleted with the stack
+    assert COMMON.items() <= properties.items()
+    assert resource["DeletionPolicy"] == "Delete"
+
+
+def test_idempotency_table_matches_powertools_defaults(synthesized: Synthesized) -> None:
+    # Given the idempotency table
+    resource = synthesized.resource(synthesized.stack.metadata.idempotency_table)
+    properties = resource["Properties"]
+    # Then its key is `id` and records expire through `expiration`, Powertools' attribute names
+    assert properties["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert COMMON.items() <= properties.items()
+    assert resource["DeletionPolicy"] == "Delete"

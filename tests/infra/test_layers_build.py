@@ -1,0 +1,135 @@
+"""layers/build.py: platform wheels, nothing the runtime ships, no duplicates, instant re-runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from aws_cdk import App, Stack
+
+from infra.constructs import layers as layers_construct
+from tests.infra.synth import REPO_ROOT
+
+
+def _load_build_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("fileflow_layers_build", REPO_ROOT / "layers" / "build.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_build_module()
+
+
+@pytest.fixture
+def site_dirs(built_layers: None) -> dict[str, Path]:
+    return {layer.name: build.BUILD_DIR / layer.name / "python" for layer in build.discover_layers()}
+
+
+def test_rerunning_the_build_is_a_no_op(built_layers: None, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given layers built by the session fixture
+    # When the build runs again
+    assert build.main([]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    # Then it reports every layer up to date, one line each
+    assert [line.split()[0] for line in lines] == ["runtime", "api", "common"]
+    assert all("up to date" in line for line in lines), lines
+
+
+def test_layers_hold_no_runtime_provided_packages_and_no_bytecode(site_dirs: dict[str, Path]) -> None:
+    # Given every built layer
+    for name, site_dir in site_dirs.items():
+        # When listing its top-level entries and its caches
+        top_level = {path.name for path in site_dir.iterdir()}
+        # Then boto3/botocore/s3transfer (the Lambda runtime ships them) and __pycache__ are absent
+        assert not top_level & {"boto3", "botocore", "s3transfer"}, name
+        assert not any(site_dir.rglob("__pycache__")), name
+        assert not any(site_dir.rglob("*.pyc")), name
+
+
+def test_layers_hold_linux_x86_64_cpython_3_13_binaries(site_dirs: dict[str, Path]) -> None:
+    # Given the runtime layer (pydantic-core is compiled)
+    extensions = [path.name for path in site_dirs["runtime"].rglob("*.so")]
+    # Then its extension modules are built for CPython 3.13 on Linux x86_64, whatever machine built them
+    assert extensions
+    assert all("cpython-313-x86_64-linux-gnu" in name for name in extensions), extensions
+
+
+def test_api_layer_leaves_out_what_the_runtime_layer_holds(site_dirs: dict[str, Path]) -> None:
+    # Given the runtime and api layers (fastapi depends on pydantic, which the runtime layer holds)
+    runtime = build.installed_distributions(site_dirs["runtime"])
+    api = build.installed_distributions(site_dirs["api"])
+    # Then no distribution is in both, so a function never sees two copies or versions of one
+    assert "pydantic" in runtime
+    assert "fastapi" in api
+    assert not set(runtime) & set(api)
+
+
+def test_no_two_layers_hold_the_same_file(site_dirs: dict[str, Path]) -> None:
+    # Given the files of every layer, as they land under /opt/python
+    seen: dict[str, str] = {}
+    for name, site_dir in site_dirs.items():
+        for path in site_dir.rglob("*"):
+            if path.is_file():
+                relative = str(path.relative_to(site_dir))
+                # Then no file comes from two layers, so the order Lambda stacks them in does not matter
+                assert relative not in seen, f"{relative} is in layers {seen.get(relative)} and {name}"
+                seen[relative] = name
+
+
+def test_common_layer_is_a_copy_of_fileflow_common(site_dirs: dict[str, Path]) -> None:
+    # Given the sources of fileflow_common and the common layer
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            str(path.relative_to(root)): path.read_bytes()
+            for path in root.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts
+        }
+
+    # Then the layer holds exactly the package's files
+    assert files(site_dirs["common"] / "fileflow_common") == files(build.COMMON_PACKAGE)
+
+
+def test_common_layer_hash_follows_sources_but_not_bytecode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a package standing in for fileflow_common
+    package = tmp_path / "fileflow_common"
+    package.mkdir()
+    (package / "__init__.py").write_text("VERSION = 1\n")
+    monkeypatch.setattr(build, "COMMON_PACKAGE", package)
+    before = build.discover_layers()[-1].input_hash
+    # When only bytecode appears, the hash stays; when a source changes, it moves
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "__init__.cpython-313.pyc").write_bytes(b"\x00")
+    assert build.discover_layers()[-1].input_hash == before
+    (package / "__init__.py").write_text("VERSION = 2\n")
+    assert build.discover_layers()[-1].input_hash != before
+
+
+def test_pip_failure_is_a_clear_error(tmp_path: Path) -> None:
+    # Given a requirements file pip cannot parse
+    requirements = tmp_path / "broken" / "requirements.txt"
+    requirements.parent.mkdir()
+    requirements.write_text("this is not a requirement\n")
+    # When installing it
+    with pytest.raises(build.LayerBuildError, match=r"pip failed \(exit \d+\) building layer 'broken'"):
+        build._pip_install("broken", requirements, tmp_path / "site", constraints=None)
+
+
+def test_synth_without_built_layers_says_to_run_make_layers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given no built layers
+    monkeypatch.setattr(layers_construct, "LAYERS_BUILD_DIR", tmp_path / "layers" / "build")
+    monkeypatch.setattr(layers_construct, "REPO_ROOT", tmp_path)
+    # When the layers construct is created
+    # Then it fails before synth with what to do
+    with pytest.raises(layers_construct.LayerBuildMissingError, match="run `make layers`"):
+        layers_construct.Layers(Stack(App(), "NoLayers"), "Layers")

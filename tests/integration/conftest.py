@@ -1,0 +1,100 @@
+"""In-process cloud (moto `mock_aws`, no network) and the environment the functions read."""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import boto3
+import pytest
+from moto import mock_aws
+from mypy_boto3_dynamodb.service_resource import Table
+from mypy_boto3_s3 import S3Client
+from mypy_boto3_sqs import SQSClient
+
+from fileflow_api.handler import asgi_handler
+from fileflow_common.aws import clear_cached_clients
+from fileflow_processor.handler import recorder
+
+REGION = "us-east-1"
+BUCKET_NAME = "fileflow-uploads-example"  # the bucket named in events/sqs_*.json
+TABLE_NAME = "fileflow-metadata"
+QUEUE_NAME = "fileflow-processing"
+ALLOWED_ORIGINS = '["https://app.example.com"]'
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "fileflow-test-function"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:fileflow-test-function"
+    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass(frozen=True)
+class Cloud:
+    s3: S3Client
+    sqs: SQSClient
+    table: Table
+    queue_url: str
+
+
+def _reset_cached_state() -> None:
+    clear_cached_clients()
+    asgi_handler.cache_clear()
+    recorder.cache_clear()
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+@pytest.fixture
+def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) -> Iterator[Cloud]:
+    # Given fake credentials, no local-cloud endpoint and no developer AWS config
+    for name in [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL") or name == "AWS_PROFILE"]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.path.join(tmp_path, "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.path.join(tmp_path, "no-credentials"))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    _reset_cached_state()
+    with mock_aws():
+        s3 = boto3.client("s3")
+        sqs = boto3.client("sqs")
+        s3.create_bucket(Bucket=BUCKET_NAME)
+        queue_url = sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
+        table = boto3.resource("dynamodb").create_table(
+            TableName=TABLE_NAME,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi1pk", "gsi1sk")
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "gsi1",
+                    "KeySchema": [
+                        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+        table.wait_until_exists()
+        # And the functions' environment
+        monkeypatch.setenv("BUCKET_NAME", BUCKET_NAME)
+        monkeypatch.setenv("TABLE_NAME", TABLE_NAME)
+        monkeypatch.setenv("QUEUE_URL", queue_url)
+        monkeypatch.setenv("ALLOWED_ORIGINS", ALLOWED_ORIGINS)
+        yield Cloud(s3=s3, sqs=sqs, table=table, queue_url=queue_url)
+    _reset_cached_state()

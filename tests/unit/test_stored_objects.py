@@ -1,0 +1,190 @@
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from fileflow_common.keys import UploadKey
+from fileflow_processor.notifications import InvalidNotificationError, S3EventNotification, parse_notification
+from fileflow_processor.stored_objects import (
+    SEQUENCER_WIDTH,
+    Outcome,
+    StoredObject,
+    StoredObjectRecorder,
+)
+from tests.conftest import LogReader
+from tests.events import load_event
+
+BUCKET = "fileflow-uploads-example"
+NOW = datetime(2026, 5, 4, 10, 20, tzinfo=UTC)
+
+
+class FakeFileRepository:
+    """In-memory FileRepository: keeps the latest event per file, like the conditional write."""
+
+    def __init__(self) -> None:
+        self.items: dict[UploadKey, StoredObject] = {}
+        self.updated_at: dict[UploadKey, datetime] = {}
+
+    def record_stored_object(self, stored: StoredObject, *, updated_at: datetime) -> bool:
+        current = self.items.get(stored.upload)
+        if current is not None and current.sequencer >= stored.sequencer:
+            return False
+        self.items[stored.upload] = stored
+        self.updated_at[stored.upload] = updated_at
+        return True
+
+
+@pytest.fixture
+def repository() -> FakeFileRepository:
+    return FakeFileRepository()
+
+
+@pytest.fixture
+def recorder(repository: FakeFileRepository) -> StoredObjectRecorder:
+    return StoredObjectRecorder(repository, bucket_name=BUCKET, clock=lambda: NOW)
+
+
+def sample_notification() -> dict[str, Any]:
+    """The S3 notification inside events/sqs_s3_object_created.json."""
+    notification: dict[str, Any] = json.loads(load_event("sqs_s3_object_created")["Records"][0]["body"])
+    return notification
+
+
+def notification_body(**object_fields: Any) -> str:
+    notification = sample_notification()
+    notification["Records"][0]["s3"]["object"].update(object_fields)
+    return json.dumps(notification)
+
+
+def test_upload_is_recorded_with_its_s3_metadata(
+    recorder: StoredObjectRecorder, repository: FakeFileRepository, captured_logs: LogReader
+) -> None:
+    # Given the sample ObjectCreated notification for uploads/user-alice/file-0001
+    body = json.dumps(sample_notification())
+    # When it is handled
+    outcomes = recorder.handle_message(body)
+    # Then the file is recorded with the object's metadata
+    assert outcomes == [Outcome.STORED]
+    upload = UploadKey("user-alice", "file-0001")
+    assert repository.items[upload] == StoredObject(
+        upload=upload,
+        size=1048576,
+        etag="b6d81b360a5672d80c27430f39153e2c",
+        version_id="3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+        sequencer="0065D3E5A8C9F1B2E4".rjust(SEQUENCER_WIDTH, "0"),
+        stored_at=datetime(2026, 5, 4, 10, 15, 30, 123000, tzinfo=UTC),
+    )
+    assert repository.updated_at[upload] == NOW
+    # And the "object stored" line the e2e test searches for is logged
+    stored_lines = [line for line in captured_logs() if line["message"] == "object stored"]
+    assert len(stored_lines) == 1
+    assert stored_lines[0]["key"] == "uploads/user-alice/file-0001"
+    assert (stored_lines[0]["user_id"], stored_lines[0]["file_id"]) == ("user-alice", "file-0001")
+
+
+def test_already_recorded_event_is_not_reported_as_stored(
+    recorder: StoredObjectRecorder, captured_logs: LogReader
+) -> None:
+    # Given an event that was already recorded
+    body = json.dumps(sample_notification())
+    recorder.handle_message(body)
+    # When it is delivered again
+    outcomes = recorder.handle_message(body)
+    # Then nothing is stored a second time
+    assert outcomes == [Outcome.ALREADY_RECORDED]
+    assert [line["message"] for line in captured_logs()].count("object stored") == 1
+
+
+def test_sequencers_of_different_lengths_compare_in_event_order(
+    recorder: StoredObjectRecorder, repository: FakeFileRepository
+) -> None:
+    # Given an event with sequencer FF and a later one with the longer sequencer 100
+    recorder.handle_message(notification_body(sequencer="FF", eTag="first"))
+    # When the later one arrives
+    outcomes = recorder.handle_message(notification_body(sequencer="100", eTag="second"))
+    # Then it wins, because sequencers are compared left-padded (as numbers), not as raw strings
+    assert outcomes == [Outcome.STORED]
+    assert repository.items[UploadKey("user-alice", "file-0001")].etag == "second"
+
+
+def test_url_encoded_keys_are_decoded() -> None:
+    # Given S3's form encoding of "uploads/a b/c+d" / When parsed / Then the key is decoded
+    notification = parse_notification(notification_body(key="uploads/a+b/c%2Bd"))
+    assert isinstance(notification, S3EventNotification)
+    assert notification.records[0].s3.object.key == "uploads/a b/c+d"
+
+
+def test_s3_test_event_is_skipped(
+    recorder: StoredObjectRecorder, repository: FakeFileRepository, captured_logs: LogReader
+) -> None:
+    # Given the s3:TestEvent S3 sends when the notification is configured
+    body = load_event("sqs_s3_test_event")["Records"][0]["body"]
+    # When handled / Then skipped with a log line, nothing recorded
+    assert recorder.handle_message(body) == [Outcome.SKIPPED]
+    assert repository.items == {}
+    assert "s3 test event skipped" in [line["message"] for line in captured_logs()]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param("derived/user-alice/file-0001/thumb.jpg", id="derived"),
+        pytest.param("tmp/user-alice/file-0001", id="foreign-prefix"),
+        pytest.param("uploads/user+alice/file-0001", id="decoded-space-in-id"),
+        pytest.param("uploads/user-alice/file-0001/extra", id="too-deep"),
+    ],
+)
+def test_objects_outside_uploads_are_skipped_with_a_warning(
+    recorder: StoredObjectRecorder, repository: FakeFileRepository, captured_logs: LogReader, key: str
+) -> None:
+    # Given a notification for a key outside uploads/{user_id}/{file_id}
+    # When handled
+    outcomes = recorder.handle_message(notification_body(key=key))
+    # Then it is skipped (not a failure: it must not be retried) and a warning is logged
+    assert outcomes == [Outcome.SKIPPED]
+    assert repository.items == {}
+    [warning] = [line for line in captured_logs() if line["level"] == "WARNING"]
+    assert warning["message"] == "object outside uploads/ skipped"
+
+
+def test_other_buckets_are_skipped(recorder: StoredObjectRecorder, repository: FakeFileRepository) -> None:
+    notification = sample_notification()
+    notification["Records"][0]["s3"]["bucket"]["name"] = "someone-elses-bucket"
+    assert recorder.handle_message(json.dumps(notification)) == [Outcome.SKIPPED]
+    assert repository.items == {}
+
+
+def test_non_created_events_are_skipped(
+    recorder: StoredObjectRecorder, repository: FakeFileRepository
+) -> None:
+    notification = sample_notification()
+    notification["Records"][0]["eventName"] = "ObjectRemoved:Delete"
+    assert recorder.handle_message(json.dumps(notification)) == [Outcome.SKIPPED]
+    assert repository.items == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        pytest.param('{"Records":[{"eventVersion":"2.1"', "not JSON", id="truncated"),
+        pytest.param("hello", "not JSON", id="text"),
+        pytest.param("[]", "JSON list", id="list"),
+        pytest.param("{}", "Records", id="empty-object"),
+        pytest.param('{"Records": []}', "Records", id="no-records"),
+        pytest.param('{"Records": [{"eventSource": "aws:sqs"}]}', "Records.0", id="not-s3"),
+    ],
+)
+def test_bodies_that_are_not_s3_events_are_invalid(
+    recorder: StoredObjectRecorder, body: str, reason: str
+) -> None:
+    # Given a poison body / When handled / Then a domain error explains why (the record will fail)
+    with pytest.raises(InvalidNotificationError, match=reason):
+        recorder.handle_message(body)
+
+
+def test_object_created_without_sequencer_is_invalid(recorder: StoredObjectRecorder) -> None:
+    notification = sample_notification()
+    del notification["Records"][0]["s3"]["object"]["sequencer"]
+    with pytest.raises(InvalidNotificationError, match="sequencer"):
+        recorder.handle_message(json.dumps(notification))
