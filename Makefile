@@ -64,6 +64,14 @@ down: ## remove the stack and stop what `make up` started
 outputs: $(VENV)/.installed ## print the deployed stack's outputs
 	@$(PY) -m tools.deploy outputs
 
+.PHONY: token
+token: $(VENV)/.installed ## print a JWT for the deployed stack: make token USER=alice [TTL=3600] [AUDIENCE=fileflow-api]
+	@PYTHONPATH=functions/common $(PY) -m tools.token "$(USER)" $(if $(TTL),--ttl $(TTL)) $(if $(AUDIENCE),--audience $(AUDIENCE))
+
+.PHONY: openapi
+openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the API's routes (a unit test checks it)
+	$(PY) -m tools.export_openapi
+
 # --- quality and tests -----------------------------------------------------------------------------
 .PHONY: lint
 lint: $(VENV)/.installed ## ruff
@@ -97,3 +105,20 @@ test-e2e: deps layers prereqs ## the deployed stack on the local cloud (starts a
 
 .PHONY: test
 test: lint typecheck test-unit test-infra test-integration test-e2e ## the whole suite
+
+.PHONY: redrive
+redrive: $(VENV)/.installed ## after a fix: move the processing DLQ's messages back to the queue (FILEFLOW_STACK_NAME)
+	$(PY) -m tools.redrive
+
+# --- benchmarks (not part of `make test`) ----------------------------------------------------------
+.PHONY: bench-upload
+bench-upload: $(VENV)/.installed ## upload MB/s: the SDK's path vs boto3 upload_file, same S3 [BENCH_ARGS="--size-mib 256 --concurrency 8 --runs 3"]
+	PYTHONPATH=client:functions/common $(PY) -m bench.upload_throughput $(BENCH_ARGS)
+
+.PHONY: bench-auth
+bench-auth: $(VENV)/.installed ## auth cost: POST /v1/upload-tokens vs GET /health, verify vs bare jwt.decode [BENCH_ARGS="--requests 200"]
+	PYTHONPATH=functions/common $(PY) -m bench.auth_overhead $(BENCH_ARGS)
+
+.PHONY: bench-images
+bench-images: $(VENV)/.installed ## images/s: our image pipeline vs naive Pillow vs libvips (apt-get install libvips42) [BENCH_ARGS="--rounds 3"]
+	PYTHONPATH=functions/common:functions/processor $(PY) -m bench.image_pipeline $(BENCH_ARGS)

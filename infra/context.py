@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from constructs import Construct
 
@@ -30,3 +31,37 @@ def allowed_origins(scope: Construct) -> list[str]:
 def nag_enabled(scope: Construct) -> bool:
     """`-c nag=true` applies cdk-nag's AwsSolutions checks to the app."""
     return str(scope.node.try_get_context("nag")).lower() == "true"
+
+
+@dataclass(frozen=True)
+class TokenContext:
+    """Who issues the tokens the API accepts (`-c token_issuer=...`, `-c jwks_url=... jwks_issuer=...
+    jwks_audience=...` for an external identity provider; all three or none)."""
+
+    issuer: str
+    jwks_url: str | None
+    jwks_issuer: str | None
+    jwks_audience: str | None
+
+
+DEFAULT_JWT_ISSUER = "fileflow"
+
+
+def token_context(scope: Construct) -> TokenContext:
+    def value(key: str) -> str | None:
+        raw = scope.node.try_get_context(key)
+        if raw is None:
+            return None
+        return str(raw).strip() or None
+
+    jwks = (value("jwks_url"), value("jwks_issuer"), value("jwks_audience"))
+    if any(jwks) and not all(jwks):
+        raise ValueError("context jwks_url, jwks_issuer and jwks_audience go together: set all three or none")
+    if jwks[0] is not None and not jwks[0].startswith("https://"):
+        raise ValueError(f"context jwks_url must be an https:// URL: {jwks[0]!r}")
+    return TokenContext(
+        issuer=value("token_issuer") or DEFAULT_JWT_ISSUER,
+        jwks_url=jwks[0],
+        jwks_issuer=jwks[1],
+        jwks_audience=jwks[2],
+    )

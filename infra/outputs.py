@@ -15,6 +15,12 @@ DLQ_URL: Final = "DlqUrl"
 API_FUNCTION_NAME: Final = "ApiFunctionName"
 PROCESSOR_FUNCTION_NAME: Final = "ProcessorFunctionName"
 DASHBOARD_NAME: Final = "DashboardName"
+# Tools and tests mint tokens with the key this secret holds (tools/token.py).
+SIGNING_SECRET_ARN: Final = "SigningSecretArn"  # noqa: S105 - an output name, not a secret
+TOKEN_ISSUER: Final = "TokenIssuer"  # noqa: S105 - an output name, not a secret
+AUTHORIZER_FUNCTION_NAME: Final = "AuthorizerFunctionName"
+# e2e invokes the sweeper directly instead of waiting for its schedule.
+SWEEPER_FUNCTION_NAME: Final = "SweeperFunctionName"
 
 ALL: Final = (
     API_ID,
@@ -27,4 +33,8 @@ ALL: Final = (
     API_FUNCTION_NAME,
     PROCESSOR_FUNCTION_NAME,
     DASHBOARD_NAME,
+    SIGNING_SECRET_ARN,
+    TOKEN_ISSUER,
+    AUTHORIZER_FUNCTION_NAME,
+    SWEEPER_FUNCTION_NAME,
 )

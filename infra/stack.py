@@ -9,12 +9,14 @@ from constructs import Construct
 
 from infra import outputs
 from infra.constructs.api import STAGE_NAME, Api
+from infra.constructs.auth import Auth
 from infra.constructs.layers import Layers
 from infra.constructs.metadata import Metadata
 from infra.constructs.observability import Observability
 from infra.constructs.processing import Processing
 from infra.constructs.storage import UploadsStorage
-from infra.context import allowed_origins
+from infra.constructs.sweeper import UploadSweeper
+from infra.context import allowed_origins, token_context
 
 
 class FileflowStack(Stack):
@@ -36,6 +38,7 @@ class FileflowStack(Stack):
             idempotency_table=self.metadata.idempotency_table,
         )
         self.storage.notify_object_created(self.processing.queue)
+        self.auth = Auth(self, "Auth", layers=self.layers, tokens=token_context(self))
         self.api = Api(
             self,
             "Api",
@@ -44,12 +47,21 @@ class FileflowStack(Stack):
             table=self.metadata.table,
             queue=self.processing.queue,
             allowed_origins=origins,
+            auth=self.auth,
+        )
+        self.sweeper = UploadSweeper(
+            self, "Sweeper", layers=self.layers, bucket=self.storage.bucket, table=self.metadata.table
         )
         self.observability = Observability(
             self,
             "Observability",
             rest_api=self.api.rest_api,
-            functions={"Api": self.api.handler.function, "Processor": self.processing.processor.function},
+            functions={
+                "Api": self.api.handler.function,
+                "Processor": self.processing.processor.function,
+                "Authorizer": self.auth.authorizer_function.function,
+                "Sweeper": self.sweeper.handler.function,
+            },
             queue=self.processing.queue,
             dlq=self.processing.dlq,
         )
@@ -69,5 +81,21 @@ class FileflowStack(Stack):
                 "Processor function",
             ),
             (outputs.DASHBOARD_NAME, self.observability.dashboard_name, "CloudWatch dashboard"),
+            (
+                outputs.SIGNING_SECRET_ARN,
+                self.auth.signing_secret.secret_arn,
+                "Secret holding the JWT HS256 key",
+            ),
+            (outputs.TOKEN_ISSUER, self.auth.issuer, "Issuer (iss) of Fileflow's own JWTs"),
+            (
+                outputs.AUTHORIZER_FUNCTION_NAME,
+                self.auth.authorizer_function.function.function_name,
+                "API Gateway authorizer function",
+            ),
+            (
+                outputs.SWEEPER_FUNCTION_NAME,
+                self.sweeper.handler.function.function_name,
+                "Upload sweeper function",
+            ),
         ):
             CfnOutput(self, name, value=value, description=description)

@@ -38,7 +38,11 @@ COMMON_LAYER = "common"
 BASE_LAYER = "runtime"
 
 # Must match the functions in infra/constructs/lambda_function.py (runtime and architecture).
+# Every manylinux tag the python3.13 runtime's glibc (2.34, Amazon Linux 2023) satisfies: pip expands
+# manylinux2014 to the older tags only, and some wheels (Pillow 12+) are tagged manylinux_2_28 alone.
+GLIBC_MINORS = range(17, 35)
 PIP_PLATFORM_ARGS = (
+    *(arg for minor in GLIBC_MINORS for arg in ("--platform", f"manylinux_2_{minor}_x86_64")),
     "--platform",
     "manylinux2014_x86_64",
     "--implementation",

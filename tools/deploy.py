@@ -24,7 +24,7 @@ from tools.stack import LOCAL_ENDPOINT, load_outputs, stack_name
 ROOT = Path(__file__).resolve().parent.parent
 CDKLOCAL = ROOT / "node_modules" / ".bin" / "cdklocal"
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
-OUTPUTS_FILE = ROOT / ".fileflow" / "outputs.json"
+OUTPUTS_DIR = ROOT / ".fileflow"
 TOO_OLD = re.compile(r"Maximum schema version supported is|cloud assembly schema version mismatch", re.I)
 
 
@@ -101,11 +101,20 @@ def stack_exists(name: str) -> bool:
     return bool(stacks) and stacks[0]["StackStatus"] != "DELETE_COMPLETE"
 
 
+def outputs_file() -> Path:
+    return OUTPUTS_DIR / f"{stack_name()}-outputs.json"
+
+
+def assembly_dir() -> list[str]:
+    """One cloud assembly directory per stack, so deploys of two stacks never lock each other out."""
+    return ["--output", f"cdk.out/{stack_name()}"]
+
+
 def up() -> None:
     started = time.monotonic()
     if not stack_exists("CDKToolkit"):
-        run_cdk(["bootstrap", "--quiet"])
-    OUTPUTS_FILE.parent.mkdir(exist_ok=True)
+        run_cdk(["bootstrap", "--quiet", *assembly_dir()])
+    OUTPUTS_DIR.mkdir(exist_ok=True)
     run_cdk(
         [
             "deploy",
@@ -113,19 +122,20 @@ def up() -> None:
             "--require-approval",
             "never",
             "--outputs-file",
-            str(OUTPUTS_FILE),
+            str(outputs_file()),
             "--progress",
             "events",
+            *assembly_dir(),
         ]
     )
     outputs = load_outputs()
-    OUTPUTS_FILE.write_text(
+    outputs_file().write_text(
         json.dumps({"stack": stack_name(), "api_url": outputs.api_url, **outputs.values}, indent=2) + "\n"
     )
     print(f"\ndeployed {stack_name()} in {time.monotonic() - started:.0f} s")
     print(f"  API:          {outputs.api_url}")
     print(f"  health:       {outputs.api_url}/health")
-    print(f"  outputs file: {OUTPUTS_FILE.relative_to(ROOT)}")
+    print(f"  outputs file: {outputs_file().relative_to(ROOT)}")
 
 
 def empty_bucket(name: str) -> None:
@@ -155,8 +165,8 @@ def down() -> None:
     for resource in resources:
         if resource["ResourceType"] == "AWS::S3::Bucket" and resource.get("PhysicalResourceId"):
             empty_bucket(resource["PhysicalResourceId"])
-    run_cdk(["destroy", stack_name(), "--force"])
-    OUTPUTS_FILE.unlink(missing_ok=True)
+    run_cdk(["destroy", stack_name(), "--force", *assembly_dir()])
+    outputs_file().unlink(missing_ok=True)
 
 
 def main() -> int:

@@ -11,7 +11,7 @@ import boto3
 from infra import outputs as names
 
 DEFAULT_STACK_NAME = "Fileflow"
-LOCAL_ENDPOINT = "http://127.0.0.1:4566"
+LOCAL_ENDPOINT = f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}"
 
 
 def stack_name() -> str:
@@ -55,7 +55,7 @@ class StackOutputs:
         if endpoint is None:
             return self[names.API_URL].rstrip("/")
         # LocalStack serves REST APIs under its own gateway
-        return f"{endpoint}/restapis/{self[names.API_ID]}/{self[names.API_STAGE]}/_user_request_"
+        return f"{endpoint}/_aws/execute-api/{self[names.API_ID]}/{self[names.API_STAGE]}"
 
 
 def load_outputs(name: str | None = None) -> StackOutputs:

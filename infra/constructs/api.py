@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.constructs.auth import Auth
 from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.layers import Layers
 from infra.constructs.storage import UPLOADS_PREFIX
@@ -29,7 +30,12 @@ API_FUNCTION_TIMEOUT = Duration.seconds(29)
 
 
 class Api(Construct):
-    """`GET /health` and `ANY /{proxy+}`, both proxied to ApiFunction (FastAPI behind Mangum)."""
+    """Routes proxied to ApiFunction (FastAPI behind Mangum).
+
+    Public: `GET /health`, `GET /openapi.json`. `ANY /v1/{proxy+}`: the Lambda TOKEN authorizer.
+    `ANY /uppy/{token}/{proxy+}`: no gateway authorizer, the function verifies the upload token in the
+    path (Uppy's stock client sends no Authorization header).
+    """
 
     def __init__(
         self,
@@ -41,6 +47,7 @@ class Api(Construct):
         table: dynamodb.ITable,
         queue: sqs.IQueue,
         allowed_origins: Sequence[str],
+        auth: Auth,
     ) -> None:
         super().__init__(scope, construct_id)
         self.handler = PythonFunction(
@@ -58,6 +65,7 @@ class Api(Construct):
                 "TABLE_NAME": table.table_name,
                 "QUEUE_URL": queue.queue_url,
                 "ALLOWED_ORIGINS": json.dumps(list(allowed_origins)),
+                **auth.token_environment,
             },
         )
         function = self.handler.function
@@ -67,6 +75,8 @@ class Api(Construct):
         table.grant_read_write_data(function)
         # The readiness probe reads the queue's attributes; the API never sends or receives messages.
         queue.grant(function, "sqs:GetQueueAttributes")
+        # Bearer tokens are verified in the function where no authorizer ran; it also mints upload tokens.
+        auth.signing_secret.grant_read(function)
         acknowledge_bucket_grant_read(self.handler.role, bucket)
         acknowledge_bucket_grant_put(self.handler.role, bucket, f"{UPLOADS_PREFIX}*")
         acknowledge_table_index_access(self.handler.role, table)
@@ -108,9 +118,41 @@ class Api(Construct):
             ),
         )
         integration = apigw.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
-        self.rest_api.root.add_resource("health").add_method("GET", integration)
-        # add_proxy(any_method=True) would also add ANY on "/", which the API does not serve.
-        self.rest_api.root.add_resource("{proxy+}").add_method("ANY", integration)
+        root = self.rest_api.root
+        public_reason = "public by design: the probe that load balancers and monitors call without a token."
+        for path, reason in (
+            ("health", public_reason),
+            ("openapi.json", "public by design: the API's OpenAPI description, which holds no user data."),
+        ):
+            acknowledge(root.add_resource(path).add_method("GET", integration), "AwsSolutions-APIG4", reason)
+        v1_proxy = root.add_resource("v1").add_resource("{proxy+}")
+        auth.add_authorized_method(v1_proxy, "ANY", integration)
+        acknowledge(
+            v1_proxy.add_method("OPTIONS", integration),
+            "AwsSolutions-APIG4",
+            "CORS preflights carry no Authorization header by definition; the function answers them "
+            "(CORSMiddleware) and serves nothing else on OPTIONS.",
+        )
+        acknowledge(
+            root.add_resource("uppy")
+            .add_resource("{token}")
+            .add_resource("{proxy+}")
+            .add_method("ANY", integration),
+            "AwsSolutions-APIG4",
+            "No gateway authorizer: Uppy's stock client cannot send an Authorization header, so the "
+            "function verifies the short-lived upload token of the {token} path segment on every request.",
+        )
+        # API Gateway's own 401 (authorizer refusal, missing header) in the API's error format.
+        self.rest_api.add_gateway_response(
+            "Unauthorized",
+            type=apigw.ResponseType.UNAUTHORIZED,
+            response_headers={"WWW-Authenticate": "'Bearer'"},
+            templates={
+                "application/json": json.dumps(
+                    {"error": {"code": "Unauthenticated", "message": "a valid bearer token is required"}}
+                )
+            },
+        )
 
         acknowledge(
             self.rest_api,
@@ -131,10 +173,9 @@ class Api(Construct):
             "No WAFv2 web ACL in this stack: WAFv2 is not in LocalStack community, where the stack is "
             "tested. Associate one per environment before exposing the API publicly.",
         )
-        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-            acknowledge(
-                self.rest_api,
-                rule,
-                "No API Gateway authorizer: Cognito is not in LocalStack community, so callers are "
-                "authenticated in ApiFunction (Authorization header), not at the gateway.",
-            )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-COG4",
+            "Callers are authenticated by a Lambda TOKEN authorizer verifying JWTs (any OIDC provider "
+            "through its JWKS), not a Cognito user pool authorizer: Cognito is not in LocalStack community.",
+        )

@@ -14,12 +14,17 @@ class LayerBuildMissingError(RuntimeError):
 
 
 class Layers(Construct):
-    """`runtime` (Powertools, pydantic), `api` (FastAPI, Mangum) and `common` (fileflow_common)."""
+    """`runtime` (Powertools, pydantic), `api` (FastAPI), `processing` (Pillow, pypdf, ...), `common`."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.runtime = self._layer("Runtime", "runtime", "Powertools, pydantic and pydantic-settings")
         self.api = self._layer("Api", "api", "FastAPI and Mangum (needs the runtime layer)")
+        self.processing = self._layer(
+            "Processing",
+            "processing",
+            "Pillow, pypdf, python-docx, charset-normalizer (needs the runtime layer)",
+        )
         self.common = self._layer("Common", "common", "fileflow_common, the code every function shares")
 
     def _layer(self, construct_id: str, name: str, description: str) -> lambda_.LayerVersion:

@@ -12,6 +12,7 @@ from constructs import Construct
 
 # Only originals trigger processing; derivatives are written under derived/ (docs/architecture.md).
 UPLOADS_PREFIX = "uploads/"
+DERIVED_PREFIX = "derived/"
 # Bucket names are at most 63 characters; what follows the stack-name part takes up to 40.
 _STACK_NAME_PART_MAX = 20
 

@@ -1,4 +1,4 @@
-"""The REST API: GET /health and ANY /{proxy+} proxied to ApiFunction, stage `prod` logged and traced."""
+"""The REST API: its routes proxied to ApiFunction, stage `prod` logged, traced and throttled."""
 
 from __future__ import annotations
 
@@ -8,26 +8,37 @@ from infra.constructs.api import STAGE_NAME
 from tests.infra.synth import Synthesized
 
 
-def _methods(synthesized: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
+def api_methods(synthesized: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every method of the REST API by (HTTP method, full resource path)."""
     resources = synthesized.resources
     api_id = synthesized.logical_id(synthesized.stack.api.rest_api)
-    methods = {}
-    for method in synthesized.of_type("AWS::ApiGateway::Method").values():
-        properties = method["Properties"]
-        if "Ref" in properties["ResourceId"]:
-            path = resources[properties["ResourceId"]["Ref"]]["Properties"]["PathPart"]
-        else:
-            assert properties["ResourceId"] == {"Fn::GetAtt": [api_id, "RootResourceId"]}
-            path = ""
-        methods[(properties["HttpMethod"], f"/{path}")] = properties
-    return methods
+
+    def path_of(resource_id: dict[str, Any]) -> str:
+        if "Ref" not in resource_id:
+            assert resource_id == {"Fn::GetAtt": [api_id, "RootResourceId"]}
+            return ""
+        properties = resources[resource_id["Ref"]]["Properties"]
+        return f"{path_of(properties['ParentId'])}/{properties['PathPart']}"
+
+    return {
+        (method["Properties"]["HttpMethod"], path_of(method["Properties"]["ResourceId"]) or "/"): method[
+            "Properties"
+        ]
+        for method in synthesized.of_type("AWS::ApiGateway::Method").values()
+    }
 
 
-def test_routes_are_health_and_a_greedy_proxy_to_the_api_function(synthesized: Synthesized) -> None:
+def test_routes_are_proxied_to_the_api_function(synthesized: Synthesized) -> None:
     # Given the REST API's methods
-    methods = _methods(synthesized)
-    # Then exactly GET /health and ANY /{proxy+} exist, without authorization at the gateway ...
-    assert set(methods) == {("GET", "/health"), ("ANY", "/{proxy+}")}
+    methods = api_methods(synthesized)
+    # Then exactly these routes exist (no greedy root proxy: unknown paths end at API Gateway) ...
+    assert set(methods) == {
+        ("GET", "/health"),
+        ("GET", "/openapi.json"),
+        ("ANY", "/v1/{proxy+}"),
+        ("OPTIONS", "/v1/{proxy+}"),
+        ("ANY", "/uppy/{token}/{proxy+}"),
+    }
     for route, method in methods.items():
         integration = method["Integration"]
         # ... each a Lambda proxy integration invoking ApiFunction

@@ -16,7 +16,9 @@ XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 def _functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
     functions = synthesized.of_type("AWS::Lambda::Function")
-    assert set(functions) == {"ApiFunction", "ProcessorFunction"}, "a function was added or renamed"
+    assert set(functions) == {"ApiFunction", "ProcessorFunction", "AuthorizerFunction", "SweeperFunction"}, (
+        "a function was added or renamed"
+    )
     return functions
 
 
@@ -109,15 +111,38 @@ def test_every_function_gets_the_powertools_environment(synthesized: Synthesized
             ["runtime", "api", "common"],
             512,
             29,
-            {"BUCKET_NAME", "TABLE_NAME", "QUEUE_URL", "ALLOWED_ORIGINS"},
+            {"BUCKET_NAME", "TABLE_NAME", "QUEUE_URL", "ALLOWED_ORIGINS", "TOKEN_SECRET_ARN", "TOKEN_ISSUER"},
         ),
         (
             "ProcessorFunction",
             "fileflow_processor.handler.lambda_handler",
+            ["runtime", "processing", "common"],
+            2048,
+            120,
+            {
+                "BUCKET_NAME",
+                "TABLE_NAME",
+                "IDEMPOTENCY_TABLE_NAME",
+                "QUEUE_URL",
+                "MAX_RECEIVE_COUNT",
+                "RETRY_BACKOFF_SECONDS",
+            },
+        ),
+        (
+            "AuthorizerFunction",
+            "fileflow_authorizer.handler.lambda_handler",
             ["runtime", "common"],
-            1024,
-            60,
-            {"BUCKET_NAME", "TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"},
+            256,
+            10,
+            {"TOKEN_SECRET_ARN", "TOKEN_ISSUER"},
+        ),
+        (
+            "SweeperFunction",
+            "fileflow_api.sweeper_handler.lambda_handler",
+            ["runtime", "common"],
+            256,
+            120,
+            {"BUCKET_NAME", "TABLE_NAME"},
         ),
     ],
 )
@@ -135,6 +160,7 @@ def test_function_handler_layers_sizing_and_settings(
     layer_ids = {
         "runtime": synthesized.logical_id(stack_layers.runtime),
         "api": synthesized.logical_id(stack_layers.api),
+        "processing": synthesized.logical_id(stack_layers.processing),
         "common": synthesized.logical_id(stack_layers.common),
     }
     # When reading its properties
@@ -153,7 +179,7 @@ def test_function_handler_layers_sizing_and_settings(
 def test_layers_target_the_functions_runtime_and_architecture(synthesized: Synthesized) -> None:
     # Given every layer version
     layers = synthesized.of_type("AWS::Lambda::LayerVersion")
-    assert len(layers) == 3
+    assert len(layers) == 4
     for logical_id, layer in layers.items():
         # Then it is declared for python3.13 on x86_64
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"], logical_id
@@ -198,15 +224,28 @@ def test_api_may_write_originals_only_under_uploads(synthesized: Synthesized) ->
     }
 
 
-def test_processor_cannot_write_to_the_bucket(synthesized: Synthesized) -> None:
+def test_processor_reads_originals_and_writes_derivatives_only(synthesized: Synthesized) -> None:
     # Given the processor function's role
+    bucket_id = synthesized.logical_id(synthesized.stack.storage.bucket)
     role_id = synthesized.resources["ProcessorFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
-    # When collecting its S3 actions
-    s3_actions = {
-        action
-        for s in _role_statements(synthesized, role_id)
-        for action in _as_list(s["Action"])
-        if action.startswith("s3:")
+    statements = _role_statements(synthesized, role_id)
+    # When collecting its S3 actions, and the statements that allow s3:PutObject
+    s3_actions = {action for s in statements for action in _as_list(s["Action"]) if action.startswith("s3:")}
+    put_statements = [s for s in statements if "s3:PutObject" in _as_list(s["Action"])]
+    # Then it reads (any version) and writes nothing but keys under derived/: never an original, so
+    # no derivative can trigger processing again
+    assert s3_actions == {
+        "s3:GetObject*",
+        "s3:GetBucket*",
+        "s3:List*",
+        "s3:PutObject",
+        "s3:PutObjectLegalHold",
+        "s3:PutObjectRetention",
+        "s3:PutObjectTagging",
+        "s3:PutObjectVersionTagging",
+        "s3:Abort*",
     }
-    # Then they are read-only
-    assert s3_actions == {"s3:GetObject*", "s3:GetBucket*", "s3:List*"}
+    assert len(put_statements) == 1
+    assert put_statements[0]["Resource"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/derived/*"]]
+    }

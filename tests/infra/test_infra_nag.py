@@ -72,7 +72,7 @@ def test_the_checks_do_report_a_bad_resource(tmp_path: Path) -> None:
 def test_function_level_acknowledgments_sit_on_each_function(synthesized: Synthesized, rule: str) -> None:
     # Given the two functions
     stack = synthesized.stack
-    for function in (stack.api.handler, stack.processing.processor):
+    for function in (stack.api.handler, stack.processing.processor, stack.sweeper.handler):
         # When collecting the acknowledgments under the function's construct
         acknowledged = {
             acknowledged_rule

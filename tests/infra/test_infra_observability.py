@@ -40,7 +40,7 @@ def test_every_function_and_the_api_have_error_alarms(synthesized: Synthesized) 
     api_alarms = _alarm_on(synthesized, "5XXError", "AWS/ApiGateway")
     # Then each function has one, the API has one, and all fire on the first error
     watched = {alarm["Dimensions"][0]["Value"]["Ref"] for alarm in function_alarms}
-    assert watched == {"ApiFunction", "ProcessorFunction"}
+    assert watched == {"ApiFunction", "ProcessorFunction", "AuthorizerFunction", "SweeperFunction"}
     assert len(api_alarms) == 1
     assert all(_fires_on_first(alarm) for alarm in [*function_alarms, *api_alarms])
 

@@ -66,9 +66,40 @@ def test_event_source_mapping_reports_partial_batch_failures(synthesized: Synthe
     (mapping,) = synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
     properties = mapping["Properties"]
     queue_id = synthesized.logical_id(synthesized.stack.processing.queue)
-    # Then it reads the processing queue in batches of 10 (1 s window) and honours partial batch responses
+    # Then it reads the processing queue in batches of 5 (1 s window) and honours partial batch responses
     assert properties["FunctionName"] == {"Ref": "ProcessorFunction"}
     assert properties["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert properties["BatchSize"] == 10
+    assert properties["BatchSize"] == 5
     assert properties["MaximumBatchingWindowInSeconds"] == 1
+
+
+def test_processor_knows_the_queue_and_its_redrive_policy(synthesized: Synthesized) -> None:
+    # Given the processor's environment and the queue's redrive policy
+    variables = synthesized.resources["ProcessorFunction"]["Properties"]["Environment"]["Variables"]
+    queue_id = synthesized.logical_id(synthesized.stack.processing.queue)
+    redrive = _queue(synthesized, "queue")["RedrivePolicy"]
+    # Then it can reset the visibility of failed messages (retry backoff) on this queue, and knows
+    # which attempt is the last one (to mark the job failed before the message is dead-lettered)
+    assert variables["QUEUE_URL"] == {"Ref": queue_id}
+    assert int(variables["MAX_RECEIVE_COUNT"]) == redrive["maxReceiveCount"]
+    backoff = int(variables["RETRY_BACKOFF_SECONDS"])
+    # And the three backoffs together stay far below the visibility timeout they replace
+    assert 0 < backoff * (1 + 2 + 4) < _queue(synthesized, "queue")["VisibilityTimeout"]
+
+
+def test_processor_may_change_message_visibility_on_the_processing_queue(synthesized: Synthesized) -> None:
+    # Given the processor's role policy
+    role_id = synthesized.resources["ProcessorFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
+    queue_id = synthesized.logical_id(synthesized.stack.processing.queue)
+    statements = [
+        statement
+        for policy in synthesized.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    # Then the statement on the processing queue allows ChangeMessageVisibility (and consuming)
+    [queue_statement] = [s for s in statements if s["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}]
+    assert {"sqs:ChangeMessageVisibility", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= set(
+        queue_statement["Action"]
+    )

@@ -38,7 +38,7 @@ def test_rerunning_the_build_is_a_no_op(built_layers: None, capsys: pytest.Captu
     assert build.main([]) == 0
     lines = capsys.readouterr().out.splitlines()
     # Then it reports every layer up to date, one line each
-    assert [line.split()[0] for line in lines] == ["runtime", "api", "common"]
+    assert [line.split()[0] for line in lines] == ["runtime", "api", "processing", "common"]
     assert all("up to date" in line for line in lines), lines
 
 
@@ -53,12 +53,21 @@ def test_layers_hold_no_runtime_provided_packages_and_no_bytecode(site_dirs: dic
         assert not any(site_dir.rglob("*.pyc")), name
 
 
+def _is_elf_x86_64(path: Path) -> bool:
+    header = path.read_bytes()[:20]
+    # ELF magic, then e_machine (little-endian, offset 18): 62 is EM_X86_64
+    return header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 62
+
+
 def test_layers_hold_linux_x86_64_cpython_3_13_binaries(site_dirs: dict[str, Path]) -> None:
-    # Given the runtime layer (pydantic-core is compiled)
-    extensions = [path.name for path in site_dirs["runtime"].rglob("*.so")]
-    # Then its extension modules are built for CPython 3.13 on Linux x86_64, whatever machine built them
+    # Given the runtime layer (pydantic-core and cryptography are compiled)
+    extensions = list(site_dirs["runtime"].rglob("*.so"))
+    # Then its extension modules are built for CPython 3.13 (or the stable ABI, like cryptography's)
+    # on Linux x86_64, whatever machine built them
     assert extensions
-    assert all("cpython-313-x86_64-linux-gnu" in name for name in extensions), extensions
+    for path in extensions:
+        assert "cpython-313-x86_64-linux-gnu" in path.name or path.name.endswith(".abi3.so"), path.name
+        assert _is_elf_x86_64(path), path.name
 
 
 def test_api_layer_leaves_out_what_the_runtime_layer_holds(site_dirs: dict[str, Path]) -> None:
@@ -69,6 +78,20 @@ def test_api_layer_leaves_out_what_the_runtime_layer_holds(site_dirs: dict[str, 
     assert "pydantic" in runtime
     assert "fastapi" in api
     assert not set(runtime) & set(api)
+
+
+def test_processing_layer_holds_pillow_built_for_the_lambda_platform(site_dirs: dict[str, Path]) -> None:
+    # Given the processing layer (Pillow 13 publishes manylinux_2_28 wheels only)
+    processing = build.installed_distributions(site_dirs["processing"])
+    runtime = build.installed_distributions(site_dirs["runtime"])
+    # Then it holds the processing libraries, none of the runtime layer's, and Pillow's compiled core
+    # for CPython 3.13 on Linux x86_64 (with the codecs it links bundled in pillow.libs)
+    assert {"pillow", "pypdf", "python-docx", "lxml", "charset-normalizer"} <= set(processing)
+    assert not set(processing) & set(runtime)
+    [imaging] = list((site_dirs["processing"] / "PIL").glob("_imaging.*.so"))
+    assert "cpython-313-x86_64-linux-gnu" in imaging.name
+    assert _is_elf_x86_64(imaging)
+    assert any("webp" in path.name for path in (site_dirs["processing"] / "pillow.libs").iterdir())
 
 
 def test_no_two_layers_hold_the_same_file(site_dirs: dict[str, Path]) -> None:

@@ -6,20 +6,26 @@ from dataclasses import dataclass
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from mypy_boto3_dynamodb.service_resource import Table
 from mypy_boto3_s3 import S3Client
 from mypy_boto3_sqs import SQSClient
 
 from fileflow_api.handler import asgi_handler
+from fileflow_authorizer.handler import verifier as authorizer_verifier
 from fileflow_common.aws import clear_cached_clients
-from fileflow_processor.handler import recorder
+from fileflow_processor.handler import services
 
 REGION = "us-east-1"
 BUCKET_NAME = "fileflow-uploads-example"  # the bucket named in events/sqs_*.json
 TABLE_NAME = "fileflow-metadata"
+IDEMPOTENCY_TABLE_NAME = "fileflow-idempotency"
 QUEUE_NAME = "fileflow-processing"
 ALLOWED_ORIGINS = '["https://app.example.com"]'
+SIGNING_SECRET_NAME = "fileflow-signing-key"
+# What Secrets Manager generates for the stack (64 characters, no punctuation).
+SIGNING_KEY = "s3cr3tK3y" * 7 + "x"
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,10 @@ class Cloud:
 def _reset_cached_state() -> None:
     clear_cached_clients()
     asgi_handler.cache_clear()
-    recorder.cache_clear()
+    authorizer_verifier.cache_clear()
+    # Powertools' cached secrets (and its client) would outlive the mock
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    services.cache_clear()
 
 
 @pytest.fixture
@@ -91,10 +100,23 @@ def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) -> Iterat
             ],
         )
         table.wait_until_exists()
+        # Powertools' idempotency table (infra/constructs/metadata.py: key `id`, TTL `expiration`)
+        boto3.client("dynamodb").create_table(
+            TableName=IDEMPOTENCY_TABLE_NAME,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        )
         # And the functions' environment
         monkeypatch.setenv("BUCKET_NAME", BUCKET_NAME)
         monkeypatch.setenv("TABLE_NAME", TABLE_NAME)
         monkeypatch.setenv("QUEUE_URL", queue_url)
+        monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE_NAME)
         monkeypatch.setenv("ALLOWED_ORIGINS", ALLOWED_ORIGINS)
+        # And the token signing secret the authorizer and the API read (by ARN, never by value)
+        secret = boto3.client("secretsmanager").create_secret(
+            Name=SIGNING_SECRET_NAME, SecretString=SIGNING_KEY
+        )
+        monkeypatch.setenv("TOKEN_SECRET_ARN", secret["ARN"])
         yield Cloud(s3=s3, sqs=sqs, table=table, queue_url=queue_url)
     _reset_cached_state()

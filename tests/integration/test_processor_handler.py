@@ -52,7 +52,7 @@ def test_object_created_event_writes_the_file_item(
     assert item["size"] == 1048576
     assert item["etag"] == "b6d81b360a5672d80c27430f39153e2c"
     assert item["version_id"] == "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
-    assert item["status"] == "stored"
+    assert item["source_object"] == "b6d81b360a5672d80c27430f39153e2c#3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
     assert item["stored_at"] == "2026-05-04T10:15:30.123Z"
     assert isinstance(item["updated_at"], str)
     assert item["updated_at"].endswith("Z")
@@ -133,9 +133,8 @@ def test_mixed_batch_reports_only_the_poison_message(
     # Then only the poison message is reported (SQS retries it, then dead-letters it)
     assert result == {"batchItemFailures": [{"itemIdentifier": poison["messageId"]}]}
     # And its batch mate was recorded
-    assert (
-        cloud.table.get_item(Key={"pk": "USER#user-bob", "sk": "FILE#file-0002"})["Item"]["status"]
-        == "stored"
+    assert cloud.table.get_item(Key={"pk": "USER#user-bob", "sk": "FILE#file-0002"})["Item"]["key"] == (
+        "uploads/user-bob/file-0002"
     )
     # And the rejection is logged with the reason
     [rejected] = [line for line in captured_logs() if line["message"] == "invalid notification rejected"]

@@ -10,6 +10,7 @@ VALID_API_ENV = {
     "TABLE_NAME": "fileflow-metadata",
     "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/fileflow-processing",
     "ALLOWED_ORIGINS": '["https://app.example.com", "http://localhost:5173"]',
+    "TOKEN_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:SigningSecret-AbCdEf",
 }
 
 
@@ -29,9 +30,17 @@ def test_api_settings_read_the_environment(api_env: pytest.MonkeyPatch) -> None:
     assert settings.allowed_origins == ("https://app.example.com", "http://localhost:5173")
 
 
-def test_local_cloud_queue_url_is_accepted(api_env: pytest.MonkeyPatch) -> None:
-    api_env.setenv("QUEUE_URL", "http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/q-1")
-    assert ApiSettings().queue_url.startswith("http://sqs.")  # type: ignore[call-arg]
+@pytest.mark.parametrize(
+    "queue_url",
+    [
+        "http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/q-1",
+        # the local cloud's path strategy (SQS_ENDPOINT_STRATEGY=path)
+        "http://127.0.0.1:4566/queue/us-east-1/000000000000/Fileflow-ProcessingQueue-1bd2855e",
+    ],
+)
+def test_local_cloud_queue_urls_are_accepted(api_env: pytest.MonkeyPatch, queue_url: str) -> None:
+    api_env.setenv("QUEUE_URL", queue_url)
+    assert ApiSettings().queue_url == queue_url  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize("missing", list(VALID_API_ENV))
@@ -75,16 +84,44 @@ def test_malformed_names_are_rejected(api_env: pytest.MonkeyPatch, variable: str
         ApiSettings()  # type: ignore[call-arg]
 
 
-def test_processor_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given the processor's two variables / When loaded / Then typed
-    monkeypatch.setenv("TABLE_NAME", "fileflow-metadata")
-    monkeypatch.setenv("BUCKET_NAME", "fileflow-uploads-example")
+PROCESSOR_ENV = {
+    "TABLE_NAME": "fileflow-metadata",
+    "BUCKET_NAME": "fileflow-uploads-example",
+    "IDEMPOTENCY_TABLE_NAME": "fileflow-idempotency",
+    "QUEUE_URL": "http://127.0.0.1:4566/queue/us-east-1/000000000000/Fileflow-ProcessingQueue-1bd2855e",
+}
+
+
+@pytest.fixture
+def processor_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name, value in PROCESSOR_ENV.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_processor_settings(processor_env: pytest.MonkeyPatch) -> None:
+    # Given the processor's variables, with two limits overridden
+    processor_env.setenv("THUMBNAIL_SIZES", "[800, 200]")
+    processor_env.setenv("MAX_IMAGE_PIXELS", "1000000")
+    # When loaded
     settings = ProcessorSettings()  # type: ignore[call-arg]
+    # Then typed, with the documented defaults, and the limits carry the overrides
     assert (settings.table_name, settings.bucket_name) == ("fileflow-metadata", "fileflow-uploads-example")
+    assert settings.idempotency_table_name == "fileflow-idempotency"
+    assert (settings.max_receive_count, settings.retry_backoff_seconds) == (3, 10)
+    assert settings.limits.thumbnail_sizes == (800, 200)
+    assert settings.limits.max_image_pixels == 1_000_000
 
 
-def test_processor_settings_require_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TABLE_NAME", raising=False)
-    monkeypatch.setenv("BUCKET_NAME", "fileflow-uploads-example")
-    with pytest.raises(ValidationError, match="table_name"):
+@pytest.mark.parametrize("missing", list(PROCESSOR_ENV))
+def test_processor_settings_require_each_resource(processor_env: pytest.MonkeyPatch, missing: str) -> None:
+    processor_env.delenv(missing)
+    with pytest.raises(ValidationError, match=missing.lower()):
+        ProcessorSettings()  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(("variable", "value"), [("THUMBNAIL_SIZES", "[0]"), ("THUMBNAIL_SIZES", "[]")])
+def test_processor_limits_are_validated(processor_env: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    processor_env.setenv(variable, value)
+    with pytest.raises(ValidationError):
         ProcessorSettings()  # type: ignore[call-arg]

@@ -9,6 +9,7 @@ from fileflow_processor.notifications import InvalidNotificationError, S3EventNo
 from fileflow_processor.stored_objects import (
     SEQUENCER_WIDTH,
     Outcome,
+    Recorded,
     StoredObject,
     StoredObjectRecorder,
 )
@@ -26,13 +27,13 @@ class FakeFileRepository:
         self.items: dict[UploadKey, StoredObject] = {}
         self.updated_at: dict[UploadKey, datetime] = {}
 
-    def record_stored_object(self, stored: StoredObject, *, updated_at: datetime) -> bool:
+    def record_stored_object(self, stored: StoredObject, *, updated_at: datetime) -> Recorded:
         current = self.items.get(stored.upload)
         if current is not None and current.sequencer >= stored.sequencer:
-            return False
+            return Recorded.SAME if current.version == stored.version else Recorded.SUPERSEDED
         self.items[stored.upload] = stored
         self.updated_at[stored.upload] = updated_at
-        return True
+        return Recorded.NEW
 
 
 @pytest.fixture
@@ -41,8 +42,20 @@ def repository() -> FakeFileRepository:
 
 
 @pytest.fixture
-def recorder(repository: FakeFileRepository) -> StoredObjectRecorder:
-    return StoredObjectRecorder(repository, bucket_name=BUCKET, clock=lambda: NOW)
+def processed() -> list[tuple[StoredObject, int]]:
+    return []
+
+
+@pytest.fixture
+def recorder(
+    repository: FakeFileRepository, processed: list[tuple[StoredObject, int]]
+) -> StoredObjectRecorder:
+    return StoredObjectRecorder(
+        repository,
+        bucket_name=BUCKET,
+        process=lambda stored, attempt: processed.append((stored, attempt)),
+        clock=lambda: NOW,
+    )
 
 
 def sample_notification() -> dict[str, Any]:
@@ -69,6 +82,7 @@ def test_upload_is_recorded_with_its_s3_metadata(
     upload = UploadKey("user-alice", "file-0001")
     assert repository.items[upload] == StoredObject(
         upload=upload,
+        bucket=BUCKET,
         size=1048576,
         etag="b6d81b360a5672d80c27430f39153e2c",
         version_id="3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
@@ -83,17 +97,37 @@ def test_upload_is_recorded_with_its_s3_metadata(
     assert (stored_lines[0]["user_id"], stored_lines[0]["file_id"]) == ("user-alice", "file-0001")
 
 
-def test_already_recorded_event_is_not_reported_as_stored(
-    recorder: StoredObjectRecorder, captured_logs: LogReader
+def test_already_recorded_event_is_not_reported_as_stored_but_is_processed_again(
+    recorder: StoredObjectRecorder, captured_logs: LogReader, processed: list[tuple[StoredObject, int]]
 ) -> None:
     # Given an event that was already recorded
     body = json.dumps(sample_notification())
     recorder.handle_message(body)
-    # When it is delivered again
-    outcomes = recorder.handle_message(body)
+    # When it is delivered again (its second receive)
+    outcomes = recorder.handle_message(body, attempt=2)
     # Then nothing is stored a second time
     assert outcomes == [Outcome.ALREADY_RECORDED]
     assert [line["message"] for line in captured_logs()].count("object stored") == 1
+    # But it is handed to processing again (idempotent there; a crash may have cut the first run short)
+    assert [attempt for _, attempt in processed] == [1, 2]
+    assert processed[0][0].version == processed[1][0].version
+
+
+def test_an_older_version_arriving_late_is_not_processed(
+    recorder: StoredObjectRecorder, processed: list[tuple[StoredObject, int]]
+) -> None:
+    # Given a newer version of the key was recorded (and processed) first
+    recorder.handle_message(notification_body(sequencer="FF", eTag="newer"))
+    # When the event of the older version arrives
+    outcomes = recorder.handle_message(notification_body(sequencer="0A", eTag="older"))
+    # Then it is acknowledged but never processed: its derivatives would overwrite the newer ones
+    assert outcomes == [Outcome.SUPERSEDED]
+    assert [stored.etag for stored, _ in processed] == ["newer"]
+
+
+def test_quoted_etags_are_unquoted(recorder: StoredObjectRecorder, repository: FakeFileRepository) -> None:
+    recorder.handle_message(notification_body(eTag='"abc-2"'))
+    assert repository.items[UploadKey("user-alice", "file-0001")].etag == "abc-2"
 
 
 def test_sequencers_of_different_lengths_compare_in_event_order(

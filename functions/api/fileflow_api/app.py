@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from fileflow_api import health
+from fileflow_api import health, upload_routes, upload_tokens, uppy_routes
 from fileflow_api.dependencies import ApiDependencies
 from fileflow_api.errors import register_exception_handlers
 from fileflow_api.security import SecurityHeadersMiddleware
@@ -15,6 +15,9 @@ def create_app(dependencies: ApiDependencies, *, allowed_origins: Sequence[str] 
     app = FastAPI(title="Fileflow API", version="0.1.0")
     app.state.dependencies = dependencies
     app.include_router(health.router)
+    app.include_router(upload_tokens.router)
+    app.include_router(upload_routes.router)
+    app.include_router(uppy_routes.router)
     register_exception_handlers(app)
     app.add_middleware(
         CORSMiddleware,

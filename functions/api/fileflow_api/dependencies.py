@@ -1,10 +1,13 @@
 """What the API needs from the outside world: small interfaces, injected into `create_app`."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from fastapi import Request
+
+from fileflow_api.access import AccessControl
+from fileflow_api.uploads import UploadService
 
 
 class DependencyUnavailableError(Exception):
@@ -27,6 +30,12 @@ class DependencyProbe(Protocol):
 @dataclass(frozen=True, slots=True)
 class ApiDependencies:
     probes: Sequence[DependencyProbe]
+    # None (tests of other routes): bearer tokens are refused and nothing is rate limited.
+    access: AccessControl | None = field(default=None, kw_only=True)
+    # The local cloud's endpoint (AWS_ENDPOINT_URL) when running there; None on AWS.
+    local_endpoint: str | None = field(default=None, kw_only=True)
+    # None (tests of other routes): the upload routes answer 500.
+    uploads: UploadService | None = field(default=None, kw_only=True)
 
 
 def get_dependencies(request: Request) -> ApiDependencies:

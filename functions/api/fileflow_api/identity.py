@@ -1,17 +1,25 @@
-"""Who is calling: the user id the API Gateway Lambda authorizer put in the request context.
+"""Who is calling: the user id the API Gateway Lambda authorizer verified, or a token checked here.
 
-Every route that touches a user's resources depends on `current_user`; a request that reached the
-function without an authorizer context (a misconfigured route, a direct invoke) is refused with 401,
-never served as somebody.
+Every route that touches a user's resources depends on `current_user`. On AWS the authorizer has
+verified the bearer token and put the user id in the request context. Where no authorizer ran
+(LocalStack's community edition accepts authorizers but never invokes them; a direct invoke; a
+misconfigured route) the function verifies the `Authorization: Bearer` token itself: a request is
+never served as somebody without a verified token. Uppy's routes depend on `uppy_user`, which
+verifies the upload token in the `{token}` path segment.
+
+Both count the request against the user's rate limit.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path, Request
 
-from fileflow_common.errors import FileflowError
+from fileflow_api.dependencies import get_dependencies
+from fileflow_common.errors import FileflowError, InvalidIdentifierError
 from fileflow_common.keys import validate_id
+from fileflow_common.observability import logger
+from fileflow_common.tokens import InvalidTokenError, bearer_token
 
 
 class UnauthenticatedError(FileflowError):
@@ -31,9 +39,54 @@ def authorizer_context(request: Request) -> dict[str, Any]:
     return context if isinstance(context, dict) else {}
 
 
-def current_user(request: Request) -> User:
+def _authorizer_user(request: Request) -> User | None:
+    """The user API Gateway's authorizer verified, if one ran (only API Gateway sets this context)."""
     context = authorizer_context(request)
     user_id = context.get("user_id") or context.get("principalId")
     if not isinstance(user_id, str) or not user_id:
+        return None
+    try:
+        return User(user_id=validate_id(user_id, kind="user id"))
+    except InvalidIdentifierError as exc:
+        raise UnauthenticatedError("authentication required") from exc
+
+
+def _bearer_user(request: Request) -> User:
+    access = get_dependencies(request).access
+    if access is None:
         raise UnauthenticatedError("authentication required")
-    return User(user_id=validate_id(user_id, kind="user id"))
+    try:
+        claims = access.access_tokens.verify(bearer_token(request.headers.get("authorization")))
+    except InvalidTokenError as exc:
+        logger.info("bearer token rejected", extra={"reason": str(exc)})
+        raise UnauthenticatedError("a valid bearer token is required") from exc
+    return User(user_id=claims.user_id)
+
+
+def _count_request(request: Request, user: User) -> User:
+    access = get_dependencies(request).access
+    if access is not None:
+        access.rate_limiter.hit(user.user_id)
+    return user
+
+
+def current_user(request: Request) -> User:
+    """The authenticated caller of a /v1 route (401 otherwise), counted against their rate limit."""
+    user = _authorizer_user(request) or _bearer_user(request)
+    return _count_request(request, user)
+
+
+def uppy_user(
+    request: Request,
+    token: Annotated[str, Path(description="upload token from POST /v1/upload-tokens")],
+) -> User:
+    """The owner of the upload token in the `/uppy/{token}/...` path (401 otherwise), rate limited."""
+    access = get_dependencies(request).access
+    if access is None:
+        raise UnauthenticatedError("authentication required")
+    try:
+        claims = access.upload_tokens.verify(token)
+    except InvalidTokenError as exc:
+        logger.info("upload token rejected", extra={"reason": str(exc)})
+        raise UnauthenticatedError("a valid upload token is required") from exc
+    return _count_request(request, User(user_id=claims.user_id))

@@ -1,18 +1,56 @@
 from typing import Annotated
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from fileflow_api.part_plan import (
+    S3_MAX_OBJECT_SIZE,
+    S3_MAX_PART_SIZE,
+    S3_MAX_SINGLE_PUT_SIZE,
+    S3_MIN_PART_SIZE,
+    GiB,
+    MiB,
+)
 from fileflow_common.settings_types import BucketName, QueueUrl, TableName
+from fileflow_common.token_config import TokenSettings
+
+# A media type without parameters, lower case (what the allow-list holds).
+MediaType = Annotated[
+    str, Field(pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
+]
+# Images, documents, text and archives; application/octet-stream is what browsers and CLIs send for
+# anything they cannot name, so refusing it would refuse ordinary files.
+DEFAULT_ALLOWED_CONTENT_TYPES: tuple[str, ...] = (
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/heic",
+    "image/heif",
+    "image/avif",
+    "image/tiff",
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "text/plain",
+    "text/csv",
+    "text/markdown",
+    "application/json",
+    "application/zip",
+    "application/x-tar",
+    "application/gzip",
+    "application/x-gzip",
+    "application/octet-stream",
+)
 
 # An exact browser origin: scheme and host (and port), no path, no trailing slash, no wildcard.
 Origin = Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")]
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(TokenSettings):
     """Environment of the API function, validated once per execution environment.
 
-    ALLOWED_ORIGINS is a JSON list, e.g. ``["https://app.example.com"]``.
+    ALLOWED_ORIGINS is a JSON list, e.g. ``["https://app.example.com"]``. The token fields
+    (TOKEN_SECRET_ARN, TOKEN_ISSUER, JWKS_*) come from TokenSettings.
     """
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
@@ -21,3 +59,19 @@ class ApiSettings(BaseSettings):
     table_name: TableName
     queue_url: QueueUrl
     allowed_origins: tuple[Origin, ...]
+    # Access limits (fileflow_api.access): upload-token lifetime, per-user rate limit and quotas.
+    upload_token_ttl_seconds: Annotated[int, Field(ge=60, le=86_400)] = 3600
+    rate_limit_requests: Annotated[int, Field(ge=1)] = 300
+    rate_limit_window_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    quota_max_bytes: Annotated[int, Field(ge=0)] = 10 * 1024**3
+    quota_max_files: Annotated[int, Field(ge=0)] = 10_000
+    # Uploads (fileflow_api.uploads): limits, part planning, lifetimes of URLs and sessions.
+    max_upload_size: Annotated[int, Field(gt=0, le=S3_MAX_OBJECT_SIZE)] = 100 * GiB
+    allowed_content_types: tuple[MediaType, ...] = DEFAULT_ALLOWED_CONTENT_TYPES
+    single_put_threshold: Annotated[int, Field(gt=0, le=S3_MAX_SINGLE_PUT_SIZE)] = 16 * MiB
+    part_size: Annotated[int, Field(ge=S3_MIN_PART_SIZE, le=S3_MAX_PART_SIZE)] = 8 * MiB
+    presigned_url_ttl_seconds: Annotated[int, Field(ge=60, le=12 * 3600)] = 900
+    # At most 36 h: the bucket's lifecycle rule aborts multipart uploads 2 days old (the backstop).
+    upload_session_ttl_seconds: Annotated[int, Field(ge=900, le=36 * 3600)] = 86_400
+    # Set by LocalStack in every function it runs, never on AWS: the API's URLs are then local ones.
+    local_cloud_endpoint: Annotated[str | None, Field(validation_alias="AWS_ENDPOINT_URL")] = None

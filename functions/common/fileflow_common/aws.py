@@ -27,6 +27,18 @@ def s3_client() -> S3Client:
 
 
 @cache
+def s3_presigner() -> S3Client:
+    """Signs presigned URLs only: SigV4, and no checksum the SDK would add on its own (clients send
+    exactly the headers the API returns)."""
+    return boto3.client(
+        "s3",
+        config=_CLIENT_CONFIG.merge(
+            Config(signature_version="s3v4", request_checksum_calculation="when_required")
+        ),
+    )
+
+
+@cache
 def sqs_client() -> SQSClient:
     return boto3.client("sqs", config=_CLIENT_CONFIG)
 
@@ -42,5 +54,5 @@ def dynamodb_resource() -> DynamoDBServiceResource:
 
 
 def clear_cached_clients() -> None:
-    for factory in (s3_client, sqs_client, dynamodb_client, dynamodb_resource):
+    for factory in (s3_client, s3_presigner, sqs_client, dynamodb_client, dynamodb_resource):
         factory.cache_clear()

@@ -12,3 +12,11 @@ def to_timestamp(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def from_timestamp(value: str) -> datetime:
+    """Parse a timestamp written by `to_timestamp` (an aware UTC datetime)."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamp without a timezone: {value!r}")
+    return moment.astimezone(UTC)

@@ -12,6 +12,8 @@ USER_PREFIX = "USER#"
 FILE_PREFIX = "FILE#"
 JOB_PREFIX = "JOB#"
 UPLOAD_PREFIX = "UPLOAD#"
+RATE_WINDOW_PREFIX = "RATE#"
+USAGE_SORT_KEY = "USAGE"
 
 type ItemKey = dict[str, str]
 
@@ -37,4 +39,19 @@ def upload_session_item_key(user_id: str, upload_id: str) -> ItemKey:
     return {
         PARTITION_KEY: USER_PREFIX + validate_id(user_id, kind="user_id"),
         SORT_KEY: UPLOAD_PREFIX + validate_id(upload_id, kind="upload_id"),
+    }
+
+
+def usage_item_key(user_id: str) -> ItemKey:
+    """A user's usage counters (bytes, files) checked against the quotas: ``USER#{user_id}`` / ``USAGE``."""
+    return {PARTITION_KEY: USER_PREFIX + validate_id(user_id, kind="user_id"), SORT_KEY: USAGE_SORT_KEY}
+
+
+def rate_window_item_key(user_id: str, window_start: int) -> ItemKey:
+    """A user's request count in one rate-limit window: ``USER#{user_id}`` / ``RATE#{epoch seconds}``."""
+    if window_start < 0:
+        raise ValueError("window_start is epoch seconds")
+    return {
+        PARTITION_KEY: USER_PREFIX + validate_id(user_id, kind="user_id"),
+        SORT_KEY: f"{RATE_WINDOW_PREFIX}{window_start}",
     }

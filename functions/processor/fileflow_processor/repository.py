@@ -1,38 +1,83 @@
-"""DynamoDB adapter of the FileRepository interface."""
+"""DynamoDB adapters: the file item (only the processor's attributes) and the processing jobs.
+
+Every write is an UpdateItem with a condition, so attributes other writers own (the upload API's
+filename, declared content type, sha256, ...) are never touched, and no write goes backwards.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
 from fileflow_common.clock import to_timestamp
-from fileflow_common.table import file_item_key
-from fileflow_processor.stored_objects import StoredObject
+from fileflow_common.keys import UploadKey
+from fileflow_common.table import file_item_key, job_item_key
+from fileflow_processor.jobs import Job, JobError, JobStatus, ObjectVersion, Task
+from fileflow_processor.processing import DeclaredFile, FileProcessingState
+from fileflow_processor.stored_objects import Recorded, StoredObject
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-FILE_STATUS_STORED = "stored"
-# A later sequencer wins. An equal one is the same event (a redelivery) unless the content differs:
+# A later sequencer wins. An equal one is the same event (a redelivery) unless the object differs:
 # real S3 never reuses a sequencer, but LocalStack sends one constant sequencer for every event.
 _NEWER_EVENT_CONDITION = (
     "attribute_not_exists(s3_sequencer) OR s3_sequencer < :s3_sequencer"
-    " OR (s3_sequencer = :s3_sequencer AND etag <> :etag)"
+    " OR (s3_sequencer = :s3_sequencer"
+    " AND (attribute_not_exists(source_object) OR source_object <> :source_object))"
 )
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == _CONDITION_FAILED
+
+
+def dynamo_value(value: Any) -> Any:
+    """A JSON-like value DynamoDB accepts: floats become Decimals, tuples lists."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {str(key): dynamo_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [dynamo_value(item) for item in value]
+    return value
+
+
+def plain_value(value: Any) -> Any:
+    """Back from DynamoDB: Decimals become ints or floats."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: plain_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_value(item) for item in value]
+    return value
+
+
+def _update(
+    set_attributes: dict[str, Any], remove: tuple[str, ...] = ()
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """UpdateExpression, names and values; every name gets a placeholder (status, key, size are reserved)."""
+    names = {f"#{name}": name for name in (*set_attributes, *remove)}
+    values = {f":{name}": dynamo_value(value) for name, value in set_attributes.items()}
+    expression = "SET " + ", ".join(f"#{name} = :{name}" for name in set_attributes)
+    if remove:
+        expression += " REMOVE " + ", ".join(f"#{name}" for name in remove)
+    return expression, names, values
 
 
 class DynamoFileRepository:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def record_stored_object(self, stored: StoredObject, *, updated_at: datetime) -> bool:
-        """Conditional upsert: a redelivered or older event leaves the item untouched.
-
-        UpdateItem (not PutItem) keeps attributes written by other writers, e.g. the upload metadata.
-        """
+    def record_stored_object(self, stored: StoredObject, *, updated_at: datetime) -> Recorded:
+        """Conditional upsert of the object's S3 facts; SAME / SUPERSEDED when the item is as new or newer."""
         upload = stored.upload
+        source_object = stored.version.source_tag
         attributes: dict[str, str | int] = {
             "entity": "file",
             "user_id": upload.user_id,
@@ -40,30 +85,197 @@ class DynamoFileRepository:
             "key": upload.key,
             "size": stored.size,
             "etag": stored.etag,
-            "status": FILE_STATUS_STORED,
             "stored_at": to_timestamp(stored.stored_at),
             "updated_at": to_timestamp(updated_at),
             "s3_sequencer": stored.sequencer,
+            "source_object": source_object,
         }
         if stored.version_id is not None:
             attributes["version_id"] = stored.version_id
-        # Placeholders for every name: "key", "size" and "status" are DynamoDB reserved words.
-        names = {f"#{name}": name for name in attributes}
-        values = {f":{name}": value for name, value in attributes.items()}
-        update = "SET " + ", ".join(f"#{name} = :{name}" for name in attributes)
-        if stored.version_id is None:
-            names["#version_id"] = "version_id"
-            update += " REMOVE #version_id"
+        expression, names, values = _update(attributes, () if stored.version_id else ("version_id",))
         try:
             self._table.update_item(
                 Key=file_item_key(upload.user_id, upload.file_id),
-                UpdateExpression=update,
+                UpdateExpression=expression,
                 ConditionExpression=_NEWER_EVENT_CONDITION,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+            old = cast(dict[str, Any] | None, exc.response.get("Item"))  # DynamoDB JSON: {"S": ...}
+            current = old.get("source_object", {}).get("S") if old else self._source_object(upload)
+            return Recorded.SAME if current == source_object else Recorded.SUPERSEDED
+        return Recorded.NEW
+
+    def _source_object(self, upload: UploadKey) -> str | None:
+        item = self._table.get_item(
+            Key=file_item_key(upload.user_id, upload.file_id), ConsistentRead=True
+        ).get("Item")
+        return str(item["source_object"]) if item and "source_object" in item else None
+
+    def declared(self, upload: UploadKey) -> DeclaredFile:
+        item = (
+            self._table.get_item(
+                Key=file_item_key(upload.user_id, upload.file_id),
+                ConsistentRead=True,
+                ProjectionExpression="#content_type, #filename",
+                ExpressionAttributeNames={"#content_type": "content_type", "#filename": "filename"},
+            ).get("Item")
+            or {}
+        )
+        content_type, filename = item.get("content_type"), item.get("filename")
+        return DeclaredFile(
+            content_type=content_type if isinstance(content_type, str) else None,
+            filename=filename if isinstance(filename, str) else None,
+        )
+
+    def record_processing(self, upload: UploadKey, source: ObjectVersion, state: FileProcessingState) -> bool:
+        """Update only the processor's attributes, and only while the item describes `source`."""
+        attributes: dict[str, Any] = {
+            "status": state.status.value,
+            "detected_type": state.detected_type,
+            "detected_kind": state.detected_kind.value,
+            "processing_job_id": state.job_id,
+            "derivatives": state.derivatives,
+            "analysis": state.analysis,
+            "processing_updated_at": to_timestamp(state.at),
+        }
+        optional = {
+            "type_mismatch": state.type_mismatch or None,
+            "processing_error": state.error.describe() if state.error else None,
+        }
+        attributes |= {name: value for name, value in optional.items() if value is not None}
+        remove = tuple(name for name, value in optional.items() if value is None)
+        expression, names, values = _update(attributes, remove)
+        names["#source_object"] = "source_object"
+        values[":source_object"] = source.source_tag
+        try:
+            self._table.update_item(
+                Key=file_item_key(upload.user_id, upload.file_id),
+                UpdateExpression=expression,
+                ConditionExpression="#source_object = :source_object",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if _condition_failed(exc):
                 return False
             raise
         return True
+
+
+def _job_from_item(item: dict[str, Any]) -> Job:
+    error = item.get("error")
+    return Job(
+        job_id=item["job_id"],
+        task=Task(item["task"]),
+        status=JobStatus(item["status"]),
+        user_id=item["user_id"],
+        file_id=item["file_id"],
+        source=ObjectVersion(
+            bucket=item["bucket"], key=item["key"], version_id=item.get("version_id"), etag=item["etag"]
+        ),
+        detected_type=item["detected_type"],
+        queued_at=datetime.fromisoformat(item["queued_at"]),
+        started_at=datetime.fromisoformat(item["started_at"]) if item.get("started_at") else None,
+        ended_at=datetime.fromisoformat(item["ended_at"]) if item.get("ended_at") else None,
+        attempts=int(item.get("attempts", 0)),
+        error=JobError(error["code"], error["message"], bool(error.get("retryable"))) if error else None,
+        result=plain_value(item.get("result", {})),
+    )
+
+
+class DynamoJobRepository:
+    """Jobs: `FILE#{file_id}` / `JOB#{job_id}`; transitions are conditional updates."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def get(self, file_id: str, job_id: str) -> Job | None:
+        item = self._table.get_item(Key=job_item_key(file_id, job_id), ConsistentRead=True).get("Item")
+        return _job_from_item(item) if item else None
+
+    def create(self, job: Job) -> None:
+        source = job.source
+        item: dict[str, Any] = {
+            **job_item_key(job.file_id, job.job_id),
+            "entity": "job",
+            "job_id": job.job_id,
+            "task": job.task.value,
+            "status": JobStatus.QUEUED.value,
+            "user_id": job.user_id,
+            "file_id": job.file_id,
+            "bucket": source.bucket,
+            "key": source.key,
+            "etag": source.etag,
+            "detected_type": job.detected_type,
+            "queued_at": to_timestamp(job.queued_at),
+            "attempts": 0,
+        }
+        if source.version_id is not None:
+            item["version_id"] = source.version_id
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+
+    def start(self, job: Job, *, at: datetime) -> Job | None:
+        try:
+            response = self._table.update_item(
+                Key=job_item_key(job.file_id, job.job_id),
+                UpdateExpression=(
+                    "SET #status = :running, started_at = :at,"
+                    " attempts = if_not_exists(attempts, :zero) + :one"
+                    " REMOVE ended_at, #error"
+                ),
+                ConditionExpression=(
+                    "#status IN (:queued, :running) OR (#status = :failed AND #error.retryable = :true)"
+                ),
+                ExpressionAttributeNames={"#status": "status", "#error": "error"},
+                ExpressionAttributeValues={
+                    ":running": JobStatus.RUNNING.value,
+                    ":queued": JobStatus.QUEUED.value,
+                    ":failed": JobStatus.FAILED.value,
+                    ":true": True,
+                    ":at": to_timestamp(at),
+                    ":zero": 0,
+                    ":one": 1,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return None
+            raise
+        return _job_from_item(dict(response["Attributes"]))
+
+    def finish(
+        self,
+        job: Job,
+        *,
+        status: JobStatus,
+        at: datetime,
+        result: dict[str, Any],
+        error: JobError | None,
+    ) -> None:
+        attributes: dict[str, Any] = {"status": status.value, "ended_at": to_timestamp(at), "result": result}
+        if error is not None:
+            attributes["error"] = error.describe()
+        expression, names, values = _update(attributes, () if error else ("error",))
+        values[":running"] = JobStatus.RUNNING.value
+        try:
+            self._table.update_item(
+                Key=job_item_key(job.file_id, job.job_id),
+                UpdateExpression=expression,
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+            # Another delivery finished it first: its outcome stands.

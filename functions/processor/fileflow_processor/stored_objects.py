@@ -1,4 +1,9 @@
-"""Domain logic: turn S3 ObjectCreated notifications into file items. No boto3 here."""
+"""Domain logic: turn S3 ObjectCreated notifications into file items, then process them. No boto3 here.
+
+Each ObjectCreated record is recorded on the file item (a conditional upsert: out-of-order events never
+roll it back), then handed to the processing callable (idempotent, see handler.py) unless a newer
+version of the key was recorded already.
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +15,7 @@ from fileflow_common.clock import utc_now
 from fileflow_common.errors import ForeignObjectKeyError
 from fileflow_common.keys import UploadKey, parse_object_key
 from fileflow_common.observability import logger
+from fileflow_processor.jobs import ObjectVersion
 from fileflow_processor.notifications import (
     InvalidNotificationError,
     S3EventRecord,
@@ -26,23 +32,47 @@ class StoredObject:
     """An original upload that S3 has stored, as described by one ObjectCreated event."""
 
     upload: UploadKey
+    bucket: str
     size: int
     etag: str
     version_id: str | None
     sequencer: str
     stored_at: datetime
 
+    @property
+    def version(self) -> ObjectVersion:
+        return ObjectVersion(
+            bucket=self.bucket, key=self.upload.key, version_id=self.version_id, etag=self.etag
+        )
+
+
+class Recorded(StrEnum):
+    """What the conditional upsert of the file item found."""
+
+    NEW = "new"  # first event of this version (or a newer version than the item held)
+    SAME = "same"  # the item already describes this version: a redelivery
+    SUPERSEDED = "superseded"  # the item describes a newer version: this event is stale
+
 
 class FileRepository(Protocol):
-    def record_stored_object(self, stored: StoredObject, *, updated_at: datetime) -> bool:
-        """Upsert the file item; False when it already reflects this event or a later one."""
+    def record_stored_object(self, stored: StoredObject, *, updated_at: datetime) -> Recorded:
+        """Upsert the file item unless it already reflects this event or a later one."""
         ...
 
 
 class Outcome(StrEnum):
     STORED = "stored"
     ALREADY_RECORDED = "already_recorded"
+    SUPERSEDED = "superseded"
     SKIPPED = "skipped"
+
+
+# Called with the stored object and the delivery attempt (the SQS receive count).
+type ProcessStoredObject = Callable[[StoredObject, int], object]
+
+
+def _process_nothing(stored: StoredObject, attempt: int) -> None:
+    """The default: record only."""
 
 
 class StoredObjectRecorder:
@@ -53,21 +83,23 @@ class StoredObjectRecorder:
         repository: FileRepository,
         *,
         bucket_name: str,
+        process: ProcessStoredObject = _process_nothing,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._repository = repository
         self._bucket_name = bucket_name
+        self._process = process
         self._clock = clock
 
-    def handle_message(self, body: str) -> list[Outcome]:
+    def handle_message(self, body: str, *, attempt: int = 1) -> list[Outcome]:
         """Raise InvalidNotificationError for a body that must be retried and dead-lettered."""
         notification = parse_notification(body)
         if isinstance(notification, S3TestEvent):
             logger.info("s3 test event skipped", extra={"bucket": notification.bucket})
             return [Outcome.SKIPPED]
-        return [self._handle_record(record) for record in notification.records]
+        return [self._handle_record(record, attempt) for record in notification.records]
 
-    def _handle_record(self, record: S3EventRecord) -> Outcome:
+    def _handle_record(self, record: S3EventRecord, attempt: int) -> Outcome:
         key = record.s3.object.key
         bucket = record.s3.bucket.name
         if bucket != self._bucket_name:
@@ -85,11 +117,16 @@ class StoredObjectRecorder:
             logger.warning("object outside uploads/ skipped", extra={"key": key, "reason": "derived object"})
             return Outcome.SKIPPED
 
-        stored = _stored_object(parsed, record)
-        if not self._repository.record_stored_object(stored, updated_at=self._clock()):
+        stored = _stored_object(parsed, bucket, record)
+        recorded = self._repository.record_stored_object(stored, updated_at=self._clock())
+        if recorded is Recorded.SUPERSEDED:
+            logger.info("out-of-order event ignored", extra={"key": key, "sequencer": stored.sequencer})
+            return Outcome.SUPERSEDED
+        # A redelivery is processed again: the processing is idempotent, and a crash may have cut it short.
+        self._process(stored, attempt)
+        if recorded is Recorded.SAME:
             logger.info(
-                "duplicate or out-of-order event ignored",
-                extra={"key": key, "sequencer": stored.sequencer},
+                "duplicate event: file already recorded", extra={"key": key, "sequencer": stored.sequencer}
             )
             return Outcome.ALREADY_RECORDED
         logger.info(
@@ -105,14 +142,16 @@ class StoredObjectRecorder:
         return Outcome.STORED
 
 
-def _stored_object(upload: UploadKey, record: S3EventRecord) -> StoredObject:
+def _stored_object(upload: UploadKey, bucket: str, record: S3EventRecord) -> StoredObject:
     s3_object = record.s3.object
     if s3_object.size is None or s3_object.e_tag is None or s3_object.sequencer is None:
         raise InvalidNotificationError("ObjectCreated record lacks size, eTag or sequencer")
     return StoredObject(
         upload=upload,
+        bucket=bucket,
         size=s3_object.size,
-        etag=s3_object.e_tag,
+        # S3 quotes ETags in HTTP headers but not in notifications: one unquoted form everywhere.
+        etag=s3_object.e_tag.strip('"'),
         version_id=s3_object.version_id,
         sequencer=s3_object.sequencer.upper().rjust(SEQUENCER_WIDTH, "0"),
         stored_at=record.event_time,

@@ -1,0 +1,3 @@
+from fileflow_client.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""POST /v1/upload-tokens: a short-lived token scoped to uploads, for Uppy's /uppy/{token} routes."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel
+
+from fileflow_api.dependencies import ApiDependencies, get_dependencies
+from fileflow_api.identity import User, current_user
+from fileflow_api.public_url import api_base_url
+from fileflow_common.clock import to_timestamp
+
+router = APIRouter()
+
+
+class UploadTokenResponse(BaseModel):
+    token: str
+    expires_at: str
+    uppy_endpoint: str
+
+
+@router.post("/v1/upload-tokens", status_code=status.HTTP_201_CREATED)
+def create_upload_token(
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    dependencies: Annotated[ApiDependencies, Depends(get_dependencies)],
+) -> UploadTokenResponse:
+    if dependencies.access is None:
+        raise RuntimeError("access control is not configured: no key to sign upload tokens with")
+    minted = dependencies.access.upload_tokens.issue(user.user_id)
+    base_url = api_base_url(request.scope.get("aws.event") or {}, local_endpoint=dependencies.local_endpoint)
+    return UploadTokenResponse(
+        token=minted.token,
+        expires_at=to_timestamp(minted.expires_at),
+        uppy_endpoint=f"{base_url}/uppy/{minted.token}",
+    )

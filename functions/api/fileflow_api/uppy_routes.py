@@ -1,0 +1,143 @@
+"""Uppy's Companion S3 routes, for the stock @uppy/aws-s3 plugin (`companionEndpoint = {api}/uppy/{token}`).
+
+Same request and response shapes as Companion (packages/@uppy/companion/src/server/controllers/s3.ts),
+on top of the same upload sessions as /v1/uploads: the same content-type and size limits, keys
+generated here, and every upload looked up by (token's user, upload id, key), so another user's
+upload is "not found". `uploadId` is the Fileflow upload id, not S3's.
+
+The plugin never declares a file's size (unless the page adds `size` to the file's metadata) and
+chooses its own part size, so these uploads are checked when completed: parts present with the
+ETags the browser got, at least 5 MiB each but the last, total within the maximum upload size.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field, StrictInt
+
+from fileflow_api.identity import User, uppy_user
+from fileflow_api.upload_routes import Service, UploadId
+from fileflow_api.uploads import ClientPart, InvalidPartRequestError, PartRequest
+
+router = APIRouter(prefix="/uppy/{token}/s3", tags=["uppy"])
+
+Owner = Annotated[User, Depends(uppy_user)]
+ObjectKey = Annotated[str, Query(description="the key returned when the upload was created")]
+# Uppy sends this type for files the browser cannot name; Companion lets S3 default an empty one.
+_UNKNOWN_TYPE = "application/octet-stream"
+
+
+def _declared_size(metadata: dict[str, Any]) -> int | None:
+    """The file size a page may put in Uppy's metadata (`size`); Companion itself ignores it."""
+    value = metadata.get("size")
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text.isdigit():
+        raise InvalidPartRequestError("metadata size must be a number of bytes")
+    return int(text)
+
+
+class CreateMultipartBody(BaseModel):
+    filename: Annotated[str, Field(min_length=1, max_length=4096)]
+    type: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class CompletedPart(BaseModel):
+    # Companion's field names
+    PartNumber: StrictInt
+    ETag: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class CompleteMultipartBody(BaseModel):
+    parts: Annotated[list[CompletedPart], Field(max_length=10_000)]
+
+
+@router.get("/params")
+def upload_parameters(
+    request: Request,
+    owner: Owner,
+    uploads: Service,
+    filename: Annotated[str, Query(min_length=1, max_length=4096)],
+    type: Annotated[str, Query(max_length=255)] = "",  # Companion's parameter name
+) -> dict[str, Any]:
+    """A presigned POST (form upload) for one file: `{method, url, fields, expires}`."""
+    metadata = {
+        name[len("metadata[") : -1]: value
+        for name, value in request.query_params.items()
+        if name.startswith("metadata[") and name.endswith("]")
+    }
+    session, post = uploads.initiate_form_post(
+        owner.user_id, filename=filename, content_type=type or _UNKNOWN_TYPE, size=_declared_size(metadata)
+    )
+    expires = int((session.expires_at - session.created_at).total_seconds())
+    return {"method": "POST", "url": post.url, "fields": post.fields, "expires": expires}
+
+
+@router.post("/multipart")
+def create_multipart_upload(body: CreateMultipartBody, owner: Owner, uploads: Service) -> dict[str, str]:
+    session = uploads.initiate_unplanned_multipart(
+        owner.user_id,
+        filename=body.filename,
+        content_type=body.type or _UNKNOWN_TYPE,
+        size=_declared_size(body.metadata),
+    )
+    return {"key": session.key, "uploadId": session.upload_id, "bucket": uploads.bucket_name}
+
+
+@router.get("/multipart/{upload_id}")
+def list_uploaded_parts(
+    upload_id: UploadId, key: ObjectKey, owner: Owner, uploads: Service
+) -> list[dict[str, Any]]:
+    parts = uploads.all_parts(owner.user_id, upload_id, key=key)
+    return [{"PartNumber": part.part_number, "Size": part.size, "ETag": f'"{part.etag}"'} for part in parts]
+
+
+@router.get("/multipart/{upload_id}/batch")
+def sign_part_batch(
+    upload_id: UploadId,
+    key: ObjectKey,
+    owner: Owner,
+    uploads: Service,
+    partNumbers: Annotated[str, Query(max_length=2000)],  # noqa: N803 - Companion's parameter name
+) -> dict[str, dict[str, str]]:
+    numbers = [number.strip() for number in partNumbers.split(",")]
+    if not all(number.isdigit() for number in numbers):
+        raise InvalidPartRequestError("partNumbers must be comma-separated part numbers, e.g. 1,2,3")
+    signed = uploads.sign_parts(
+        owner.user_id, upload_id, [PartRequest(part_number=int(number)) for number in numbers], key=key
+    )
+    return {"presignedUrls": {str(part.part_number): part.request.url for part in signed.parts}}
+
+
+@router.get("/multipart/{upload_id}/{part_number}")
+def sign_part(
+    upload_id: UploadId, part_number: int, key: ObjectKey, owner: Owner, uploads: Service
+) -> dict[str, Any]:
+    signed = uploads.sign_parts(owner.user_id, upload_id, [PartRequest(part_number=part_number)], key=key)
+    [part] = signed.parts
+    return {"url": part.request.url, "expires": signed.expires_in}
+
+
+@router.post("/multipart/{upload_id}/complete")
+def complete_multipart_upload(
+    upload_id: UploadId, key: ObjectKey, body: CompleteMultipartBody, owner: Owner, uploads: Service
+) -> dict[str, str]:
+    session = uploads.complete(
+        owner.user_id,
+        upload_id,
+        key=key,
+        client_parts=[ClientPart(part_number=part.PartNumber, etag=part.ETag) for part in body.parts],
+    )
+    return {"location": uploads.object_url(session.key), "key": session.key, "bucket": uploads.bucket_name}
+
+
+@router.delete("/multipart/{upload_id}")
+def abort_multipart_upload(
+    upload_id: UploadId, key: ObjectKey, owner: Owner, uploads: Service
+) -> dict[str, str]:
+    uploads.abort(owner.user_id, upload_id, key=key)
+    return {}

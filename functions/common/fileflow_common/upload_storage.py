@@ -1,0 +1,217 @@
+"""boto3 adapter for the S3 side of uploads: presigned requests, multipart operations, HEAD.
+
+Presigned URLs are SigV4 query-signed. Every header that is signed (Content-Length, Content-Type,
+x-amz-checksum-*) must be sent exactly as returned, so S3 itself rejects a PUT of another size
+(SignatureDoesNotMatch) or whose bytes do not match the signed checksum (BadDigest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from botocore.exceptions import ClientError
+
+from fileflow_common.uploads import (
+    Checksum,
+    ChecksumAlgorithm,
+    MultipartUploadGoneError,
+    PartsPage,
+    PresignedPost,
+    PresignedRequest,
+    StoredObject,
+    StoredPart,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+# S3's own names for each algorithm's checksum field (responses, CompletedPart) and request header.
+_CHECKSUM_FIELDS: Mapping[ChecksumAlgorithm, str] = {
+    ChecksumAlgorithm.SHA256: "ChecksumSHA256",
+    ChecksumAlgorithm.CRC32C: "ChecksumCRC32C",
+}
+CHECKSUM_HEADERS: Mapping[ChecksumAlgorithm, str] = {
+    ChecksumAlgorithm.SHA256: "x-amz-checksum-sha256",
+    ChecksumAlgorithm.CRC32C: "x-amz-checksum-crc32c",
+}
+_NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _strip_quotes(etag: str) -> str:
+    return etag.strip('"')
+
+
+def _checksum_of(response: Mapping[str, Any]) -> Checksum | None:
+    for algorithm, field in _CHECKSUM_FIELDS.items():
+        value = response.get(field)
+        if value:
+            return Checksum(algorithm=algorithm, value=str(value), type=response.get("ChecksumType"))
+    return None
+
+
+class S3UploadStorage:
+    """All S3 calls of the upload flow, on one bucket. `presigner` signs URLs (aws.s3_presigner)."""
+
+    def __init__(self, s3: S3Client, bucket_name: str, *, presigner: S3Client | None = None) -> None:
+        self._s3 = s3
+        self._presigner = presigner or s3
+        self._bucket = bucket_name
+
+    @property
+    def bucket_name(self) -> str:
+        return self._bucket
+
+    def object_url(self, key: str) -> str:
+        """Where the object lives (path style); the bucket is private, so this is a name, not a link."""
+        endpoint = self._s3.meta.endpoint_url.rstrip("/")
+        return f"{endpoint}/{self._bucket}/{quote(key)}"
+
+    def create_multipart_upload(
+        self, key: str, *, content_type: str, checksum_algorithm: ChecksumAlgorithm | None
+    ) -> str:
+        params: dict[str, Any] = {"Bucket": self._bucket, "Key": key, "ContentType": content_type}
+        if checksum_algorithm is not None:
+            params["ChecksumAlgorithm"] = checksum_algorithm.value
+        return self._s3.create_multipart_upload(**params)["UploadId"]
+
+    def presign_put(
+        self, key: str, *, size: int, content_type: str, checksum: Checksum | None, expires_in: int
+    ) -> PresignedRequest:
+        params: dict[str, Any] = {
+            "Bucket": self._bucket,
+            "Key": key,
+            "ContentLength": size,
+            "ContentType": content_type,
+        }
+        headers = {"Content-Length": str(size), "Content-Type": content_type}
+        self._add_checksum(params, headers, checksum)
+        url = self._presigner.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
+        return PresignedRequest(url=url, headers=headers)
+
+    def presign_part(
+        self,
+        key: str,
+        s3_upload_id: str,
+        part_number: int,
+        *,
+        size: int | None,
+        checksum: Checksum | None,
+        expires_in: int,
+    ) -> PresignedRequest:
+        params: dict[str, Any] = {
+            "Bucket": self._bucket,
+            "Key": key,
+            "UploadId": s3_upload_id,
+            "PartNumber": part_number,
+        }
+        headers: dict[str, str] = {}
+        if size is not None:
+            params["ContentLength"] = size
+            headers["Content-Length"] = str(size)
+        self._add_checksum(params, headers, checksum)
+        url = self._presigner.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_in)
+        return PresignedRequest(url=url, headers=headers)
+
+    def presign_post(
+        self, key: str, *, content_type: str, min_size: int, max_size: int, expires_in: int
+    ) -> PresignedPost:
+        fields = {"Content-Type": content_type, "success_action_status": "201"}
+        conditions: list[Any] = [
+            {"Content-Type": content_type},
+            {"success_action_status": "201"},
+            ["content-length-range", min_size, max_size],
+        ]
+        post = self._presigner.generate_presigned_post(
+            self._bucket, key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
+        )
+        url = post["url"]
+        # Form uploads go to the bucket's URL; with a trailing slash, url + key is the object's URL.
+        return PresignedPost(url=url if url.endswith("/") else url + "/", fields=dict(post["fields"]))
+
+    def list_parts(self, key: str, s3_upload_id: str, *, after: int = 0, limit: int = 1000) -> PartsPage:
+        try:
+            response = self._s3.list_parts(
+                Bucket=self._bucket, Key=key, UploadId=s3_upload_id, PartNumberMarker=after, MaxParts=limit
+            )
+        except ClientError as exc:
+            if _error_code(exc) == "NoSuchUpload":
+                raise MultipartUploadGoneError(f"S3 holds no multipart upload for {key}") from exc
+            raise
+        parts = [
+            StoredPart(
+                part_number=part["PartNumber"],
+                size=part["Size"],
+                etag=_strip_quotes(part["ETag"]),
+                checksum=_checksum_of(part),
+            )
+            for part in response.get("Parts", [])
+        ]
+        next_marker = response.get("NextPartNumberMarker") if response.get("IsTruncated") else None
+        return PartsPage(parts=parts, next_marker=int(next_marker) if next_marker is not None else None)
+
+    def all_parts(self, key: str, s3_upload_id: str) -> list[StoredPart]:
+        parts: list[StoredPart] = []
+        after: int | None = 0
+        while after is not None:
+            page = self.list_parts(key, s3_upload_id, after=after)
+            parts.extend(page.parts)
+            after = page.next_marker
+        return parts
+
+    def complete_multipart_upload(
+        self, key: str, s3_upload_id: str, parts: Sequence[StoredPart]
+    ) -> StoredObject:
+        completed_parts: list[Any] = []
+        for part in parts:
+            entry: dict[str, Any] = {"PartNumber": part.part_number, "ETag": f'"{part.etag}"'}
+            if part.checksum is not None:
+                entry[_CHECKSUM_FIELDS[part.checksum.algorithm]] = part.checksum.value
+            completed_parts.append(entry)
+        try:
+            response = self._s3.complete_multipart_upload(
+                Bucket=self._bucket,
+                Key=key,
+                UploadId=s3_upload_id,
+                MultipartUpload={"Parts": completed_parts},
+            )
+        except ClientError as exc:
+            if _error_code(exc) == "NoSuchUpload":
+                raise MultipartUploadGoneError(f"S3 holds no multipart upload for {key}") from exc
+            raise
+        return StoredObject(
+            size=sum(part.size for part in parts),
+            etag=_strip_quotes(response["ETag"]),
+            checksum=_checksum_of(response),
+        )
+
+    def abort_multipart_upload(self, key: str, s3_upload_id: str) -> None:
+        try:
+            self._s3.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=s3_upload_id)
+        except ClientError as exc:
+            if _error_code(exc) != "NoSuchUpload":
+                raise
+
+    def head(self, key: str) -> StoredObject | None:
+        try:
+            response = self._s3.head_object(Bucket=self._bucket, Key=key, ChecksumMode="ENABLED")
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND_CODES:
+                return None
+            raise
+        return StoredObject(
+            size=response["ContentLength"],
+            etag=_strip_quotes(response["ETag"]),
+            checksum=_checksum_of(response),
+        )
+
+    @staticmethod
+    def _add_checksum(params: dict[str, Any], headers: dict[str, str], checksum: Checksum | None) -> None:
+        if checksum is not None:
+            params[_CHECKSUM_FIELDS[checksum.algorithm]] = checksum.value
+            headers[CHECKSUM_HEADERS[checksum.algorithm]] = checksum.value

@@ -1,0 +1,304 @@
+"""DynamoDB adapters of UploadSessionStore and FileCatalog (the single MetadataTable).
+
+Session items: ``USER#{user_id}`` / ``UPLOAD#{upload_id}``. While a session is initiated it carries
+``gsi1pk = "UPLOADS#initiated"`` and ``gsi1sk = <expiry timestamp>``, so the sweeper finds expired
+sessions with one query of the sparse index `gsi1`; leaving `initiated` removes both attributes.
+``expires_at`` (epoch seconds) is the table's TTL attribute: a week after the session's expiry, so the
+sweeper has long finished with a session before DynamoDB deletes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from fileflow_common.clock import from_timestamp, to_timestamp
+from fileflow_common.table import PARTITION_KEY, SORT_KEY, file_item_key, upload_session_item_key
+from fileflow_common.uploads import (
+    Checksum,
+    ChecksumAlgorithm,
+    StoredObject,
+    UploadMode,
+    UploadSession,
+    UploadStatus,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+GSI1_NAME = "gsi1"
+INITIATED_UPLOADS_PARTITION = "UPLOADS#initiated"
+ENTITY_UPLOAD_SESSION = "upload_session"
+ENTITY_FILE = "file"
+# The file item's statuses before the processor's: declared at initiate, then uploaded at complete.
+FILE_STATUS_UPLOADING = "uploading"
+FILE_STATUS_UPLOADED = "uploaded"
+# How long a finished or expired session stays readable (GET /v1/uploads/{id}, repeated completes).
+RETENTION_AFTER_EXPIRY = timedelta(days=7)
+
+_CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == _CONDITIONAL_CHECK_FAILED
+
+
+def _update_expression(
+    assignments: Mapping[str, Any],
+    *,
+    keep_existing: frozenset[str] = frozenset(),
+    remove: tuple[str, ...] = (),
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """`SET` every assignment (`if_not_exists` for the names in `keep_existing`), `REMOVE` the rest.
+
+    Every name goes through a placeholder: `key`, `size` and `status` are DynamoDB reserved words.
+    """
+    names = {f"#{name}": name for name in (*assignments, *remove)}
+    values = {f":{name}": value for name, value in assignments.items()}
+    sets = [
+        f"#{name} = if_not_exists(#{name}, :{name})" if name in keep_existing else f"#{name} = :{name}"
+        for name in assignments
+    ]
+    expression = "SET " + ", ".join(sets)
+    if remove:
+        expression += " REMOVE " + ", ".join(f"#{name}" for name in remove)
+    return expression, names, values
+
+
+def _checksum_attributes(prefix: str, checksum: Checksum | None) -> dict[str, str]:
+    if checksum is None:
+        return {}
+    attributes = {
+        f"{prefix}checksum_algorithm": checksum.algorithm.value,
+        f"{prefix}checksum": checksum.value,
+    }
+    if checksum.type is not None:
+        attributes[f"{prefix}checksum_type"] = checksum.type
+    return attributes
+
+
+class DynamoUploadSessionStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def create(self, session: UploadSession) -> None:
+        item: dict[str, Any] = {
+            **upload_session_item_key(session.user_id, session.upload_id),
+            "entity": ENTITY_UPLOAD_SESSION,
+            "user_id": session.user_id,
+            "upload_id": session.upload_id,
+            "file_id": session.file_id,
+            "key": session.key,
+            "mode": session.mode.value,
+            "filename": session.filename,
+            "content_type": session.content_type,
+            "status": session.status.value,
+            "created_at": to_timestamp(session.created_at),
+            "updated_at": to_timestamp(session.created_at),
+            "session_expires_at": to_timestamp(session.expires_at),
+            "expires_at": int((session.expires_at + RETENTION_AFTER_EXPIRY).timestamp()),
+            "gsi1pk": INITIATED_UPLOADS_PARTITION,
+            "gsi1sk": to_timestamp(session.expires_at),
+        }
+        optional = {
+            "size": session.size,
+            "part_size": session.part_size,
+            "part_count": session.part_count,
+            "s3_upload_id": session.s3_upload_id,
+            "sha256": session.sha256,
+            "checksum_algorithm": session.checksum_algorithm.value if session.checksum_algorithm else None,
+        }
+        item.update({name: value for name, value in optional.items() if value is not None})
+        # Ids are random, so a collision is a bug: never overwrite a session.
+        self._table.put_item(Item=item, ConditionExpression=f"attribute_not_exists({PARTITION_KEY})")
+
+    def get(self, user_id: str, upload_id: str) -> UploadSession | None:
+        item = self._table.get_item(Key=upload_session_item_key(user_id, upload_id), ConsistentRead=True).get(
+            "Item"
+        )
+        return None if item is None else session_from_item(item)
+
+    def finish(self, session: UploadSession) -> bool:
+        if session.status is UploadStatus.INITIATED or session.finished_at is None:
+            raise ValueError("finish() takes a session that left `initiated`, with its finished_at")
+        at = to_timestamp(session.finished_at)
+        assignments: dict[str, Any] = {"status": session.status.value, "finished_at": at, "updated_at": at}
+        if session.result is not None:
+            assignments.update(
+                {
+                    "size": session.result.size,
+                    "etag": session.result.etag,
+                    **_checksum_attributes("result_", session.result.checksum),
+                }
+            )
+        expression, names, values = _update_expression(assignments, remove=("gsi1pk", "gsi1sk"))
+        names["#expected_status"] = "status"
+        values[":initiated"] = UploadStatus.INITIATED.value
+        try:
+            self._table.update_item(
+                Key=upload_session_item_key(session.user_id, session.upload_id),
+                UpdateExpression=expression,
+                ConditionExpression=f"attribute_exists({SORT_KEY}) AND #expected_status = :initiated",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def expired(self, *, before: datetime) -> Iterator[UploadSession]:
+        query: dict[str, Any] = {
+            "IndexName": GSI1_NAME,
+            "KeyConditionExpression": Key("gsi1pk").eq(INITIATED_UPLOADS_PARTITION)
+            & Key("gsi1sk").lt(to_timestamp(before)),
+        }
+        while True:
+            page = self._table.query(**query)
+            for item in page.get("Items", []):
+                yield session_from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _optional_int(item: Mapping[str, Any], name: str) -> int | None:
+    value = item.get(name)
+    return None if value is None else int(value)
+
+
+def _result_from_item(item: Mapping[str, Any]) -> StoredObject | None:
+    if "etag" not in item:
+        return None
+    checksum = None
+    if "result_checksum" in item:
+        checksum = Checksum(
+            algorithm=ChecksumAlgorithm(item["result_checksum_algorithm"]),
+            value=str(item["result_checksum"]),
+            type=item.get("result_checksum_type"),
+        )
+    return StoredObject(size=int(item["size"]), etag=str(item["etag"]), checksum=checksum)
+
+
+def session_from_item(item: Mapping[str, Any]) -> UploadSession:
+    algorithm = item.get("checksum_algorithm")
+    finished_at = item.get("finished_at")
+    return UploadSession(
+        user_id=str(item["user_id"]),
+        upload_id=str(item["upload_id"]),
+        file_id=str(item["file_id"]),
+        key=str(item["key"]),
+        mode=UploadMode(item["mode"]),
+        filename=str(item["filename"]),
+        content_type=str(item["content_type"]),
+        size=_optional_int(item, "size"),
+        part_size=_optional_int(item, "part_size"),
+        part_count=_optional_int(item, "part_count"),
+        status=UploadStatus(item["status"]),
+        created_at=from_timestamp(str(item["created_at"])),
+        expires_at=from_timestamp(str(item["session_expires_at"])),
+        s3_upload_id=item.get("s3_upload_id"),
+        sha256=item.get("sha256"),
+        checksum_algorithm=ChecksumAlgorithm(algorithm) if algorithm else None,
+        result=_result_from_item(item),
+        finished_at=from_timestamp(str(finished_at)) if finished_at else None,
+    )
+
+
+class DynamoFileCatalog:
+    """The upload's side of the file item (``USER#{user_id}`` / ``FILE#{file_id}``).
+
+    The processor writes the same item when S3 reports the object (its S3 facts, then its processing
+    status). Both writers use UpdateItem and converge whichever runs first: this one sets the upload's
+    own metadata outright, writes the facts they share (`key`, `size`, `etag`) with `if_not_exists`,
+    and moves `status` only from its own "uploading" to "uploaded", so it never undoes the processor.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def declare(self, session: UploadSession, *, at: datetime) -> None:
+        timestamp = to_timestamp(at)
+        shared = {
+            "entity": ENTITY_FILE,
+            "user_id": session.user_id,
+            "file_id": session.file_id,
+            "key": session.key,
+            "status": FILE_STATUS_UPLOADING,
+        }
+        own = {**self._metadata(session), "declared_at": timestamp, "updated_at": timestamp}
+        self._upsert(session, {**shared, **own}, keep_existing=frozenset(shared))
+
+    def record_upload(self, session: UploadSession, *, at: datetime) -> None:
+        result = session.result
+        if session.status is not UploadStatus.COMPLETED or result is None:
+            raise ValueError("record_upload() takes a completed session")
+        timestamp = to_timestamp(at)
+        shared = {
+            "entity": ENTITY_FILE,
+            "user_id": session.user_id,
+            "file_id": session.file_id,
+            "key": session.key,
+            "size": result.size,
+            "etag": result.etag,
+        }
+        own = {
+            **self._metadata(session),
+            "uploaded_at": timestamp,
+            "updated_at": timestamp,
+            **_checksum_attributes("", result.checksum),
+        }
+        self._upsert(session, {**shared, **own}, keep_existing=frozenset(shared))
+        try:
+            self._table.update_item(
+                Key=file_item_key(session.user_id, session.file_id),
+                UpdateExpression="SET #status = :uploaded",
+                ConditionExpression="attribute_not_exists(#status) OR #status = :uploading",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":uploaded": FILE_STATUS_UPLOADED,
+                    ":uploading": FILE_STATUS_UPLOADING,
+                },
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise  # else the processor has moved the status on already
+
+    def forget(self, session: UploadSession) -> None:
+        try:
+            self._table.delete_item(
+                Key=file_item_key(session.user_id, session.file_id),
+                ConditionExpression="#status = :uploading AND attribute_not_exists(#etag)",
+                ExpressionAttributeNames={"#status": "status", "#etag": "etag"},
+                ExpressionAttributeValues={":uploading": FILE_STATUS_UPLOADING},
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise  # else an object did arrive: its item stays
+
+    @staticmethod
+    def _metadata(session: UploadSession) -> dict[str, Any]:
+        metadata: dict[str, Any] = {
+            "filename": session.filename,
+            "content_type": session.content_type,
+            "upload_id": session.upload_id,
+        }
+        if session.sha256 is not None:
+            metadata["sha256"] = session.sha256
+        return metadata
+
+    def _upsert(
+        self, session: UploadSession, attributes: dict[str, Any], *, keep_existing: frozenset[str]
+    ) -> None:
+        expression, names, values = _update_expression(attributes, keep_existing=keep_existing)
+        self._table.update_item(
+            Key=file_item_key(session.user_id, session.file_id),
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )

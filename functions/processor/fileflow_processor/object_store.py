@@ -1,0 +1,57 @@
+"""S3 adapter of the ObjectStore interface: size-guarded reads of originals, writes of derivatives."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from fileflow_processor.analysis import Derivative
+from fileflow_processor.jobs import ObjectVersion
+from fileflow_processor.processing import DETECTION_BYTES, ObjectGoneError, StoredContent
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+# The version was deleted, or (unversioned bucket) the key now holds other content (If-Match failed).
+_GONE = frozenset({"NoSuchKey", "NoSuchVersion", "PreconditionFailed", "412", "404"})
+
+
+class S3ObjectStore:
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def read(self, source: ObjectVersion, *, max_bytes: int) -> StoredContent:
+        """Read at most max_bytes + 1 bytes: a lying Content-Length can never make it load more."""
+        location = {"VersionId": source.version_id} if source.version_id else {"IfMatch": f'"{source.etag}"'}
+        try:
+            response = self._client.get_object(Bucket=source.bucket, Key=source.key, **location)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _GONE:
+                raise ObjectGoneError(f"{source.key} ({source.version_id or source.etag}) is gone") from exc
+            raise
+        size = response["ContentLength"]
+        body = response["Body"]
+        try:
+            if size > max_bytes:
+                return StoredContent(data=body.read(DETECTION_BYTES), size=size, complete=False)
+            data = body.read(max_bytes + 1)
+        finally:
+            body.close()
+        return StoredContent(
+            data=data[:max_bytes],
+            size=len(data),
+            complete=len(data) <= max_bytes,
+            content_type=response.get("ContentType"),
+        )
+
+    def write_derivative(self, key: str, derivative: Derivative, *, source: ObjectVersion) -> None:
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=derivative.body,
+            ContentType=derivative.content_type,
+            # Which version of the original this was made from (user metadata, never the original's).
+            Metadata={"source-etag": source.etag, "source-version-id": source.version_id or "null"},
+        )

@@ -1,0 +1,310 @@
+"""Processing on the deployed stack: S3 ObjectCreated -> SQS -> processor -> derivatives, jobs, file items.
+
+Objects are put straight into the bucket under uploads/{user}/{file} (what a completed upload leaves).
+The poison message is sent first and checked last: its three receives and backoffs (10 + 20 + 40 s)
+run while the other tests do.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from infra import outputs as names
+from tests import samples
+from tests.e2e.conftest import AwsClients
+from tests.e2e.polling import wait_for
+from tools import redrive
+from tools.stack import StackOutputs
+
+pytestmark = pytest.mark.e2e
+
+USER = "e2e-processing"
+TERMINAL = {"succeeded", "failed", "needs_review"}
+JOB_TIMEOUT = 90
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    file_id: str
+    key: str
+    etag: str
+    version_id: str | None
+    size: int
+
+
+def put(stack: StackOutputs, aws: AwsClients, data: bytes) -> Uploaded:
+    file_id = f"f{uuid.uuid4().hex}"
+    key = f"uploads/{USER}/{file_id}"
+    response = aws.s3.put_object(Bucket=stack[names.BUCKET_NAME], Key=key, Body=data)
+    return Uploaded(file_id, key, response["ETag"].strip('"'), response.get("VersionId"), len(data))
+
+
+def notification(stack: StackOutputs, uploaded: Uploaded) -> str:
+    """The S3 event S3 sent for `uploaded`, crafted again (a duplicate delivery)."""
+    s3_object: dict[str, Any] = {
+        "key": uploaded.key,
+        "size": uploaded.size,
+        "eTag": uploaded.etag,
+        "sequencer": "0055AED6DCD90281E5",
+    }
+    if uploaded.version_id:
+        s3_object["versionId"] = uploaded.version_id
+    record = {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-05-04T10:15:30.123Z",
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": stack[names.BUCKET_NAME]}, "object": s3_object},
+    }
+    return json.dumps({"Records": [record]})
+
+
+def jobs(stack: StackOutputs, aws: AwsClients, file_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = aws.dynamodb.query(
+        TableName=stack[names.TABLE_NAME],
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :job)",
+        ExpressionAttributeValues={":pk": {"S": f"FILE#{file_id}"}, ":job": {"S": "JOB#"}},
+        ConsistentRead=True,
+    )["Items"]
+    return items
+
+
+def finished_job(stack: StackOutputs, aws: AwsClients, uploaded: Uploaded) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        found = jobs(stack, aws, uploaded.file_id)
+        return found[0] if found and found[0]["status"]["S"] in TERMINAL else None
+
+    return wait_for(probe, timeout=JOB_TIMEOUT, interval=1, what=f"the finished job of {uploaded.key}")
+
+
+def file_item(stack: StackOutputs, aws: AwsClients, uploaded: Uploaded) -> dict[str, Any]:
+    item: dict[str, Any] = aws.dynamodb.get_item(
+        TableName=stack[names.TABLE_NAME],
+        Key={"pk": {"S": f"USER#{USER}"}, "sk": {"S": f"FILE#{uploaded.file_id}"}},
+        ConsistentRead=True,
+    )["Item"]
+    return item
+
+
+def derivative_versions(stack: StackOutputs, aws: AwsClients, uploaded: Uploaded) -> dict[str, int]:
+    response = aws.s3.list_object_versions(
+        Bucket=stack[names.BUCKET_NAME], Prefix=f"derived/{USER}/{uploaded.file_id}/"
+    )
+    counts: dict[str, int] = {}
+    for version in response.get("Versions", []):
+        name = version["Key"].rsplit("/", 1)[1]
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def processor_log_lines(stack: StackOutputs, aws: AwsClients, since_ms: int) -> list[str]:
+    """The processor's log messages since `since_ms` (LocalStack ignores filterPattern: read them all)."""
+    group = f"/aws/lambda/{stack[names.PROCESSOR_FUNCTION_NAME]}"
+    lines: list[str] = []
+    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": since_ms}
+    while True:
+        try:
+            page = aws.logs.filter_log_events(**kwargs)
+        except aws.logs.exceptions.ResourceNotFoundException:
+            return lines
+        lines.extend(event["message"] for event in page["events"])
+        if not page.get("nextToken"):
+            return lines
+        kwargs["nextToken"] = page["nextToken"]
+
+
+@dataclass(frozen=True)
+class PoisonBatch:
+    poison_id: str
+    mates: list[Uploaded]
+
+
+@pytest.fixture(scope="module")
+def poison_batch(stack: StackOutputs, aws: AwsClients) -> PoisonBatch:
+    """A poison body sent in one SendMessageBatch with two good notifications (checked in the last test)."""
+    mates = [put(stack, aws, samples.TEXT.encode()), put(stack, aws, samples.gif(120, 90))]
+    entries: list[Any] = [{"Id": "poison", "MessageBody": "this is not an S3 event notification"}] + [
+        {"Id": f"mate{index}", "MessageBody": notification(stack, mate)} for index, mate in enumerate(mates)
+    ]
+    response = aws.sqs.send_message_batch(QueueUrl=stack[names.QUEUE_URL], Entries=entries)
+    [poison_id] = [entry["MessageId"] for entry in response["Successful"] if entry["Id"] == "poison"]
+    return PoisonBatch(poison_id, mates)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _poison_sent_first(poison_batch: PoisonBatch) -> None:
+    """Start the poison message's retries before anything else (they take ~90 s)."""
+
+
+EXPECTED_TASKS = {
+    "jpeg": ("image_renditions", "image/jpeg"),
+    "png": ("image_renditions", "image/png"),
+    "webp": ("image_renditions", "image/webp"),
+    "gif": ("image_renditions", "image/gif"),
+    "pdf": ("document_text", "application/pdf"),
+    "txt": ("text_statistics", "text/plain"),
+    "csv": ("text_statistics", "text/csv"),
+    "zip": ("archive_listing", "application/zip"),
+    "tar": ("archive_listing", "application/x-tar"),
+}
+HANDLED_PHRASES = ("duplicate event", "object stored", "out-of-order event ignored")
+RENDITIONS = {f"thumb-{size}.{extension}" for size in (1024, 512, 128) for extension in ("webp", "jpg")}
+
+
+def test_each_file_type_is_processed_by_its_content(stack: StackOutputs, aws: AwsClients) -> None:
+    # Given one upload of each type, all at once
+    files = {
+        "jpeg": samples.jpeg(1200, 900, orientation=6),
+        "png": samples.png(400, 300, mode="RGB"),
+        "webp": samples.webp(500, 500, frames=2),
+        "gif": samples.gif(300, 200, frames=3),
+        "pdf": samples.pdf(2),
+        "txt": samples.TEXT.encode(),
+        "csv": samples.CSV.encode(),
+        "zip": samples.zip_file(),
+        "tar": samples.tar_file(),
+    }
+    uploaded = {name: put(stack, aws, data) for name, data in files.items()}
+    for name, upload in uploaded.items():
+        # When the processor has finished its job
+        job = finished_job(stack, aws, upload)
+        task, detected_type = EXPECTED_TASKS[name]
+        # Then it is the task of the real type, it succeeded, and the file item says so
+        assert (job["task"]["S"], job["status"]["S"]) == (task, "succeeded"), (name, job)
+        item = file_item(stack, aws, upload)
+        assert (item["status"]["S"], item["detected_type"]["S"]) == ("processed", detected_type), name
+        assert item["processing_job_id"]["S"] == job["job_id"]["S"]
+        # And the expected derivatives exist under derived/{user}/{file}/
+        derivatives = set(derivative_versions(stack, aws, upload))
+        if task == "image_renditions":
+            assert derivatives == RENDITIONS, name
+        elif task == "document_text":
+            assert derivatives == {"text.txt"}
+        elif task == "archive_listing":
+            assert derivatives == {"listing.json"}
+        else:
+            assert derivatives == set(), name
+    # And the results say what was found
+    jpeg = file_item(stack, aws, uploaded["jpeg"])["analysis"]["M"]
+    assert (jpeg["width"]["N"], jpeg["height"]["N"], jpeg["orientation"]["N"]) == ("900", "1200", "6")
+    rendition = aws.s3.get_object(
+        Bucket=stack[names.BUCKET_NAME], Key=f"derived/{USER}/{uploaded['jpeg'].file_id}/thumb-512.jpg"
+    )
+    image = Image.open(io.BytesIO(rendition["Body"].read()))
+    assert image.size == (384, 512)
+    assert not image.getexif()
+    assert file_item(stack, aws, uploaded["pdf"])["analysis"]["M"]["pages"]["N"] == "2"
+    assert file_item(stack, aws, uploaded["csv"])["analysis"]["M"]["csv"]["M"]["rows"]["N"] == "3"
+    assert file_item(stack, aws, uploaded["tar"])["analysis"]["M"]["files"]["N"] == "2"
+    assert file_item(stack, aws, uploaded["gif"])["analysis"]["M"]["frames"]["N"] == "3"
+
+
+def test_the_same_s3_event_delivered_twice_yields_one_job_and_one_set_of_derivatives(
+    stack: StackOutputs, aws: AwsClients
+) -> None:
+    # Given a processed JPEG
+    upload = put(stack, aws, samples.jpeg(800, 600))
+    first = finished_job(stack, aws, upload)
+    since = int(time.time() * 1000) - 5000
+    # When its S3 event is delivered twice more
+    for _ in range(2):
+        sent = aws.sqs.send_message(QueueUrl=stack[names.QUEUE_URL], MessageBody=notification(stack, upload))
+
+        def handled(message_id: str = sent["MessageId"]) -> bool:
+            # The recorder's last line for a message (which one depends on the event's sequencer)
+            return any(
+                message_id in line and any(phrase in line for phrase in HANDLED_PHRASES)
+                for line in processor_log_lines(stack, aws, since)
+            )
+
+        wait_for(handled, timeout=JOB_TIMEOUT, interval=1, what="the processor to handle the duplicate")
+    # Then there is still one job, run once, and each derivative was written once (one S3 version each)
+    [job] = jobs(stack, aws, upload.file_id)
+    assert job["job_id"] == first["job_id"]
+    assert (job["status"]["S"], job["attempts"]["N"]) == ("succeeded", "1")
+    versions = derivative_versions(stack, aws, upload)
+    assert set(versions) == RENDITIONS
+    assert set(versions.values()) == {1}
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [
+        (samples.corrupt_image, "CorruptFile"),
+        (samples.decompression_bomb, "DecompressionBomb"),
+        (samples.zip_bomb, "ZipBomb"),
+        (samples.zip_slip, "UnsafeArchivePath"),
+    ],
+    ids=["corrupt-image", "decompression-bomb", "zip-bomb", "zip-slip"],
+)
+def test_hostile_files_fail_their_job_with_a_reason_and_the_next_file_is_processed(
+    stack: StackOutputs, aws: AwsClients, make: Any, code: str
+) -> None:
+    # Given a hostile file, and a good one uploaded right after it
+    hostile = put(stack, aws, make())
+    following = put(stack, aws, samples.png(200, 200, mode="RGB"))
+    # When both are processed
+    job = finished_job(stack, aws, hostile)
+    # Then the hostile file's job failed with its reason (not retried), with no derivative
+    assert job["status"]["S"] == "failed"
+    error = job["error"]["M"]
+    assert (error["code"]["S"], error["retryable"]["BOOL"]) == (code, False)
+    assert error["message"]["S"]
+    assert job["attempts"]["N"] == "1"
+    assert file_item(stack, aws, hostile)["status"]["S"] == "failed"
+    assert derivative_versions(stack, aws, hostile) == {}
+    # And the processor went on serving: the next file succeeded
+    assert finished_job(stack, aws, following)["status"]["S"] == "succeeded"
+
+
+def test_a_poison_message_lands_in_the_dlq_after_three_receives_while_its_batch_mates_succeed(
+    stack: StackOutputs, aws: AwsClients, poison_batch: PoisonBatch
+) -> None:
+    # Given the poison body sent (first) in one batch with two good notifications
+    # Then its batch mates were processed
+    for mate in poison_batch.mates:
+        assert finished_job(stack, aws, mate)["status"]["S"] == "succeeded"
+
+    # And the poison message reached the DLQ once SQS had delivered it three times
+    def dead_lettered() -> dict[str, Any] | None:
+        received = aws.sqs.receive_message(
+            QueueUrl=stack[names.DLQ_URL], MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+        ).get("Messages", [])
+        found = next((m for m in received if m["MessageId"] == poison_batch.poison_id), None)
+        return dict(found) if found else None
+
+    message = wait_for(dead_lettered, timeout=150, interval=1, what="the poison message in the DLQ")
+    # (this receive from the DLQ counts too: three on the processing queue, then ours)
+    assert int(message["Attributes"]["ApproximateReceiveCount"]) >= 3 + 1
+    aws.sqs.delete_message(QueueUrl=stack[names.DLQ_URL], ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_redrive_moves_dead_letters_back_and_they_are_processed(stack: StackOutputs, aws: AwsClients) -> None:
+    # Given a processed upload whose notification also sits in the DLQ (dead-lettered before a fix)
+    upload = put(stack, aws, samples.MARKDOWN.encode())
+    finished_job(stack, aws, upload)
+    since = int(time.time() * 1000) - 5000
+    aws.sqs.send_message(QueueUrl=stack[names.DLQ_URL], MessageBody=notification(stack, upload))
+    # When `make redrive` runs (SQS StartMessageMoveTask on the local cloud)
+    assert redrive.main([]) == 0
+
+    # Then the message is back on the processing queue and the processor handles it
+    def handled() -> bool:
+        return any(
+            upload.key in line and any(phrase in line for phrase in HANDLED_PHRASES)
+            for line in processor_log_lines(stack, aws, since)
+        )
+
+    wait_for(handled, timeout=JOB_TIMEOUT, interval=1, what="the redriven message to be processed")
+    # And, the file being processed already, nothing was repeated: still one job, run once
+    [job] = jobs(stack, aws, upload.file_id)
+    assert (job["status"]["S"], job["attempts"]["N"]) == ("succeeded", "1")

@@ -1,0 +1,153 @@
+"""The sweeper function in-process against moto, and the file item both writers converge on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from fileflow_api.part_plan import MiB
+from fileflow_api.sweeper_handler import lambda_handler as sweeper_handler
+from fileflow_api.sweeper_handler import sweeper
+from fileflow_common.clock import to_timestamp
+from fileflow_common.keys import UploadKey
+from fileflow_common.upload_table import DynamoFileCatalog
+from fileflow_common.uploads import StoredObject, UploadMode, UploadSession, UploadStatus
+from fileflow_processor.analysis import ContentKind
+from fileflow_processor.processing import FileProcessingState, FileStatus
+from fileflow_processor.repository import DynamoFileRepository
+from fileflow_processor.stored_objects import StoredObject as ProcessorStoredObject
+from tests.events import load_event
+from tests.integration.api_requests import ALICE, call
+from tests.integration.conftest import BUCKET_NAME, Cloud, FakeLambdaContext
+
+
+@pytest.fixture
+def api(cloud: Cloud, lambda_context: FakeLambdaContext) -> Iterator[FakeLambdaContext]:
+    sweeper.cache_clear()
+    yield lambda_context
+    sweeper.cache_clear()
+
+
+def force_expiry(cloud: Cloud, upload_id: str, *, ago: timedelta) -> None:
+    """What the e2e test does too: move the session's expiry (and its index entry) into the past."""
+    past = to_timestamp(datetime.now(UTC) - ago)
+    cloud.table.update_item(
+        Key={"pk": f"USER#{ALICE}", "sk": f"UPLOAD#{upload_id}"},
+        UpdateExpression="SET session_expires_at = :past, gsi1sk = :past",
+        ExpressionAttributeValues={":past": past},
+    )
+
+
+def test_scheduled_sweep_aborts_abandoned_uploads_and_marks_them_expired(
+    api: FakeLambdaContext, cloud: Cloud
+) -> None:
+    # Given an abandoned multipart upload past its expiry, and a fresh one
+    body = {"filename": "a.bin", "size": 20 * MiB, "content_type": "application/octet-stream"}
+    abandoned = call(api, "POST", "/v1/uploads", body=body).body
+    fresh = call(api, "POST", "/v1/uploads", body=body).body
+    force_expiry(cloud, abandoned["upload_id"], ago=timedelta(hours=1))
+    # When EventBridge's scheduled event invokes the sweeper
+    report: dict[str, Any] = sweeper_handler(load_event("scheduled_upload_sweep"), api)
+    # Then only the abandoned one was aborted in S3 and marked expired
+    assert report == {"expired": 1, "completed": 0, "skipped": 0, "failed": 0, "stopped_early": False}
+    uploads = cloud.s3.list_multipart_uploads(Bucket=BUCKET_NAME).get("Uploads", [])
+    assert [u["Key"] for u in uploads] == [fresh["key"]]
+    assert call(api, "GET", f"/v1/uploads/{abandoned['upload_id']}").body["status"] == "expired"
+    assert call(api, "GET", f"/v1/uploads/{fresh['upload_id']}").body["status"] == "initiated"
+    # And the expired one left the index: the next sweep has nothing to do
+    assert sweeper_handler(load_event("scheduled_upload_sweep"), api)["expired"] == 0
+    # And completing it now is a precise 409
+    late = call(api, "POST", f"/v1/uploads/{abandoned['upload_id']}/complete")
+    assert (late.status, late.error_code) == (409, "UploadExpired")
+
+
+def test_session_items_carry_a_ttl_a_week_after_expiry(api: FakeLambdaContext, cloud: Cloud) -> None:
+    upload = call(
+        api, "POST", "/v1/uploads", body={"filename": "a", "size": 1, "content_type": "text/plain"}
+    ).body
+    item = cloud.table.get_item(Key={"pk": f"USER#{ALICE}", "sk": f"UPLOAD#{upload['upload_id']}"})["Item"]
+    expiry = datetime.fromisoformat(upload["expires_at"])
+    assert int(str(item["expires_at"])) == int((expiry + timedelta(days=7)).timestamp())
+    assert (item["gsi1pk"], item["gsi1sk"]) == ("UPLOADS#initiated", upload["expires_at"])
+
+
+def completed_session(cloud: Cloud) -> tuple[UploadSession, UploadSession]:
+    """A session as initiate declares it, and the same session completed."""
+    now = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+    session = UploadSession(
+        user_id=ALICE, upload_id="up-1", file_id=FILE_ID, key=f"uploads/{ALICE}/{FILE_ID}",
+        mode=UploadMode.SINGLE, filename="Q1 report.pdf", content_type="application/pdf", size=5,
+        part_size=5, part_count=1, status=UploadStatus.INITIATED, created_at=now, expires_at=now,
+        sha256="ab" * 32,
+    )  # fmt: skip
+    return session, session.finished(UploadStatus.COMPLETED, now, StoredObject(size=5, etag="e7d81"))
+
+
+def processor_stored(cloud: Cloud) -> None:
+    """The processor's two writes: the S3 facts of ObjectCreated, then its processing status."""
+    now = datetime(2026, 5, 4, 10, 0, 1, tzinfo=UTC)
+    upload = UploadKey(ALICE, FILE_ID)
+    stored = ProcessorStoredObject(
+        upload=upload, bucket=BUCKET_NAME, size=5, etag="e7d81", version_id="v1",
+        sequencer="0" * 63 + "1", stored_at=now,
+    )  # fmt: skip
+    repository = DynamoFileRepository(cloud.table)
+    repository.record_stored_object(stored, updated_at=now)
+    state = FileProcessingState(
+        status=FileStatus.PROCESSED, job_id="job-1", detected_type="application/pdf",
+        detected_kind=ContentKind.DOCUMENT, at=now,
+    )  # fmt: skip
+    assert repository.record_processing(upload, stored.version, state)
+
+
+FILE_ID = "file-0042"
+
+
+@pytest.mark.parametrize("processor_first", [True, False], ids=["processor before complete", "after"])
+def test_upload_metadata_and_the_processors_records_converge(cloud: Cloud, processor_first: bool) -> None:
+    # Given the file item declared at initiate (what the processor reads as the client's claims)
+    catalog = DynamoFileCatalog(cloud.table)
+    declared, completed = completed_session(cloud)
+    catalog.declare(declared, at=declared.created_at)
+    assert DynamoFileRepository(cloud.table).declared(UploadKey(ALICE, FILE_ID)).filename == "Q1 report.pdf"
+    # When the processor and the complete write, in either order
+    writes: list[Callable[[], None]] = [
+        lambda: processor_stored(cloud),
+        lambda: catalog.record_upload(completed, at=completed.created_at),
+    ]
+    for write in writes if processor_first else reversed(writes):
+        write()
+    # Then the item holds both writers' facts, and the processor's status is never undone
+    item = cloud.table.get_item(Key={"pk": f"USER#{ALICE}", "sk": f"FILE#{FILE_ID}"})["Item"]
+    assert item["status"] == "processed"
+    assert (item["filename"], item["content_type"], item["sha256"]) == (
+        "Q1 report.pdf",
+        "application/pdf",
+        "ab" * 32,
+    )
+    assert (item["size"], item["etag"], item["version_id"], item["upload_id"]) == (5, "e7d81", "v1", "up-1")
+    assert item["detected_type"] == "application/pdf"
+    # And an abort or expiry arriving late never deletes an item that has an object
+    catalog.forget(declared)
+    assert "Item" in cloud.table.get_item(Key={"pk": f"USER#{ALICE}", "sk": f"FILE#{FILE_ID}"})
+
+
+def test_file_item_goes_uploading_then_uploaded_and_an_abandoned_one_is_forgotten(cloud: Cloud) -> None:
+    catalog = DynamoFileCatalog(cloud.table)
+    key = {"pk": f"USER#{ALICE}", "sk": f"FILE#{FILE_ID}"}
+    declared, completed = completed_session(cloud)
+    # When declared / Then "uploading" with the client's metadata
+    catalog.declare(declared, at=declared.created_at)
+    assert cloud.table.get_item(Key=key)["Item"]["status"] == "uploading"
+    # When completed before any processing / Then "uploaded"
+    catalog.record_upload(completed, at=completed.created_at)
+    assert cloud.table.get_item(Key=key)["Item"]["status"] == "uploaded"
+    # When another upload is declared, then abandoned / Then its item is gone
+    other = replace(declared, file_id="file-0043", key=f"uploads/{ALICE}/file-0043")
+    catalog.declare(other, at=other.created_at)
+    catalog.forget(other)
+    assert "Item" not in cloud.table.get_item(Key={"pk": f"USER#{ALICE}", "sk": "FILE#file-0043"})

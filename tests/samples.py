@@ -1,0 +1,254 @@
+"""Files made in memory for the processing tests: good ones of every type, and hostile ones.
+
+Nothing is checked in: each builder makes its bytes with Pillow, pypdf, python-docx, zipfile or tarfile
+(or by hand where a hostile structure cannot be made otherwise: a PNG header claiming 10^10 pixels, a
+ZIP entry marked encrypted).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import tarfile
+import zipfile
+import zlib
+
+import docx
+from PIL import Image, ImageDraw
+from pypdf import PdfReader, PdfWriter
+
+ORIENTATION = 0x0112
+
+
+def _save(image: Image.Image, image_format: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, **options)
+    return buffer.getvalue()
+
+
+def gradient(width: int, height: int, mode: str = "RGB") -> Image.Image:
+    """A picture with structure (so encoders and resamplers do real work), in `mode`."""
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, width, max(1, width // 64)):
+        draw.line(
+            [(x, 0), (x, height)], fill=(x * 255 // width, 80, 255 - x * 255 // width), width=width // 64 + 1
+        )
+    draw.ellipse([width // 4, height // 4, 3 * width // 4, 3 * height // 4], fill=(250, 220, 40))
+    return image.convert(mode) if mode != "RGB" else image
+
+
+def jpeg(width: int = 640, height: int = 480, *, orientation: int | None = None, mode: str = "RGB") -> bytes:
+    image = gradient(width, height, mode)
+    exif = Image.Exif()
+    exif[0x010F] = "Fileflow Test Camera"  # Make: metadata that must not reach a derivative
+    if orientation is not None:
+        exif[ORIENTATION] = orientation
+    return _save(image, "JPEG", quality=90, exif=exif.tobytes())
+
+
+def png(width: int = 320, height: int = 200, *, mode: str = "RGBA") -> bytes:
+    if mode == "RGBA":
+        image = gradient(width, height).convert("RGBA")
+        image.putalpha(Image.linear_gradient("L").resize((width, height)))
+        return _save(image, "PNG")
+    if mode == "P":
+        image = gradient(width, height).convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+        return _save(image, "PNG", transparency=0)
+    if mode == "I;16":
+        # 16-bit greyscale: values up to 65535 (a naive convert("L") would clip them all to white)
+        image = Image.linear_gradient("L").resize((width, height)).convert("I")
+        return _save(image.point(lambda value: value * 256).convert("I;16"), "PNG")
+    return _save(gradient(width, height, mode), "PNG")
+
+
+def webp(width: int = 300, height: int = 300, *, frames: int = 1) -> bytes:
+    if frames == 1:
+        return _save(gradient(width, height), "WEBP", quality=80)
+    images = [gradient(width, height).rotate(index * 10) for index in range(frames)]
+    return _save(images[0], "WEBP", save_all=True, append_images=images[1:], duration=100, loop=0)
+
+
+def gif(width: int = 200, height: int = 150, *, frames: int = 1) -> bytes:
+    images = [gradient(width, height).rotate(index * 15).convert("P") for index in range(frames)]
+    if frames == 1:
+        return _save(images[0], "GIF")
+    return _save(images[0], "GIF", save_all=True, append_images=images[1:], duration=80, loop=0)
+
+
+def truncated_jpeg() -> bytes:
+    data = jpeg(800, 600)
+    return data[: len(data) // 2]
+
+
+def corrupt_image() -> bytes:
+    """A JPEG signature followed by garbage."""
+    return b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def decompression_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A valid PNG header claiming width x height pixels, with almost no data: a few hundred bytes."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def _pdf_with_text(lines: list[str]) -> bytes:
+    """A minimal PDF (one page per line, Helvetica text), offsets computed by hand."""
+    objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    page_ids = [4 + 2 * index for index in range(len(lines))]
+    kids = " ".join(f"{page_id} 0 R" for page_id in page_ids).encode()
+    objects.append(b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(len(lines)).encode() + b" >>")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    for page_id, line in zip(page_ids, lines, strict=True):
+        content = f"BT /F1 18 Tf 72 720 Td ({line}) Tj ET".encode()
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >>"
+            b" /Contents " + str(page_id + 1).encode() + b" 0 R >>"
+        )
+        objects.append(
+            b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream"
+        )
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def pdf(pages: int = 2) -> bytes:
+    return _pdf_with_text([f"Hello Fileflow page {number}" for number in range(1, pages + 1)])
+
+
+def encrypted_pdf(user_password: str = "secret") -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf(3))))
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def malformed_pdf() -> bytes:
+    return b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 9 0 R\nthis is not a pdf body\n"
+
+
+def docx_file() -> bytes:
+    document = docx.Document()
+    document.core_properties.title = "Quarterly report"
+    document.add_heading("Quarterly report", level=1)
+    document.add_paragraph("Fileflow processed this document.")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text = "region"
+    table.cell(0, 1).text = "total"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+TEXT = "Fileflow stores files.\nIt processes them too.\n\nThird line here.\n"
+CSV = "name,size,kind\nreport.pdf,1024,document\nphoto.jpg,2048,image\nnotes.txt,12,text\n"
+JSON = '{"files": [{"name": "a"}, {"name": "b"}], "owner": {"id": 7}}'
+MARKDOWN = (
+    "# Fileflow\n\nUploads go to [S3](https://aws.amazon.com/s3/).\n\n"
+    "## Processing\n\n- images\n- documents\n"
+)
+
+
+def zip_file(entries: dict[str, bytes] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in (
+            entries or {"docs/readme.txt": b"hello\n", "data/values.csv": b"a,b\n1,2\n"}
+        ).items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def zip_bomb(uncompressed_bytes: int = 20 * 1024 * 1024) -> bytes:
+    """One entry of zeros: ~20 KB on disk, 20 MiB declared and real (a ratio near 1000)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("zeros.bin", b"\x00" * uncompressed_bytes)
+    return buffer.getvalue()
+
+
+def zip_slip() -> bytes:
+    return zip_file({"readme.txt": b"innocent\n", "../../etc/cron.d/evil": b"* * * * * root sh\n"})
+
+
+def zip_with_symlink(target: str = "docs/readme.txt") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("docs/readme.txt", b"hello\n")
+        link = zipfile.ZipInfo("link-to-readme")
+        link.create_system = 3  # unix: external_attr carries the mode
+        link.external_attr = (0o120777 << 16) | 0
+        archive.writestr(link, target.encode())
+    return buffer.getvalue()
+
+
+def zip_with_encrypted_entry() -> bytes:
+    """An entry flagged as encrypted: zipfile cannot encrypt, so the flag bit is set in the headers."""
+    data = bytearray(zip_file({"secret.txt": b"ciphertext-like bytes", "public.txt": b"hello\n"}))
+    local = data.find(b"PK\x03\x04")  # the first entry's local header: flags at +6
+    central = data.find(b"PK\x01\x02")  # its central directory entry: flags at +8
+    data[local + 6] |= 0x1
+    data[central + 8] |= 0x1
+    return bytes(data)
+
+
+def nested_zip() -> bytes:
+    return zip_file({"inner.zip": zip_file(), "readme.txt": b"outer\n"})
+
+
+def overlapping_zip() -> bytes:
+    """Two central-directory entries pointing at the same local data (a non-recursive zip bomb)."""
+    data = bytearray(zip_file({"a.txt": b"A" * 100, "b.txt": b"B" * 100}))
+    end = data.rfind(b"PK\x05\x06")
+    central = struct.unpack_from("<I", data, end + 16)[0]
+    second = data.find(b"PK\x01\x02", central + 4)
+    struct.pack_into("<I", data, second + 42, 0)  # the second entry's local header offset -> the first's
+    return bytes(data)
+
+
+def tar_file(
+    members: dict[str, bytes] | None = None, *, compression: str = "", symlinks: dict[str, str] | None = None
+) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode=f"w:{compression}") as archive:  # type: ignore[call-overload]
+        for name, content in (
+            members or {"docs/readme.txt": b"hello\n", "data/values.csv": b"a,b\n1,2\n"}
+        ).items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+        for name, target in (symlinks or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            archive.addfile(info)
+    return buffer.getvalue()
+
+
+def tar_bomb(uncompressed_bytes: int = 20 * 1024 * 1024) -> bytes:
+    """A tar.gz of zeros: tiny compressed, 20 MiB inflated."""
+    return tar_file({"zeros.bin": b"\x00" * uncompressed_bytes}, compression="gz")
+
+
+def tar_slip() -> bytes:
+    return tar_file({"ok.txt": b"fine\n", "/etc/passwd": b"root::0:0::/root:/bin/sh\n"})
