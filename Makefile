@@ -36,7 +36,7 @@ node_modules/.installed: package.json package-lock.json | prereqs
 deps: $(VENV)/.installed node_modules/.installed ## create the venv and install the pinned npm CLIs
 
 .PHONY: layers
-layers: $(VENV)/.installed ## build the Lambda layers (manylinux wheels, CPython 3.13 x86_64)
+layers: $(VENV)/.installed node_modules/.installed ## build the Lambda layers (manylinux wheels, CPython 3.13 x86_64; the web page)
 	$(PY) layers/build.py
 
 # --- the local cloud -------------------------------------------------------------------------------
@@ -103,8 +103,16 @@ test-integration: $(VENV)/.installed ## handlers in-process against moto
 test-e2e: deps layers prereqs ## the deployed stack on the local cloud (starts and deploys it if needed)
 	PYTHON313=$(PYTHON313) $(PYTEST) tests/e2e -q
 
+.PHONY: chromium
+chromium: ## Debian's Chromium for the browser tests (installed if missing; needs root, as on dev machines and CI)
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+.PHONY: test-browser
+test-browser: deps layers prereqs chromium ## the upload page in headless Chromium against the deployed stack
+	PYTHON313=$(PYTHON313) $(PYTEST) tests/browser -q
+
 .PHONY: test
-test: lint typecheck test-unit test-infra test-integration test-e2e ## the whole suite
+test: lint typecheck test-unit test-infra test-integration test-e2e test-browser ## the whole suite
 
 .PHONY: redrive
 redrive: $(VENV)/.installed ## after a fix: move the processing DLQ's messages back to the queue (FILEFLOW_STACK_NAME)
@@ -120,5 +128,6 @@ bench-auth: $(VENV)/.installed ## auth cost: POST /v1/upload-tokens vs GET /heal
 	PYTHONPATH=functions/common $(PY) -m bench.auth_overhead $(BENCH_ARGS)
 
 .PHONY: bench-images
-bench-images: $(VENV)/.installed ## images/s: our image pipeline vs naive Pillow vs libvips (apt-get install libvips42) [BENCH_ARGS="--rounds 3"]
+bench-images: $(VENV)/.installed ## images/s: our image pipeline vs naive Pillow vs libvips [BENCH_ARGS="--rounds 3"]
+	@ldconfig -p | grep -q libvips.so || (apt-get update && apt-get install -y libvips42) || echo "warning: libvips could not be installed: comparing with naive Pillow only" >&2
 	PYTHONPATH=functions/common:functions/processor $(PY) -m bench.image_pipeline $(BENCH_ARGS)

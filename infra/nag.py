@@ -47,3 +47,13 @@ def acknowledge_table_index_access(role: IConstruct, table: IConstruct) -> None:
         f"AwsSolutions-IAM5[Resource::{arn_in_finding(table)}/index/*]",
         "table.grant_*_data(): the indexes of this one table (gsi1), which the function queries.",
     )
+
+
+def acknowledge_bucket_grant_delete(role: IConstruct, bucket: IConstruct, key_pattern: str) -> None:
+    """Findings of `bucket.grant_delete(fn, key_pattern)`: deleting objects (and versions) under a prefix."""
+    reason = (
+        f"bucket.grant_delete(): s3:DeleteObject* (objects and their versions) on keys {key_pattern} only, "
+        "which DELETE /v1/files/{id} and the processor's clean-up of deleted files need."
+    )
+    acknowledge(role, "AwsSolutions-IAM5[Action::s3:DeleteObject*]", reason)
+    acknowledge(role, f"AwsSolutions-IAM5[Resource::{arn_in_finding(bucket)}/{key_pattern}]", reason)

@@ -21,6 +21,8 @@ TOKEN_ISSUER: Final = "TokenIssuer"  # noqa: S105 - an output name, not a secret
 AUTHORIZER_FUNCTION_NAME: Final = "AuthorizerFunctionName"
 # e2e invokes the sweeper directly instead of waiting for its schedule.
 SWEEPER_FUNCTION_NAME: Final = "SweeperFunctionName"
+# The audit log's table (append-only for the API); e2e reads it to check what the API wrote.
+AUDIT_TABLE_NAME: Final = "AuditTableName"
 
 ALL: Final = (
     API_ID,
@@ -37,4 +39,5 @@ ALL: Final = (
     TOKEN_ISSUER,
     AUTHORIZER_FUNCTION_NAME,
     SWEEPER_FUNCTION_NAME,
+    AUDIT_TABLE_NAME,
 )

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra import outputs
 from infra.constructs.api import STAGE_NAME, Api
+from infra.constructs.audit import AuditLog
 from infra.constructs.auth import Auth
 from infra.constructs.layers import Layers
 from infra.constructs.metadata import Metadata
@@ -49,6 +50,10 @@ class FileflowStack(Stack):
             allowed_origins=origins,
             auth=self.auth,
         )
+        # The upload page (/app/ on the API) uploads straight to the bucket from the API's origin.
+        self.storage.allow_browser_origin(self.api.page_origin)
+        self.audit = AuditLog(self, "Audit")
+        self.api.use_audit_log(self.audit)
         self.sweeper = UploadSweeper(
             self, "Sweeper", layers=self.layers, bucket=self.storage.bucket, table=self.metadata.table
         )
@@ -96,6 +101,11 @@ class FileflowStack(Stack):
                 outputs.SWEEPER_FUNCTION_NAME,
                 self.sweeper.handler.function.function_name,
                 "Upload sweeper function",
+            ),
+            (
+                outputs.AUDIT_TABLE_NAME,
+                self.audit.table.table_name,
+                "Audit log table (append-only for the API)",
             ),
         ):
             CfnOutput(self, name, value=value, description=description)

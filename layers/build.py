@@ -5,6 +5,8 @@ functions' platform (CPython 3.13, x86_64) whatever machine runs this script. Th
 the base every function gets; other third-party layers are resolved against it and leave out what it
 already holds, so one function never sees two copies (or two versions) of a package.
 The `common` layer: functions/common/fileflow_common, copied as is.
+The `web` layer: the package functions/web/fileflow_web, with the upload page (web/) and Uppy's browser
+bundle (node_modules/uppy/dist, installed by `npm ci`) in its `static/` directory.
 
 A layer whose inputs (its requirements or sources, and this script) hash to the value stamped after
 its last successful build is skipped, so re-running is instant; `--force` rebuilds every layer.
@@ -35,6 +37,16 @@ BUILD_DIR = LAYERS_DIR / "build"
 STAMP_DIR = BUILD_DIR / ".stamps"
 COMMON_PACKAGE = REPO_ROOT / "functions" / "common" / "fileflow_common"
 COMMON_LAYER = "common"
+WEB_LAYER = "web"
+WEB_PACKAGE = REPO_ROOT / "functions" / "web" / "fileflow_web"
+# The page's files, by the name the API serves them under (fileflow_web.STATIC_FILES lists the same names).
+WEB_SOURCES = {
+    "index.html": REPO_ROOT / "web" / "index.html",
+    "app.js": REPO_ROOT / "web" / "app.js",
+    "app.css": REPO_ROOT / "web" / "app.css",
+    "uppy.min.mjs": REPO_ROOT / "node_modules" / "uppy" / "dist" / "uppy.min.mjs",
+    "uppy.min.css": REPO_ROOT / "node_modules" / "uppy" / "dist" / "uppy.min.css",
+}
 BASE_LAYER = "runtime"
 
 # Must match the functions in infra/constructs/lambda_function.py (runtime and architecture).
@@ -193,18 +205,51 @@ def _common_layer() -> Layer:
     return Layer(COMMON_LAYER, _sha256(*parts), populate)
 
 
+def _web_layer() -> Layer:
+    missing = [path for path in WEB_SOURCES.values() if not path.is_file()]
+    package_files = sorted(
+        path
+        for path in WEB_PACKAGE.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    )
+    parts = [
+        part
+        for name, path in [
+            *((path.relative_to(WEB_PACKAGE).as_posix(), path) for path in package_files),
+            *((f"static/{name}", path) for name, path in sorted(WEB_SOURCES.items()) if path.is_file()),
+        ]
+        for part in (name.encode(), path.read_bytes())
+    ]
+
+    def populate(site_dir: Path) -> None:
+        if missing:
+            raise LayerBuildError(
+                f"the {WEB_LAYER!r} layer needs {', '.join(_display(path) for path in missing)}: "
+                "run `npm ci` (or `make deps`) for Uppy's bundle; web/ holds the page"
+            )
+        package_dir = site_dir / WEB_PACKAGE.name
+        shutil.copytree(WEB_PACKAGE, package_dir, ignore=shutil.ignore_patterns(*IGNORED_NAMES))
+        static_dir = package_dir / "static"
+        static_dir.mkdir()
+        for name, path in WEB_SOURCES.items():
+            shutil.copyfile(path, static_dir / name)
+
+    return Layer(WEB_LAYER, _sha256(*parts), populate)
+
+
 def discover_layers() -> list[Layer]:
-    """The layers in build order: the base layer, the other third-party layers, then common."""
+    """The layers in build order: the base layer, the other third-party layers, then common and web."""
     requirement_files = {
         path.parent.name: path
         for path in sorted(LAYERS_DIR.glob("*/requirements.txt"))
         if path.parent != BUILD_DIR
     }
-    if COMMON_LAYER in requirement_files:
-        raise LayerBuildError(f"layers/{COMMON_LAYER}/ is reserved for the layer built from functions/common")
+    for reserved in (COMMON_LAYER, WEB_LAYER):
+        if reserved in requirement_files:
+            raise LayerBuildError(f"layers/{reserved}/ is reserved for the layer built from our sources")
     base = _pip_layer(requirement_files.pop(BASE_LAYER), None) if BASE_LAYER in requirement_files else None
     others = [_pip_layer(path, base) for path in requirement_files.values()]
-    return [*([base] if base else []), *others, _common_layer()]
+    return [*([base] if base else []), *others, _common_layer(), _web_layer()]
 
 
 def _stamp_path(name: str) -> Path:

@@ -135,6 +135,7 @@ def up() -> None:
     print(f"\ndeployed {stack_name()} in {time.monotonic() - started:.0f} s")
     print(f"  API:          {outputs.api_url}")
     print(f"  health:       {outputs.api_url}/health")
+    print(f"  web page:     {outputs.api_url}/app/")
     print(f"  outputs file: {outputs_file().relative_to(ROOT)}")
 
 

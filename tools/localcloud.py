@@ -168,6 +168,10 @@ def localstack_env() -> dict[str, str]:
             # presigned URLs are checked as on AWS: a wrong size or checksum is rejected by S3 itself
             "S3_SKIP_SIGNATURE_VALIDATION": "0",
             "LOCALSTACK_VOLUME_DIR": str(VOLUME),
+            # per instance: by default every host-mode LocalStack shares one tmp folder inside its
+            # package and wipes it at start and stop, taking a running instance's state with it
+            "FILESYSTEM_ROOT": str(RUN_DIR / "filesystem"),
+            "TMPDIR": str(RUN_DIR / "tmp"),
             # our extension: Lambda as host processes, DynamoDB from moto
             "LAMBDA_RUNTIME_EXECUTOR": "host-process",
             "PROVIDER_OVERRIDE_DYNAMODB": "moto",
@@ -199,6 +203,7 @@ def start() -> int:
         )
     install()
     RUN_DIR.mkdir(parents=True, exist_ok=True)
+    (RUN_DIR / "tmp").mkdir(exist_ok=True)
     VOLUME.mkdir(parents=True, exist_ok=True)
     with LOG_FILE.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603

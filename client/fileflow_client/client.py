@@ -3,11 +3,12 @@
 upload(path):
 1. SHA-256 of the whole file, streamed (skipped on resume: the state file has it);
 2. initiate (the API plans the parts), record the upload id in the state file;
-3. ask for part URLs in batches, as the workers need them, each signed with the part's SHA-256;
+3. ask for part URLs in batches, from a thread of its own ahead of the workers' need, each signed
+   with the part's SHA-256 (S3 refuses other bytes);
 4. PUT the parts in parallel, each read from the file at its offset (never the whole file in
    memory), retrying 5xx and connection failures with backoff;
-5. complete, then check the stored object: size, SHA-256, and its multipart ETag against the ETags
-   of the parts.
+5. complete, then check the stored object: its size, its multipart ETag against the parts' ETags,
+   and S3's SHA-256 of it (of the parts' SHA-256s) against the local data's.
 With resume=True (the default), an upload recorded for the same file (path, size, mtime) continues:
 the parts the storage holds (ListParts) are kept when their size and checksum match the local data,
 and only the others are sent.
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 import httpx
 
@@ -331,6 +332,10 @@ class FileflowClient:
             delete_state(state_path)
             return None
         plan = plan_parts(identity.size, part_size=state.part_size, part_count=state.part_count)
+        listed = {part.part_number for part in held if part.checksum_sha256 is not None}
+        checksums.compute(
+            [spec for spec in plan if spec.number in listed]
+        )  # in parallel, ahead of the decision
         decision = decide_resume(plan, held, local_checksum=checksums.get)
         return _Session(
             state=state,
@@ -358,33 +363,40 @@ class FileflowClient:
         concurrency: int,
         on_part: Callable[[PartSpec], None],
     ) -> None:
-        """PUTs session.to_send with `concurrency` workers; URLs are signed in batches as needed."""
+        """PUTs session.to_send with `concurrency` workers.
+
+        Part URLs are signed in batches by a thread of their own, ahead of need, so the workers
+        never wait for the API (nor for the hashing of the parts it signs).
+        """
         waiting = deque(session.to_send)
         ready: deque[tuple[PartSpec, SignedRequest]] = deque()
         in_flight: dict[Future[str], PartSpec] = {}
+        signing: Future[list[tuple[PartSpec, SignedRequest]]] | None = None
+        # the first batch as small as the workers allow, so the first bytes leave sooner
+        next_batch = concurrency
         batch_size = min(MAX_URL_BATCH, max(2 * concurrency, 8))
         source = Path(session.state.path)
         cancel = threading.Event()
-
-        def sign_next_batch() -> None:
-            # the first batch as small as the workers allow: the first bytes leave sooner
-            size = batch_size if in_flight else concurrency
-            batch = [waiting.popleft() for _ in range(min(size, len(waiting)))]
-            ready.extend(self._sign(upload_id, batch, checksums))
-
-        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fileflow-part")
+        workers = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fileflow-part")
+        signer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fileflow-sign")
         try:
-            while waiting or ready or in_flight:
-                while len(in_flight) < concurrency and (ready or waiting):
-                    if not ready:
-                        sign_next_batch()
+            while waiting or ready or in_flight or signing:
+                while len(in_flight) < concurrency and ready:
                     spec, request = ready.popleft()
-                    future = pool.submit(self._put_part, upload_id, spec, request, checksums, source, cancel)
+                    future = workers.submit(
+                        self._put_part, upload_id, spec, request, checksums, source, cancel
+                    )
                     in_flight[future] = spec
-                if waiting and len(ready) < concurrency:
-                    sign_next_batch()  # while every worker is busy
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
+                if signing is None and waiting and len(ready) < batch_size:
+                    batch = [waiting.popleft() for _ in range(min(next_batch, len(waiting)))]
+                    signing = signer.submit(self._sign, upload_id, batch, checksums)
+                    next_batch = batch_size
+                pending: list[Future[Any]] = [*in_flight, *([signing] if signing else [])]
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                if signing in done:
+                    ready.extend(signing.result())
+                    signing = None
+                for future in done & in_flight.keys():
                     spec = in_flight.pop(future)
                     session.etags[spec.number] = future.result()
                     on_part(spec)
@@ -392,7 +404,8 @@ class FileflowClient:
             cancel.set()  # in-flight bodies stop at their next chunk: the process exits promptly
             raise
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            signer.shutdown(wait=True, cancel_futures=True)
+            workers.shutdown(wait=True, cancel_futures=True)
 
     def _sign(
         self, upload_id: str, specs: Sequence[PartSpec], checksums: _ChecksumCache | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
@@ -13,12 +13,14 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.constructs.audit import AuditLog
 from infra.constructs.auth import Auth
 from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.layers import Layers
-from infra.constructs.storage import UPLOADS_PREFIX
+from infra.constructs.storage import DERIVED_PREFIX, UPLOADS_PREFIX
 from infra.nag import (
     acknowledge,
+    acknowledge_bucket_grant_delete,
     acknowledge_bucket_grant_put,
     acknowledge_bucket_grant_read,
     acknowledge_table_index_access,
@@ -32,7 +34,8 @@ API_FUNCTION_TIMEOUT = Duration.seconds(29)
 class Api(Construct):
     """Routes proxied to ApiFunction (FastAPI behind Mangum).
 
-    Public: `GET /health`, `GET /openapi.json`. `ANY /v1/{proxy+}`: the Lambda TOKEN authorizer.
+    Public: `GET /health`, `GET /openapi.json`, and the upload page (`GET /app`, `GET /app/{proxy+}`:
+    static files). `ANY /v1/{proxy+}`: the Lambda TOKEN authorizer.
     `ANY /uppy/{token}/{proxy+}`: no gateway authorizer, the function verifies the upload token in the
     path (Uppy's stock client sends no Authorization header).
     """
@@ -59,7 +62,7 @@ class Api(Construct):
             description="Fileflow HTTP API: upload sessions, presigned URLs, file metadata",
             memory_size=512,
             timeout=API_FUNCTION_TIMEOUT,
-            layers=[layers.runtime, layers.api, layers.common],
+            layers=[layers.runtime, layers.api, layers.common, layers.web],
             environment={
                 "BUCKET_NAME": bucket.bucket_name,
                 "TABLE_NAME": table.table_name,
@@ -72,6 +75,10 @@ class Api(Construct):
         # Presigned GETs of any object; presigned PUTs and multipart uploads (PutObject, Abort*) of originals.
         bucket.grant_read(function)
         bucket.grant_put(function, f"{UPLOADS_PREFIX}*")
+        # DELETE /v1/files/{id}: every version of the original and of its derivatives.
+        for prefix in (UPLOADS_PREFIX, DERIVED_PREFIX):
+            bucket.grant_delete(function, f"{prefix}*")
+            acknowledge_bucket_grant_delete(self.handler.role, bucket, f"{prefix}*")
         table.grant_read_write_data(function)
         # The readiness probe reads the queue's attributes; the API never sends or receives messages.
         queue.grant(function, "sqs:GetQueueAttributes")
@@ -125,6 +132,14 @@ class Api(Construct):
             ("openapi.json", "public by design: the API's OpenAPI description, which holds no user data."),
         ):
             acknowledge(root.add_resource(path).add_method("GET", integration), "AwsSolutions-APIG4", reason)
+        page_reason = (
+            "public by design: the upload page's static files (HTML, JavaScript, CSS; no user data), "
+            "served from an allow-list of names under a strict CSP. Signing in happens in the page, which "
+            "then calls the authorized /v1 routes with the user's bearer token."
+        )
+        page = root.add_resource("app")
+        for page_resource in (page, page.add_resource("{proxy+}")):
+            acknowledge(page_resource.add_method("GET", integration), "AwsSolutions-APIG4", page_reason)
         v1_proxy = root.add_resource("v1").add_resource("{proxy+}")
         auth.add_authorized_method(v1_proxy, "ANY", integration)
         acknowledge(
@@ -142,6 +157,8 @@ class Api(Construct):
             "No gateway authorizer: Uppy's stock client cannot send an Authorization header, so the "
             "function verifies the short-lived upload token of the {token} path segment on every request.",
         )
+        # The page at /app/ is served from this API's default execute-api host: its origin.
+        self.page_origin = f"https://{self.rest_api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
         # API Gateway's own 401 (authorizer refusal, missing header) in the API's error format.
         self.rest_api.add_gateway_response(
             "Unauthorized",
@@ -179,3 +196,8 @@ class Api(Construct):
             "Callers are authenticated by a Lambda TOKEN authorizer verifying JWTs (any OIDC provider "
             "through its JWKS), not a Cognito user pool authorizer: Cognito is not in LocalStack community.",
         )
+
+    def use_audit_log(self, audit: AuditLog) -> None:
+        """The function appends every mutating action to the audit log (and reads the caller's own)."""
+        self.handler.function.add_environment("AUDIT_TABLE_NAME", audit.table.table_name)
+        audit.grant_append(self.handler.function)

@@ -14,7 +14,8 @@ class LayerBuildMissingError(RuntimeError):
 
 
 class Layers(Construct):
-    """`runtime` (Powertools, pydantic), `api` (FastAPI), `processing` (Pillow, pypdf, ...), `common`."""
+    """`runtime` (Powertools, pydantic), `api` (FastAPI), `processing` (Pillow, pypdf, ...), `common`,
+    `web` (the upload page and Uppy's browser bundle, served by the API function)."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -26,6 +27,7 @@ class Layers(Construct):
             "Pillow, pypdf, python-docx, charset-normalizer (needs the runtime layer)",
         )
         self.common = self._layer("Common", "common", "fileflow_common, the code every function shares")
+        self.web = self._layer("Web", "web", "fileflow_web: the upload page's static files and Uppy's bundle")
 
     def _layer(self, construct_id: str, name: str, description: str) -> lambda_.LayerVersion:
         build_dir = LAYERS_BUILD_DIR / name

@@ -7,6 +7,9 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 GSI1_NAME = "gsi1"
+# The files listing indexes (docs/architecture.md, "Access patterns"): by status, and by name.
+GSI2_NAME = "gsi2"
+GSI3_NAME = "gsi3"
 METADATA_TTL_ATTRIBUTE = "expires_at"
 # Powertools' DynamoDBPersistenceLayer defaults: key attribute `id`, expiry attribute `expiration`.
 IDEMPOTENCY_KEY_ATTRIBUTE = "id"
@@ -52,12 +55,14 @@ class Metadata(Construct):
             sort_key="sk",
             ttl_attribute=METADATA_TTL_ATTRIBUTE,
         )
-        self.table.add_global_secondary_index(
-            index_name=GSI1_NAME,
-            partition_key=_string("gsi1pk"),
-            sort_key=_string("gsi1sk"),
-            projection_type=dynamodb.ProjectionType.ALL,
-        )
+        # gsi1: expired upload sessions (the sweeper) and a user's files by creation date (overloaded).
+        for index_name in (GSI1_NAME, GSI2_NAME, GSI3_NAME):
+            self.table.add_global_secondary_index(
+                index_name=index_name,
+                partition_key=_string(f"{index_name}pk"),
+                sort_key=_string(f"{index_name}sk"),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
         self.idempotency_table = _table(
             self,
             "IdempotencyTable",

@@ -11,8 +11,9 @@ from constructs import Construct
 
 from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.layers import Layers
-from infra.constructs.storage import DERIVED_PREFIX
+from infra.constructs.storage import DERIVED_PREFIX, UPLOADS_PREFIX
 from infra.nag import (
+    acknowledge_bucket_grant_delete,
     acknowledge_bucket_grant_put,
     acknowledge_bucket_grant_read,
     acknowledge_table_index_access,
@@ -93,6 +94,11 @@ class Processing(Construct):
         idempotency_table.grant_read_write_data(function)
         acknowledge_bucket_grant_read(self.processor.role, bucket)
         acknowledge_bucket_grant_put(self.processor.role, bucket, f"{DERIVED_PREFIX}*")
+        # A file deleted while it was processed: the derivatives just written, and an original that
+        # arrived after the delete (a presigned URL used late), are removed (docs/files-api.md, "Delete").
+        for prefix in (UPLOADS_PREFIX, DERIVED_PREFIX):
+            bucket.grant_delete(function, f"{prefix}*")
+            acknowledge_bucket_grant_delete(self.processor.role, bucket, f"{prefix}*")
         acknowledge_table_index_access(self.processor.role, table)
         # The event source grants consume rights on the queue (ChangeMessageVisibility included: the
         # retry backoff).

@@ -51,21 +51,7 @@ class UploadsStorage(Construct):
             versioned=True,
             server_access_logs_bucket=self.access_logs_bucket,
             server_access_logs_prefix="uploads-bucket/",
-            cors=[
-                s3.CorsRule(
-                    allowed_methods=[
-                        s3.HttpMethods.PUT,
-                        s3.HttpMethods.POST,
-                        s3.HttpMethods.GET,
-                        s3.HttpMethods.HEAD,
-                    ],
-                    allowed_origins=list(allowed_origins),
-                    allowed_headers=["*"],
-                    # Browsers read each part's ETag to complete a multipart upload.
-                    exposed_headers=["ETag"],
-                    max_age=3000,
-                )
-            ],
+            cors=[self._browser_cors_rule(allowed_origins)],
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="abort-incomplete-multipart-uploads",
@@ -78,6 +64,33 @@ class UploadsStorage(Construct):
             ],
             # No auto_delete_objects: it is a custom resource, which LocalStack community never runs.
             removal_policy=RemovalPolicy.DESTROY,
+        )
+
+    @staticmethod
+    def _browser_cors_rule(origins: Sequence[str]) -> s3.CorsRule:
+        return s3.CorsRule(
+            allowed_methods=[
+                s3.HttpMethods.PUT,
+                s3.HttpMethods.POST,
+                s3.HttpMethods.GET,
+                s3.HttpMethods.HEAD,
+            ],
+            allowed_origins=list(origins),
+            allowed_headers=["*"],
+            # Browsers read each part's ETag to complete a multipart upload.
+            exposed_headers=["ETag"],
+            max_age=3000,
+        )
+
+    def allow_browser_origin(self, origin: str) -> None:
+        """Let pages of one more origin (e.g. the API's own, which serves the upload page) upload."""
+        rule = self._browser_cors_rule([origin])
+        self.bucket.add_cors_rule(
+            allowed_methods=rule.allowed_methods,
+            allowed_origins=rule.allowed_origins,
+            allowed_headers=rule.allowed_headers,
+            exposed_headers=rule.exposed_headers,
+            max_age=rule.max_age,
         )
 
     @property

@@ -46,7 +46,12 @@ def tokens(stack: StackOutputs) -> TokenFactory:
         pytest.skip("the deployed stack has no signing secret: the JWT authorizer is not deployed yet")
     probe = requests.get(f"{stack.api_url}/v1/uploads/probe", timeout=30)
     if probe.status_code != 401:
-        pytest.skip(f"/v1/* is not behind the authorizer yet (no token answered {probe.status_code})")
+        reached_the_api = "error" in probe.text and probe.headers.get("x-content-type-options") == "nosniff"
+        if not reached_the_api:  # a broken deployment must fail, not skip
+            pytest.fail(f"the API does not answer: {probe.status_code} {probe.text[:200]}")
+        pytest.skip(
+            f"/v1/* is not behind the authorizer yet (a request without a token got {probe.status_code})"
+        )
     return TokenFactory.for_stack(stack)
 
 

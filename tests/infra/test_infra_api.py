@@ -38,6 +38,8 @@ def test_routes_are_proxied_to_the_api_function(synthesized: Synthesized) -> Non
         ("ANY", "/v1/{proxy+}"),
         ("OPTIONS", "/v1/{proxy+}"),
         ("ANY", "/uppy/{token}/{proxy+}"),
+        ("GET", "/app"),
+        ("GET", "/app/{proxy+}"),
     }
     for route, method in methods.items():
         integration = method["Integration"]

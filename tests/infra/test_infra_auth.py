@@ -69,10 +69,12 @@ def test_only_v1_routes_use_the_authorizer(synthesized: Synthesized) -> None:
     v1 = methods[("ANY", "/v1/{proxy+}")]
     assert v1["AuthorizationType"] == {"Fn::If": [condition, "NONE", "CUSTOM"]}
     assert v1["AuthorizerId"] == {"Fn::If": [condition, {"Ref": "AWS::NoValue"}, {"Ref": authorizer_id}]}
-    # ... and the public routes, the preflight and Uppy's token-in-path routes do not
+    # ... and the public routes, the upload page, the preflight and Uppy's token-in-path routes do not
     for route in [
         ("GET", "/health"),
         ("GET", "/openapi.json"),
+        ("GET", "/app"),
+        ("GET", "/app/{proxy+}"),
         ("OPTIONS", "/v1/{proxy+}"),
         ("ANY", "/uppy/{token}/{proxy+}"),
     ]:

@@ -108,7 +108,7 @@ def test_every_function_gets_the_powertools_environment(synthesized: Synthesized
         (
             "ApiFunction",
             "fileflow_api.handler.lambda_handler",
-            ["runtime", "api", "common"],
+            ["runtime", "api", "common", "web"],
             512,
             29,
             {"BUCKET_NAME", "TABLE_NAME", "QUEUE_URL", "ALLOWED_ORIGINS", "TOKEN_SECRET_ARN", "TOKEN_ISSUER"},
@@ -162,6 +162,7 @@ def test_function_handler_layers_sizing_and_settings(
         "api": synthesized.logical_id(stack_layers.api),
         "processing": synthesized.logical_id(stack_layers.processing),
         "common": synthesized.logical_id(stack_layers.common),
+        "web": synthesized.logical_id(stack_layers.web),
     }
     # When reading its properties
     properties = synthesized.resources[logical_id]["Properties"]
@@ -179,7 +180,7 @@ def test_function_handler_layers_sizing_and_settings(
 def test_layers_target_the_functions_runtime_and_architecture(synthesized: Synthesized) -> None:
     # Given every layer version
     layers = synthesized.of_type("AWS::Lambda::LayerVersion")
-    assert len(layers) == 4
+    assert len(layers) == 5
     for logical_id, layer in layers.items():
         # Then it is declared for python3.13 on x86_64
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"], logical_id
@@ -233,8 +234,9 @@ def test_processor_reads_originals_and_writes_derivatives_only(synthesized: Synt
     s3_actions = {action for s in statements for action in _as_list(s["Action"]) if action.startswith("s3:")}
     put_statements = [s for s in statements if "s3:PutObject" in _as_list(s["Action"])]
     # Then it reads (any version) and writes nothing but keys under derived/: never an original, so
-    # no derivative can trigger processing again
+    # no derivative can trigger processing again (deletes: what a deleted file left, test_infra_hardening)
     assert s3_actions == {
+        "s3:DeleteObject*",
         "s3:GetObject*",
         "s3:GetBucket*",
         "s3:List*",

@@ -89,12 +89,30 @@ def test_cors_lets_browsers_put_parts_and_read_their_etag(synthesized: Synthesiz
     # Given the uploads bucket
     properties = synthesized.resource(synthesized.stack.storage.bucket)["Properties"]
     # When reading its CORS rules
-    (rule,) = properties["CorsConfiguration"]["CorsRules"]
-    # Then the default origins may PUT/POST/GET/HEAD and read the ETag of each uploaded part
-    assert set(rule["AllowedMethods"]) == {"PUT", "POST", "GET", "HEAD"}
-    assert rule["AllowedOrigins"] == list(DEFAULT_ALLOWED_ORIGINS)
-    assert rule["ExposedHeaders"] == ["ETag"]
-    assert rule["MaxAge"] > 0
+    configured, page = properties["CorsConfiguration"]["CorsRules"]
+    # Then the default origins and the upload page's origin (the API's execute-api host) may
+    # PUT/POST/GET/HEAD and read the ETag of each uploaded part
+    assert configured["AllowedOrigins"] == list(DEFAULT_ALLOWED_ORIGINS)
+    api_id = synthesized.logical_id(synthesized.stack.api.rest_api)
+    assert page["AllowedOrigins"] == [
+        {
+            "Fn::Join": [
+                "",
+                [
+                    "https://",
+                    {"Ref": api_id},
+                    ".execute-api.",
+                    {"Ref": "AWS::Region"},
+                    ".",
+                    {"Ref": "AWS::URLSuffix"},
+                ],
+            ]
+        }
+    ]
+    for rule in (configured, page):
+        assert set(rule["AllowedMethods"]) == {"PUT", "POST", "GET", "HEAD"}
+        assert rule["ExposedHeaders"] == ["ETag"]
+        assert rule["MaxAge"] > 0
 
 
 def test_object_created_under_uploads_goes_to_the_queue_natively(synthesized: Synthesized) -> None:

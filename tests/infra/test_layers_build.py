@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -38,7 +41,7 @@ def test_rerunning_the_build_is_a_no_op(built_layers: None, capsys: pytest.Captu
     assert build.main([]) == 0
     lines = capsys.readouterr().out.splitlines()
     # Then it reports every layer up to date, one line each
-    assert [line.split()[0] for line in lines] == ["runtime", "api", "processing", "common"]
+    assert [line.split()[0] for line in lines] == ["runtime", "api", "processing", "common", "web"]
     assert all("up to date" in line for line in lines), lines
 
 
@@ -119,6 +122,10 @@ def test_common_layer_is_a_copy_of_fileflow_common(site_dirs: dict[str, Path]) -
     assert files(site_dirs["common"] / "fileflow_common") == files(build.COMMON_PACKAGE)
 
 
+def layer_hash(name: str) -> str:
+    return str(next(layer.input_hash for layer in build.discover_layers() if layer.name == name))
+
+
 def test_common_layer_hash_follows_sources_but_not_bytecode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -127,13 +134,13 @@ def test_common_layer_hash_follows_sources_but_not_bytecode(
     package.mkdir()
     (package / "__init__.py").write_text("VERSION = 1\n")
     monkeypatch.setattr(build, "COMMON_PACKAGE", package)
-    before = build.discover_layers()[-1].input_hash
+    before = layer_hash("common")
     # When only bytecode appears, the hash stays; when a source changes, it moves
     (package / "__pycache__").mkdir()
     (package / "__pycache__" / "__init__.cpython-313.pyc").write_bytes(b"\x00")
-    assert build.discover_layers()[-1].input_hash == before
+    assert layer_hash("common") == before
     (package / "__init__.py").write_text("VERSION = 2\n")
-    assert build.discover_layers()[-1].input_hash != before
+    assert layer_hash("common") != before
 
 
 def test_pip_failure_is_a_clear_error(tmp_path: Path) -> None:
@@ -156,3 +163,46 @@ def test_synth_without_built_layers_says_to_run_make_layers(
     # Then it fails before synth with what to do
     with pytest.raises(layers_construct.LayerBuildMissingError, match="run `make layers`"):
         layers_construct.Layers(Stack(App(), "NoLayers"), "Layers")
+
+
+def test_web_layer_holds_the_page_and_uppys_bundle_under_fileflow_web(site_dirs: dict[str, Path]) -> None:
+    # Given the built web layer alone on an isolated interpreter's path (as in the API function)
+    site_dir = site_dirs["web"]
+    script = (
+        "import hashlib, json, sys; sys.path.insert(0, sys.argv[1]); import fileflow_web; "
+        "files = fileflow_web.read_static_files(); "
+        "print(json.dumps({name: hashlib.sha256(body).hexdigest() for name, body in files.items()}))"
+    )
+    # When fileflow_web reads its static files through importlib.resources
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", script, str(site_dir)], capture_output=True, text=True, check=True
+    )
+    digests = json.loads(result.stdout)
+    # Then exactly the served names are there, byte for byte the sources (web/, node_modules/uppy/dist)
+    assert set(digests) == set(build.WEB_SOURCES)
+    assert {path.name for path in (site_dir / "fileflow_web" / "static").iterdir()} == set(digests)
+    for name, source in build.WEB_SOURCES.items():
+        assert digests[name] == hashlib.sha256(source.read_bytes()).hexdigest(), name
+
+
+def test_web_layer_hash_follows_the_page_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given web sources standing in for web/ and Uppy's bundle
+    sources = {name: tmp_path / name for name in build.WEB_SOURCES}
+    for path in sources.values():
+        path.write_text("v1")
+    monkeypatch.setattr(build, "WEB_SOURCES", sources)
+    before = layer_hash("web")
+    # When one of them changes, the layer's hash moves (so `make layers` rebuilds it)
+    sources["app.js"].write_text("v2")
+    assert layer_hash("web") != before
+
+
+def test_web_layer_without_uppy_says_to_run_npm_ci(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given Uppy's bundle missing (no `npm ci` yet)
+    sources = {**build.WEB_SOURCES, "uppy.min.mjs": tmp_path / "node_modules" / "uppy" / "uppy.min.mjs"}
+    monkeypatch.setattr(build, "WEB_SOURCES", sources)
+    (web,) = [layer for layer in build.discover_layers() if layer.name == "web"]
+    # When building the web layer
+    # Then it fails saying what to run
+    with pytest.raises(build.LayerBuildError, match=r"run `npm ci`"):
+        web.populate(tmp_path / "site")

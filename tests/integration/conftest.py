@@ -21,6 +21,9 @@ REGION = "us-east-1"
 BUCKET_NAME = "fileflow-uploads-example"  # the bucket named in events/sqs_*.json
 TABLE_NAME = "fileflow-metadata"
 IDEMPOTENCY_TABLE_NAME = "fileflow-idempotency"
+AUDIT_TABLE_NAME = "fileflow-audit"
+# The metadata table's indexes (infra/constructs/metadata.py): gsi1 (sweeper; files by date), gsi2, gsi3.
+METADATA_INDEXES = ("gsi1", "gsi2", "gsi3")
 QUEUE_NAME = "fileflow-processing"
 ALLOWED_ORIGINS = '["https://app.example.com"]'
 SIGNING_SECRET_NAME = "fileflow-signing-key"
@@ -86,17 +89,23 @@ def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) -> Iterat
                 {"AttributeName": "sk", "KeyType": "RANGE"},
             ],
             AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi1pk", "gsi1sk")
+                {"AttributeName": name, "AttributeType": "S"}
+                for name in (
+                    "pk",
+                    "sk",
+                    *(f"{index}{key}" for index in METADATA_INDEXES for key in ("pk", "sk")),
+                )
             ],
             GlobalSecondaryIndexes=[
                 {
-                    "IndexName": "gsi1",
+                    "IndexName": index,
                     "KeySchema": [
-                        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                        {"AttributeName": f"{index}pk", "KeyType": "HASH"},
+                        {"AttributeName": f"{index}sk", "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
                 }
+                for index in METADATA_INDEXES
             ],
         )
         table.wait_until_exists()
@@ -107,11 +116,22 @@ def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) -> Iterat
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         )
+        # The audit log's table (infra/constructs/audit.py)
+        boto3.client("dynamodb").create_table(
+            TableName=AUDIT_TABLE_NAME,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk")],
+        )
         # And the functions' environment
         monkeypatch.setenv("BUCKET_NAME", BUCKET_NAME)
         monkeypatch.setenv("TABLE_NAME", TABLE_NAME)
         monkeypatch.setenv("QUEUE_URL", queue_url)
         monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE_NAME)
+        monkeypatch.setenv("AUDIT_TABLE_NAME", AUDIT_TABLE_NAME)
         monkeypatch.setenv("ALLOWED_ORIGINS", ALLOWED_ORIGINS)
         # And the token signing secret the authorizer and the API read (by ARN, never by value)
         secret = boto3.client("secretsmanager").create_secret(

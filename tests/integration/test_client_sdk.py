@@ -7,6 +7,7 @@ signatures or presigned checksums: S3's refusals are proven on the local cloud (
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
 import threading
@@ -47,6 +48,7 @@ class InProcessFileflow(httpx.BaseTransport):
         body = request.read()
         with self._lock:
             if request.url.host == "api.fileflow.test":
+                _ensure_event_loop()  # Mangum needs one, and the SDK calls the API from its threads too
                 event = api_event(
                     request.method,
                     request.url.path.removeprefix("/prod"),
@@ -67,6 +69,13 @@ class InProcessFileflow(httpx.BaseTransport):
             )
             kept = {k: v for k, v in relayed.headers.items() if k.lower() not in _TRANSFER_HEADERS}
             return httpx.Response(relayed.status_code, headers=kept, content=relayed.content)
+
+
+def _ensure_event_loop() -> None:
+    try:
+        asyncio.get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 @pytest.fixture

@@ -48,6 +48,10 @@ class FakeStore:
         self.writes += 1
         self.written[key] = derivative
 
+    def delete_derivatives(self, keys: list[str]) -> None:
+        for key in keys:
+            self.written.pop(key, None)
+
 
 class FakeJobs:
     """Enforces the same transitions as DynamoJobRepository's conditions."""

@@ -11,6 +11,7 @@ VALID_API_ENV = {
     "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/fileflow-processing",
     "ALLOWED_ORIGINS": '["https://app.example.com", "http://localhost:5173"]',
     "TOKEN_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:SigningSecret-AbCdEf",
+    "AUDIT_TABLE_NAME": "fileflow-audit",
 }
 
 

@@ -5,7 +5,15 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from fileflow_api import health, upload_routes, upload_tokens, uppy_routes
+from fileflow_api import (
+    audit_routes,
+    file_routes,
+    health,
+    upload_routes,
+    upload_tokens,
+    uppy_routes,
+    web_page,
+)
 from fileflow_api.dependencies import ApiDependencies
 from fileflow_api.errors import register_exception_handlers
 from fileflow_api.security import SecurityHeadersMiddleware
@@ -18,6 +26,9 @@ def create_app(dependencies: ApiDependencies, *, allowed_origins: Sequence[str] 
     app.include_router(upload_tokens.router)
     app.include_router(upload_routes.router)
     app.include_router(uppy_routes.router)
+    app.include_router(file_routes.router)
+    app.include_router(audit_routes.router)
+    app.include_router(web_page.router)
     register_exception_handlers(app)
     app.add_middleware(
         CORSMiddleware,

@@ -1,13 +1,19 @@
 """What the API needs from the outside world: small interfaces, injected into `create_app`."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from fastapi import Request
 
 from fileflow_api.access import AccessControl
+from fileflow_api.audit import AuditTrail
+from fileflow_api.cursors import CursorCodec
+from fileflow_api.files import FileService
 from fileflow_api.uploads import UploadService
+
+if TYPE_CHECKING:
+    from fileflow_api.web_page import WebPage
 
 
 class DependencyUnavailableError(Exception):
@@ -36,6 +42,13 @@ class ApiDependencies:
     local_endpoint: str | None = field(default=None, kw_only=True)
     # None (tests of other routes): the upload routes answer 500.
     uploads: UploadService | None = field(default=None, kw_only=True)
+    # None (tests of other routes): the files routes answer 500, and nothing is audited.
+    files: FileService | None = field(default=None, kw_only=True)
+    audit: AuditTrail | None = field(default=None, kw_only=True)
+    # Signs pagination cursors (GET /v1/files, /v1/files/search, /v1/audit).
+    cursors: CursorCodec | None = field(default=None, kw_only=True)
+    # Loads the upload page's files (the `web` layer) on first use; None: /app answers 404.
+    web_page: Callable[[], "WebPage"] | None = field(default=None, kw_only=True)
 
 
 def get_dependencies(request: Request) -> ApiDependencies:

@@ -11,7 +11,16 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from fileflow_api.cursors import InvalidCursorError
 from fileflow_api.filenames import InvalidFilenameError
+from fileflow_api.files import (
+    FileUploadingError,
+    InvalidQueryError,
+    InvalidTagsError,
+    TagsConflictError,
+    TagsVersionMismatchError,
+    UnknownFileError,
+)
 from fileflow_api.identity import UnauthenticatedError
 from fileflow_api.quotas import QuotaExceededError
 from fileflow_api.ratelimit import RateLimitedError
@@ -60,6 +69,14 @@ STATUS_BY_ERROR: Mapping[type[FileflowError], int] = {
     InvalidChecksumError: status.HTTP_422_UNPROCESSABLE_CONTENT,
     PartNumberOutOfRangeError: status.HTTP_400_BAD_REQUEST,
     InvalidIdentifierError: status.HTTP_400_BAD_REQUEST,
+    # Files (docs/files-api.md, "Errors").
+    UnknownFileError: status.HTTP_404_NOT_FOUND,
+    InvalidCursorError: status.HTTP_400_BAD_REQUEST,
+    InvalidTagsError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    InvalidQueryError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    FileUploadingError: status.HTTP_409_CONFLICT,
+    TagsConflictError: status.HTTP_409_CONFLICT,
+    TagsVersionMismatchError: status.HTTP_412_PRECONDITION_FAILED,
     FileflowError: status.HTTP_400_BAD_REQUEST,
 }
 

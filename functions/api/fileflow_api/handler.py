@@ -1,5 +1,6 @@
 """Lambda entry point: API Gateway REST proxy event -> FastAPI (through Mangum)."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -10,18 +11,31 @@ from mangum.types import LambdaContext
 
 from fileflow_api.access import AccessControl, UploadTokens
 from fileflow_api.app import create_app
+from fileflow_api.audit import AuditTrail
+from fileflow_api.audit_table import DynamoAuditLog
 from fileflow_api.counters import DynamoUsageCounters, DynamoWindowCounter
+from fileflow_api.cursors import CursorCodec, derive_cursor_key
 from fileflow_api.dependencies import ApiDependencies
+from fileflow_api.file_storage import S3FileObjects
+from fileflow_api.file_table import DynamoFileIndex
+from fileflow_api.files import FileService, FilesPolicy
 from fileflow_api.probes import BucketProbe, QueueProbe, TableProbe
 from fileflow_api.quotas import Quota, QuotaPolicy, UserQuotas
 from fileflow_api.ratelimit import RateLimit, RateLimiter
 from fileflow_api.settings import ApiSettings
 from fileflow_api.uploads import UploadPolicy, UploadService
+from fileflow_api.web_page import WebPage
 from fileflow_common.aws import dynamodb_client, dynamodb_resource, s3_client, s3_presigner, sqs_client
 from fileflow_common.observability import logger, metrics, tracer
-from fileflow_common.token_config import access_token_verifier, token_minter, upload_token_verifier
+from fileflow_common.token_config import (
+    access_token_verifier,
+    signing_key,
+    token_minter,
+    upload_token_verifier,
+)
 from fileflow_common.upload_storage import S3UploadStorage
 from fileflow_common.upload_table import DynamoFileCatalog, DynamoUploadSessionStore
+from fileflow_web import STATIC_FILES, read_static_files
 
 
 def access_control(settings: ApiSettings) -> AccessControl:
@@ -64,6 +78,40 @@ def upload_service(settings: ApiSettings, quotas: QuotaPolicy) -> UploadService:
     )
 
 
+def web_page_loader(settings: ApiSettings) -> Callable[[], WebPage]:
+    """The upload page, read from the `web` layer on its first request (the API never waits for it)."""
+
+    @cache
+    def load() -> WebPage:
+        storage = S3UploadStorage(s3_client(), settings.bucket_name, presigner=s3_presigner())
+        return WebPage.build(
+            read_static_files(), STATIC_FILES, connect_origins=storage.presigned_url_origins()
+        )
+
+    return load
+
+
+def cursor_codec(settings: ApiSettings) -> CursorCodec:
+    """Cursors are signed with a key derived from the token signing secret (cached like the secret)."""
+    secret = signing_key(settings)
+    return CursorCodec(lambda: derive_cursor_key(secret()))
+
+
+def file_service(settings: ApiSettings, quotas: QuotaPolicy, cursors: CursorCodec) -> FileService:
+    return FileService(
+        index=DynamoFileIndex(dynamodb_resource().Table(settings.table_name)),
+        objects=S3FileObjects(s3_client(), settings.bucket_name, presigner=s3_presigner()),
+        cursors=cursors,
+        quotas=quotas,
+        policy=FilesPolicy(download_ttl=timedelta(seconds=settings.download_url_ttl_seconds)),
+    )
+
+
+def audit_trail(settings: ApiSettings) -> AuditTrail:
+    table = dynamodb_resource().Table(settings.audit_table_name)
+    return AuditTrail(DynamoAuditLog(table, retention=timedelta(days=settings.audit_retention_days)))
+
+
 @cache
 def asgi_handler() -> Mangum:
     """Built (and its settings validated) once per execution environment; tests cache_clear() it.
@@ -73,6 +121,7 @@ def asgi_handler() -> Mangum:
     """
     settings = ApiSettings()  # type: ignore[call-arg]  # fields come from the environment
     access = access_control(settings)
+    cursors = cursor_codec(settings)
     dependencies = ApiDependencies(
         probes=(
             BucketProbe(s3_client(), settings.bucket_name),
@@ -82,6 +131,10 @@ def asgi_handler() -> Mangum:
         access=access,
         local_endpoint=settings.local_cloud_endpoint,
         uploads=upload_service(settings, access.quotas),
+        files=file_service(settings, access.quotas, cursors),
+        audit=audit_trail(settings),
+        cursors=cursors,
+        web_page=web_page_loader(settings),
     )
     app = create_app(dependencies, allowed_origins=settings.allowed_origins)
     return Mangum(app, lifespan="off")

@@ -73,5 +73,9 @@ class ApiSettings(TokenSettings):
     presigned_url_ttl_seconds: Annotated[int, Field(ge=60, le=12 * 3600)] = 900
     # At most 36 h: the bucket's lifecycle rule aborts multipart uploads 2 days old (the backstop).
     upload_session_ttl_seconds: Annotated[int, Field(ge=900, le=36 * 3600)] = 86_400
+    # Files and audit (fileflow_api.files, fileflow_api.audit).
+    audit_table_name: TableName
+    download_url_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 300
+    audit_retention_days: Annotated[int, Field(ge=1, le=3650)] = 400
     # Set by LocalStack in every function it runs, never on AWS: the API's URLs are then local ones.
     local_cloud_endpoint: Annotated[str | None, Field(validation_alias="AWS_ENDPOINT_URL")] = None

@@ -8,8 +8,10 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Security, st
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, StrictInt
 
+from fileflow_api.audit import AuditAction
 from fileflow_api.dependencies import get_dependencies
 from fileflow_api.identity import User, current_user
+from fileflow_api.request_audit import Audit
 from fileflow_api.uploads import (
     InvalidPartRequestError,
     NewUpload,
@@ -223,7 +225,9 @@ def _completed(session: UploadSession) -> CompleteUploadResponse:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def initiate_upload(body: InitiateUploadRequest, user: Caller, uploads: Service) -> InitiateUploadResponse:
+def initiate_upload(
+    body: InitiateUploadRequest, user: Caller, uploads: Service, audit: Audit
+) -> InitiateUploadResponse:
     initiated = uploads.initiate(
         user.user_id,
         NewUpload(
@@ -235,6 +239,14 @@ def initiate_upload(body: InitiateUploadRequest, user: Caller, uploads: Service)
         ),
     )
     session = initiated.session
+    audit.record(
+        user,
+        AuditAction.UPLOAD_INITIATED,
+        resource_type="upload",
+        resource_id=session.upload_id,
+        file_id=session.file_id,
+        size=session.size,
+    )
     assert session.size is not None
     assert session.part_size is not None
     assert session.part_count is not None
@@ -295,14 +307,24 @@ def complete_upload(
     upload_id: UploadId,
     user: Caller,
     uploads: Service,
+    audit: Audit,
     _body: Annotated[CompleteUploadRequest | None, Body()] = None,
 ) -> CompleteUploadResponse:
-    return _completed(uploads.complete(user.user_id, upload_id))
+    session = uploads.complete(user.user_id, upload_id)
+    audit.record(
+        user,
+        AuditAction.UPLOAD_COMPLETED,
+        resource_type="upload",
+        resource_id=upload_id,
+        file_id=session.file_id,
+    )
+    return _completed(session)
 
 
 @router.delete("/{upload_id}")
-def abort_upload(upload_id: UploadId, user: Caller, uploads: Service) -> AbortUploadResponse:
+def abort_upload(upload_id: UploadId, user: Caller, uploads: Service, audit: Audit) -> AbortUploadResponse:
     session = uploads.abort(user.user_id, upload_id)
+    audit.record(user, AuditAction.UPLOAD_ABORTED, resource_type="upload", resource_id=upload_id)
     return AbortUploadResponse(upload_id=session.upload_id, status="aborted")
 
 

@@ -5,9 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel
 
+from fileflow_api.audit import AuditAction
 from fileflow_api.dependencies import ApiDependencies, get_dependencies
 from fileflow_api.identity import User, current_user
 from fileflow_api.public_url import api_base_url
+from fileflow_api.request_audit import Audit
 from fileflow_common.clock import to_timestamp
 
 router = APIRouter()
@@ -24,10 +26,18 @@ def create_upload_token(
     request: Request,
     user: Annotated[User, Depends(current_user)],
     dependencies: Annotated[ApiDependencies, Depends(get_dependencies)],
+    audit: Audit,
 ) -> UploadTokenResponse:
     if dependencies.access is None:
         raise RuntimeError("access control is not configured: no key to sign upload tokens with")
     minted = dependencies.access.upload_tokens.issue(user.user_id)
+    # The token itself is a credential: the event names it by its expiry, never by its value.
+    audit.record(
+        user,
+        AuditAction.UPLOAD_TOKEN_MINTED,
+        resource_type="upload_token",
+        resource_id=to_timestamp(minted.expires_at),
+    )
     base_url = api_base_url(request.scope.get("aws.event") or {}, local_endpoint=dependencies.local_endpoint)
     return UploadTokenResponse(
         token=minted.token,

@@ -17,7 +17,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, StrictInt
 
+from fileflow_api.audit import AuditAction
 from fileflow_api.identity import User, uppy_user
+from fileflow_api.request_audit import Audit
 from fileflow_api.upload_routes import Service, UploadId
 from fileflow_api.uploads import ClientPart, InvalidPartRequestError, PartRequest
 
@@ -61,6 +63,7 @@ def upload_parameters(
     request: Request,
     owner: Owner,
     uploads: Service,
+    audit: Audit,
     filename: Annotated[str, Query(min_length=1, max_length=4096)],
     type: Annotated[str, Query(max_length=255)] = "",  # Companion's parameter name
 ) -> dict[str, Any]:
@@ -73,17 +76,25 @@ def upload_parameters(
     session, post = uploads.initiate_form_post(
         owner.user_id, filename=filename, content_type=type or _UNKNOWN_TYPE, size=_declared_size(metadata)
     )
+    audit.record(
+        owner, AuditAction.UPLOAD_INITIATED, resource_type="upload", resource_id=session.upload_id, via="uppy"
+    )
     expires = int((session.expires_at - session.created_at).total_seconds())
     return {"method": "POST", "url": post.url, "fields": post.fields, "expires": expires}
 
 
 @router.post("/multipart")
-def create_multipart_upload(body: CreateMultipartBody, owner: Owner, uploads: Service) -> dict[str, str]:
+def create_multipart_upload(
+    body: CreateMultipartBody, owner: Owner, uploads: Service, audit: Audit
+) -> dict[str, str]:
     session = uploads.initiate_unplanned_multipart(
         owner.user_id,
         filename=body.filename,
         content_type=body.type or _UNKNOWN_TYPE,
         size=_declared_size(body.metadata),
+    )
+    audit.record(
+        owner, AuditAction.UPLOAD_INITIATED, resource_type="upload", resource_id=session.upload_id, via="uppy"
     )
     return {"key": session.key, "uploadId": session.upload_id, "bucket": uploads.bucket_name}
 
@@ -124,7 +135,12 @@ def sign_part(
 
 @router.post("/multipart/{upload_id}/complete")
 def complete_multipart_upload(
-    upload_id: UploadId, key: ObjectKey, body: CompleteMultipartBody, owner: Owner, uploads: Service
+    upload_id: UploadId,
+    key: ObjectKey,
+    body: CompleteMultipartBody,
+    owner: Owner,
+    uploads: Service,
+    audit: Audit,
 ) -> dict[str, str]:
     session = uploads.complete(
         owner.user_id,
@@ -132,12 +148,16 @@ def complete_multipart_upload(
         key=key,
         client_parts=[ClientPart(part_number=part.PartNumber, etag=part.ETag) for part in body.parts],
     )
+    audit.record(
+        owner, AuditAction.UPLOAD_COMPLETED, resource_type="upload", resource_id=upload_id, via="uppy"
+    )
     return {"location": uploads.object_url(session.key), "key": session.key, "bucket": uploads.bucket_name}
 
 
 @router.delete("/multipart/{upload_id}")
 def abort_multipart_upload(
-    upload_id: UploadId, key: ObjectKey, owner: Owner, uploads: Service
+    upload_id: UploadId, key: ObjectKey, owner: Owner, uploads: Service, audit: Audit
 ) -> dict[str, str]:
     uploads.abort(owner.user_id, upload_id, key=key)
+    audit.record(owner, AuditAction.UPLOAD_ABORTED, resource_type="upload", resource_id=upload_id, via="uppy")
     return {}

@@ -29,11 +29,20 @@ def s3_client() -> S3Client:
 @cache
 def s3_presigner() -> S3Client:
     """Signs presigned URLs only: SigV4, and no checksum the SDK would add on its own (clients send
-    exactly the headers the API returns)."""
+    exactly the headers the API returns).
+
+    Virtual-hosted addressing gives the bucket's regional endpoint (bucket.s3.{region}.amazonaws.com);
+    botocore's default would sign for the global one, which S3 answers with a 307 redirect for a
+    bucket outside us-east-1 until its DNS settles. Path style stays for an IP endpoint (the local cloud).
+    """
     return boto3.client(
         "s3",
         config=_CLIENT_CONFIG.merge(
-            Config(signature_version="s3v4", request_checksum_calculation="when_required")
+            Config(
+                signature_version="s3v4",
+                request_checksum_calculation="when_required",
+                s3={"addressing_style": "virtual"},
+            )
         ),
     )
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from botocore.exceptions import ClientError
 
+from fileflow_common.keys import UPLOADS_PREFIX
 from fileflow_common.uploads import (
     Checksum,
     ChecksumAlgorithm,
@@ -71,6 +72,22 @@ class S3UploadStorage:
         """Where the object lives (path style); the bucket is private, so this is a name, not a link."""
         endpoint = self._s3.meta.endpoint_url.rstrip("/")
         return f"{endpoint}/{self._bucket}/{quote(key)}"
+
+    def presigned_url_origins(self) -> tuple[str, ...]:
+        """The origins (scheme://host[:port]) browsers reach with this storage's presigned URLs.
+
+        Asked of the presigner itself (signing is local: no request is made), so a web page's CSP
+        `connect-src` names exactly the S3 endpoint the URLs use: the bucket's virtual-hosted endpoint
+        on AWS, the local cloud's endpoint there.
+        """
+        key = f"{UPLOADS_PREFIX}origin-probe"
+        urls = (
+            self._presigner.generate_presigned_url(
+                "put_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=60
+            ),
+            self._presigner.generate_presigned_post(self._bucket, key, ExpiresIn=60)["url"],
+        )
+        return tuple(sorted({f"{parts.scheme}://{parts.netloc}" for parts in map(urlsplit, urls)}))
 
     def create_multipart_upload(
         self, key: str, *, content_type: str, checksum_algorithm: ChecksumAlgorithm | None

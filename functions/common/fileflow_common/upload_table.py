@@ -17,7 +17,17 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from fileflow_common.clock import from_timestamp, to_timestamp
-from fileflow_common.table import PARTITION_KEY, SORT_KEY, file_item_key, upload_session_item_key
+from fileflow_common.table import (
+    DELETED_AT,
+    PARTITION_KEY,
+    SORT_KEY,
+    file_index_attributes,
+    file_item_key,
+    file_status_attributes,
+    files_status_partition,
+    name_key,
+    upload_session_item_key,
+)
 from fileflow_common.uploads import (
     Checksum,
     ChecksumAlgorithm,
@@ -229,9 +239,21 @@ class DynamoFileCatalog:
             "user_id": session.user_id,
             "file_id": session.file_id,
             "key": session.key,
-            "status": FILE_STATUS_UPLOADING,
+            # The status and its index partition (gsi2) move together.
+            **file_status_attributes(session.user_id, FILE_STATUS_UPLOADING),
         }
-        own = {**self._metadata(session), "declared_at": timestamp, "updated_at": timestamp}
+        own = {
+            **self._metadata(session),
+            "declared_at": timestamp,
+            "created_at": timestamp,
+            "updated_at": timestamp,
+            "name_key": name_key(session.filename),
+            # What the quota counted for this file (GET/DELETE /v1/files give back exactly this).
+            "quota_bytes": session.size or 0,
+            **file_index_attributes(
+                session.user_id, session.file_id, created_at=timestamp, name_key=name_key(session.filename)
+            ),
+        }
         self._upsert(session, {**shared, **own}, keep_existing=frozenset(shared))
 
     def record_upload(self, session: UploadSession, *, at: datetime) -> None:
@@ -257,12 +279,13 @@ class DynamoFileCatalog:
         try:
             self._table.update_item(
                 Key=file_item_key(session.user_id, session.file_id),
-                UpdateExpression="SET #status = :uploaded",
+                UpdateExpression="SET #status = :uploaded, #gsi2pk = :status_partition",
                 ConditionExpression="attribute_not_exists(#status) OR #status = :uploading",
-                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeNames={"#status": "status", "#gsi2pk": "gsi2pk"},
                 ExpressionAttributeValues={
                     ":uploaded": FILE_STATUS_UPLOADED,
                     ":uploading": FILE_STATUS_UPLOADING,
+                    ":status_partition": files_status_partition(session.user_id, FILE_STATUS_UPLOADED),
                 },
             )
         except ClientError as exc:
@@ -296,9 +319,16 @@ class DynamoFileCatalog:
         self, session: UploadSession, attributes: dict[str, Any], *, keep_existing: frozenset[str]
     ) -> None:
         expression, names, values = _update_expression(attributes, keep_existing=keep_existing)
-        self._table.update_item(
-            Key=file_item_key(session.user_id, session.file_id),
-            UpdateExpression=expression,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
+        names["#deleted_at"] = DELETED_AT
+        try:
+            self._table.update_item(
+                Key=file_item_key(session.user_id, session.file_id),
+                UpdateExpression=expression,
+                # A deleted file (DELETE /v1/files/{id} leaves a tombstone) is never written back.
+                ConditionExpression="attribute_not_exists(#deleted_at)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise

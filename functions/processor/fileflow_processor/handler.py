@@ -59,8 +59,9 @@ def services() -> Services:
     settings = ProcessorSettings()  # type: ignore[call-arg]  # fields come from the environment
     table = dynamodb_resource().Table(settings.table_name)
     files = DynamoFileRepository(table)
+    store = S3ObjectStore(s3_client(), settings.bucket_name)
     file_processor = FileProcessor(
-        store=S3ObjectStore(s3_client(), settings.bucket_name),
+        store=store,
         jobs=DynamoJobRepository(table),
         files=files,
         limits=settings.limits,
@@ -93,7 +94,10 @@ def services() -> Services:
         )
         return outcome
 
-    recorder = StoredObjectRecorder(files, bucket_name=settings.bucket_name, process=process)
+    def discard(stored: StoredObject) -> None:
+        store.delete_version(stored.upload.key, stored.version_id)
+
+    recorder = StoredObjectRecorder(files, bucket_name=settings.bucket_name, process=process, discard=discard)
     backoff = SqsRetryBackoff(sqs_client(), settings.queue_url, base_seconds=settings.retry_backoff_seconds)
     return Services(settings=settings, recorder=recorder, idempotency=idempotency, backoff=backoff)
 

@@ -55,3 +55,23 @@ class S3ObjectStore:
             # Which version of the original this was made from (user metadata, never the original's).
             Metadata={"source-etag": source.etag, "source-version-id": source.version_id or "null"},
         )
+
+    def delete_derivatives(self, keys: list[str]) -> None:
+        for key in keys:
+            self.delete_all_versions(key)
+
+    def delete_version(self, key: str, version_id: str | None) -> None:
+        """Delete one version of an original (the object of a deleted file); gone already is fine."""
+        if version_id is None:
+            self._client.delete_object(Bucket=self._bucket, Key=key)
+        else:
+            self._client.delete_object(Bucket=self._bucket, Key=key, VersionId=version_id)
+
+    def delete_all_versions(self, key: str) -> None:
+        """Every version and delete marker of exactly `key` (the bucket is versioned)."""
+        paginator = self._client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self._bucket, Prefix=key):
+            entries = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            for entry in entries:
+                if entry["Key"] == key:
+                    self._client.delete_object(Bucket=self._bucket, Key=key, VersionId=entry["VersionId"])

@@ -46,6 +46,12 @@ class FileStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class FileDeletedError(FileflowError):
+    """The file was deleted (DELETE /v1/files/{id}) while its processing ran: nothing may bring it back."""
+
+    code = "FileDeleted"
+
+
 class ObjectGoneError(FileflowError):
     """The version no longer exists (deleted, or overwritten in an unversioned bucket)."""
 
@@ -94,12 +100,16 @@ class ObjectStore(Protocol):
 
     def write_derivative(self, key: str, derivative: Derivative, *, source: ObjectVersion) -> None: ...
 
+    def delete_derivatives(self, keys: list[str]) -> None:
+        """Remove derivatives written for a file that was deleted meanwhile (every version of each key)."""
+        ...
+
 
 class JobRepository(Protocol):
     def get(self, file_id: str, job_id: str) -> Job | None: ...
 
     def create(self, job: Job) -> None:
-        """Record the job as queued unless it exists."""
+        """Record the job as queued unless it exists; FileDeletedError if its file was deleted."""
         ...
 
     def start(self, job: Job, *, at: datetime) -> Job | None:
@@ -123,7 +133,10 @@ class ProcessingRecords(Protocol):
     def declared(self, upload: UploadKey) -> DeclaredFile: ...
 
     def record_processing(self, upload: UploadKey, source: ObjectVersion, state: FileProcessingState) -> bool:
-        """Update the processor's attributes of the file item unless it now describes another version."""
+        """Update the processor's attributes of the file item unless it now describes another version.
+
+        Raise FileDeletedError when the file was deleted.
+        """
         ...
 
 
@@ -212,16 +225,22 @@ class FileProcessor:
             detected_type=detected.mime,
             queued_at=self._clock(),
         )
-        if existing is None:
-            self._jobs.create(queued)
-        job = self._jobs.start(queued, at=self._clock())
+        try:
+            if existing is None:
+                self._jobs.create(queued)
+            job = self._jobs.start(queued, at=self._clock())
+        except FileDeletedError:
+            return _file_deleted(source)
         if job is None:
             finished = self._jobs.get(upload.file_id, job_id)
-            assert finished is not None  # start() refuses terminal jobs only, and jobs are never deleted
+            if finished is None:  # start() refuses terminal jobs, and jobs are deleted only with their file
+                return _file_deleted(source)
             logger.info("job finished concurrently: nothing repeated", extra={"job_id": job_id})
             return _outcome(job_id, task, finished.status, derivatives=finished.result.get("derivatives", []))
         try:
             return self._run(upload, source, job, detected, content)
+        except FileDeletedError:
+            return _file_deleted(source)
         except Exception as exc:
             if attempt >= self._max_attempts:
                 # The message goes to the DLQ now: the job says so, and a redrive may start it again.
@@ -246,10 +265,28 @@ class FileProcessor:
         verdict = self._verdict(detected, content, mismatch)
         analysis = verdict.analysis
         written: list[dict[str, Any]] = []
-        for derivative in analysis.derivatives if analysis else []:
-            key = derived_key(upload.user_id, upload.file_id, derivative.name)
-            self._store.write_derivative(key, derivative, source=source)
-            written.append({**derivative.describe(), "key": key})
+        try:
+            for derivative in analysis.derivatives if analysis else []:
+                key = derived_key(upload.user_id, upload.file_id, derivative.name)
+                written.append({**derivative.describe(), "key": key})
+                self._store.write_derivative(key, derivative, source=source)
+            return self._conclude(upload, source, job, detected, verdict, mismatch, written)
+        except FileDeletedError:
+            # Deleted while running: the API's cleanup may have listed derived/ before these were written.
+            self._store.delete_derivatives([entry["key"] for entry in written])
+            raise
+
+    def _conclude(
+        self,
+        upload: UploadKey,
+        source: ObjectVersion,
+        job: Job,
+        detected: DetectedType,
+        verdict: _Verdict,
+        mismatch: dict[str, str],
+        written: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        analysis = verdict.analysis
 
         result: dict[str, Any] = {
             "detected_type": (analysis and analysis.content_type) or detected.mime,
@@ -334,6 +371,11 @@ class FileProcessor:
             logger.info(
                 "file item describes a newer version: results kept on the job only", extra={"key": source.key}
             )
+
+
+def _file_deleted(source: ObjectVersion) -> dict[str, Any]:
+    logger.info("file deleted while processing: nothing recorded", extra={"key": source.key})
+    return {"status": "file_deleted"}
 
 
 def _outcome(job_id: str, task: Task, status: JobStatus, *, derivatives: list[str]) -> dict[str, Any]:

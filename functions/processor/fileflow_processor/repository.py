@@ -14,9 +14,9 @@ from botocore.exceptions import ClientError
 
 from fileflow_common.clock import to_timestamp
 from fileflow_common.keys import UploadKey
-from fileflow_common.table import file_item_key, job_item_key
+from fileflow_common.table import DELETED_AT, file_item_key, file_status_attributes, job_item_key
 from fileflow_processor.jobs import Job, JobError, JobStatus, ObjectVersion, Task
-from fileflow_processor.processing import DeclaredFile, FileProcessingState
+from fileflow_processor.processing import DeclaredFile, FileDeletedError, FileProcessingState
 from fileflow_processor.stored_objects import Recorded, StoredObject
 
 if TYPE_CHECKING:
@@ -24,10 +24,12 @@ if TYPE_CHECKING:
 
 # A later sequencer wins. An equal one is the same event (a redelivery) unless the object differs:
 # real S3 never reuses a sequencer, but LocalStack sends one constant sequencer for every event.
+# A deleted file's tombstone (`deleted_at`, DELETE /v1/files/{id}) is never written back to life.
+_NOT_DELETED = f"attribute_not_exists({DELETED_AT})"
 _NEWER_EVENT_CONDITION = (
-    "attribute_not_exists(s3_sequencer) OR s3_sequencer < :s3_sequencer"
+    f"{_NOT_DELETED} AND (attribute_not_exists(s3_sequencer) OR s3_sequencer < :s3_sequencer"
     " OR (s3_sequencer = :s3_sequencer"
-    " AND (attribute_not_exists(source_object) OR source_object <> :source_object))"
+    " AND (attribute_not_exists(source_object) OR source_object <> :source_object)))"
 )
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
@@ -106,6 +108,8 @@ class DynamoFileRepository:
             if not _condition_failed(exc):
                 raise
             old = cast(dict[str, Any] | None, exc.response.get("Item"))  # DynamoDB JSON: {"S": ...}
+            if old is not None and DELETED_AT in old:
+                return Recorded.DELETED
             current = old.get("source_object", {}).get("S") if old else self._source_object(upload)
             return Recorded.SAME if current == source_object else Recorded.SUPERSEDED
         return Recorded.NEW
@@ -135,7 +139,8 @@ class DynamoFileRepository:
     def record_processing(self, upload: UploadKey, source: ObjectVersion, state: FileProcessingState) -> bool:
         """Update only the processor's attributes, and only while the item describes `source`."""
         attributes: dict[str, Any] = {
-            "status": state.status.value,
+            # The status and its index partition (gsi2, the API's listing by status) move together.
+            **file_status_attributes(upload.user_id, state.status.value),
             "detected_type": state.detected_type,
             "detected_kind": state.detected_kind.value,
             "processing_job_id": state.job_id,
@@ -156,14 +161,18 @@ class DynamoFileRepository:
             self._table.update_item(
                 Key=file_item_key(upload.user_id, upload.file_id),
                 UpdateExpression=expression,
-                ConditionExpression="#source_object = :source_object",
+                ConditionExpression=f"{_NOT_DELETED} AND #source_object = :source_object",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
+            if not _condition_failed(exc):
+                raise
+            old = cast(dict[str, Any] | None, exc.response.get("Item"))
+            if old is None or DELETED_AT in old:
+                raise FileDeletedError(f"file {upload.file_id} was deleted") from exc
+            return False
         return True
 
 
@@ -217,11 +226,37 @@ class DynamoJobRepository:
         }
         if source.version_id is not None:
             item["version_id"] = source.version_id
+        # One transaction: the job is created only while its file is not deleted, so a job record never
+        # outlives a DELETE /v1/files/{id} that ran meanwhile (the API deletes the jobs it finds after).
         try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+            self._table.meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self._table.name,
+                            "Key": file_item_key(job.user_id, job.file_id),
+                            "ConditionExpression": _NOT_DELETED,
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table.name,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
+            reasons: list[dict[str, Any]] = list(exc.response.get("CancellationReasons") or [{}, {}])  # type: ignore[arg-type]
+            file_check, job_put = (reason.get("Code") for reason in [*reasons, {}, {}][:2])
+            if file_check == "ConditionalCheckFailed":
+                raise FileDeletedError(f"file {job.file_id} was deleted") from exc
+            if job_put != "ConditionalCheckFailed":
+                raise
+            # else the job exists already (a redelivery)
 
     def start(self, job: Job, *, at: datetime) -> Job | None:
         try:

@@ -52,6 +52,7 @@ class Recorded(StrEnum):
     NEW = "new"  # first event of this version (or a newer version than the item held)
     SAME = "same"  # the item already describes this version: a redelivery
     SUPERSEDED = "superseded"  # the item describes a newer version: this event is stale
+    DELETED = "deleted"  # the file was deleted (its tombstone): this object must not bring it back
 
 
 class FileRepository(Protocol):
@@ -65,6 +66,7 @@ class Outcome(StrEnum):
     ALREADY_RECORDED = "already_recorded"
     SUPERSEDED = "superseded"
     SKIPPED = "skipped"
+    FILE_DELETED = "file_deleted"
 
 
 # Called with the stored object and the delivery attempt (the SQS receive count).
@@ -73,6 +75,10 @@ type ProcessStoredObject = Callable[[StoredObject, int], object]
 
 def _process_nothing(stored: StoredObject, attempt: int) -> None:
     """The default: record only."""
+
+
+def _keep(stored: StoredObject) -> None:
+    """The default: leave the object of a deleted file where it is."""
 
 
 class StoredObjectRecorder:
@@ -84,11 +90,14 @@ class StoredObjectRecorder:
         *,
         bucket_name: str,
         process: ProcessStoredObject = _process_nothing,
+        discard: Callable[[StoredObject], None] = _keep,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._repository = repository
         self._bucket_name = bucket_name
         self._process = process
+        # Removes an object that arrived for a deleted file (a presigned URL used after the delete).
+        self._discard = discard
         self._clock = clock
 
     def handle_message(self, body: str, *, attempt: int = 1) -> list[Outcome]:
@@ -119,6 +128,12 @@ class StoredObjectRecorder:
 
         stored = _stored_object(parsed, bucket, record)
         recorded = self._repository.record_stored_object(stored, updated_at=self._clock())
+        if recorded is Recorded.DELETED:
+            logger.warning(
+                "object of a deleted file discarded", extra={"key": key, "version": stored.version_id}
+            )
+            self._discard(stored)
+            return Outcome.FILE_DELETED
         if recorded is Recorded.SUPERSEDED:
             logger.info("out-of-order event ignored", extra={"key": key, "sequencer": stored.sequencer})
             return Outcome.SUPERSEDED
