@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from fileflow_api.quotas import Quota, Usage
+from fileflow_common.dynamo import is_condition_failure
 from fileflow_common.observability import logger
 from fileflow_common.table import rate_window_item_key, usage_item_key
 
@@ -21,10 +22,6 @@ if TYPE_CHECKING:
 # The metadata table's TTL attribute (infra/constructs/metadata.py): epoch seconds.
 TTL_ATTRIBUTE = "expires_at"
 _CLAMP_ATTEMPTS = 3
-
-
-def _condition_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class DynamoWindowCounter:
@@ -50,7 +47,7 @@ class DynamoWindowCounter:
                 },
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
@@ -80,7 +77,7 @@ class DynamoUsageCounters:
                 },
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
@@ -100,7 +97,7 @@ class DynamoUsageCounters:
                 },
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not is_condition_failure(exc):
                 raise
             self._clamp_to_zero(user_id, size=size, files=files)
 
@@ -127,7 +124,7 @@ class DynamoUsageCounters:
                     },
                 )
             except ClientError as exc:
-                if _condition_failed(exc):
+                if is_condition_failure(exc):
                     continue  # changed meanwhile: read again
                 raise
             return

@@ -45,6 +45,7 @@ from fileflow_api.files import (
     UnknownFileError,
 )
 from fileflow_common.clock import to_timestamp, utc_now
+from fileflow_common.dynamo import is_condition_failure
 from fileflow_common.errors import InvalidIdentifierError
 from fileflow_common.table import (
     DELETED_AT,
@@ -72,7 +73,6 @@ if TYPE_CHECKING:
 
 MAX_QUERIES_PER_PAGE = 5
 FILTERED_BATCH = 200
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 _INDEX_KEYS = {
     FILES_BY_CREATED_INDEX: ("gsi1pk", "gsi1sk"),
     FILES_BY_STATUS_INDEX: ("gsi2pk", "gsi2sk"),
@@ -200,10 +200,6 @@ def _job_from_item(item: Mapping[str, Any]) -> JobRecord:
         derivatives=tuple(str(name) for name in result.get("derivatives", [])),
         findings=tuple(result.get("findings", [])),
     )
-
-
-def _condition_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == _CONDITION_FAILED
 
 
 def _type_filter(value: str) -> ConditionBase:
@@ -402,7 +398,7 @@ class DynamoFileIndex:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not is_condition_failure(exc):
                 raise
             raw = cast(dict[str, Any] | None, exc.response.get("Item"))
             if raw is None:
@@ -450,7 +446,7 @@ class DynamoFileIndex:
                 ExpressionAttributeValues={":at": to_timestamp(at)},
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not is_condition_failure(exc):
                 raise  # else the tombstone's TTL ran out: nothing left to strip
 
     # --- paging --------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from fileflow_common.clock import from_timestamp, to_timestamp
+from fileflow_common.dynamo import is_condition_failure, update_expression
 from fileflow_common.table import (
     DELETED_AT,
     PARTITION_KEY,
@@ -49,34 +50,6 @@ FILE_STATUS_UPLOADING = "uploading"
 FILE_STATUS_UPLOADED = "uploaded"
 # How long a finished or expired session stays readable (GET /v1/uploads/{id}, repeated completes).
 RETENTION_AFTER_EXPIRY = timedelta(days=7)
-
-_CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
-
-
-def _is_condition_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == _CONDITIONAL_CHECK_FAILED
-
-
-def _update_expression(
-    assignments: Mapping[str, Any],
-    *,
-    keep_existing: frozenset[str] = frozenset(),
-    remove: tuple[str, ...] = (),
-) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """`SET` every assignment (`if_not_exists` for the names in `keep_existing`), `REMOVE` the rest.
-
-    Every name goes through a placeholder: `key`, `size` and `status` are DynamoDB reserved words.
-    """
-    names = {f"#{name}": name for name in (*assignments, *remove)}
-    values = {f":{name}": value for name, value in assignments.items()}
-    sets = [
-        f"#{name} = if_not_exists(#{name}, :{name})" if name in keep_existing else f"#{name} = :{name}"
-        for name in assignments
-    ]
-    expression = "SET " + ", ".join(sets)
-    if remove:
-        expression += " REMOVE " + ", ".join(f"#{name}" for name in remove)
-    return expression, names, values
 
 
 def _checksum_attributes(prefix: str, checksum: Checksum | None) -> dict[str, str]:
@@ -145,7 +118,7 @@ class DynamoUploadSessionStore:
                     **_checksum_attributes("result_", session.result.checksum),
                 }
             )
-        expression, names, values = _update_expression(assignments, remove=("gsi1pk", "gsi1sk"))
+        expression, names, values = update_expression(assignments, remove=("gsi1pk", "gsi1sk"))
         names["#expected_status"] = "status"
         values[":initiated"] = UploadStatus.INITIATED.value
         try:
@@ -157,7 +130,7 @@ class DynamoUploadSessionStore:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
@@ -289,7 +262,7 @@ class DynamoFileCatalog:
                 },
             )
         except ClientError as exc:
-            if not _is_condition_failure(exc):
+            if not is_condition_failure(exc):
                 raise  # else the processor has moved the status on already
 
     def forget(self, session: UploadSession) -> None:
@@ -301,7 +274,7 @@ class DynamoFileCatalog:
                 ExpressionAttributeValues={":uploading": FILE_STATUS_UPLOADING},
             )
         except ClientError as exc:
-            if not _is_condition_failure(exc):
+            if not is_condition_failure(exc):
                 raise  # else an object did arrive: its item stays
 
     @staticmethod
@@ -318,7 +291,7 @@ class DynamoFileCatalog:
     def _upsert(
         self, session: UploadSession, attributes: dict[str, Any], *, keep_existing: frozenset[str]
     ) -> None:
-        expression, names, values = _update_expression(attributes, keep_existing=keep_existing)
+        expression, names, values = update_expression(attributes, keep_existing=keep_existing)
         names["#deleted_at"] = DELETED_AT
         try:
             self._table.update_item(
@@ -330,5 +303,5 @@ class DynamoFileCatalog:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if not _is_condition_failure(exc):
+            if not is_condition_failure(exc):
                 raise

@@ -7,12 +7,12 @@ filename, declared content type, sha256, ...) are never touched, and no write go
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
 from fileflow_common.clock import to_timestamp
+from fileflow_common.dynamo import from_dynamo, is_condition_failure, update_expression
 from fileflow_common.keys import UploadKey
 from fileflow_common.table import DELETED_AT, file_item_key, file_status_attributes, job_item_key
 from fileflow_processor.jobs import Job, JobError, JobStatus, ObjectVersion, Task
@@ -31,45 +31,6 @@ _NEWER_EVENT_CONDITION = (
     " OR (s3_sequencer = :s3_sequencer"
     " AND (attribute_not_exists(source_object) OR source_object <> :source_object)))"
 )
-_CONDITION_FAILED = "ConditionalCheckFailedException"
-
-
-def _condition_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == _CONDITION_FAILED
-
-
-def dynamo_value(value: Any) -> Any:
-    """A JSON-like value DynamoDB accepts: floats become Decimals, tuples lists."""
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {str(key): dynamo_value(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [dynamo_value(item) for item in value]
-    return value
-
-
-def plain_value(value: Any) -> Any:
-    """Back from DynamoDB: Decimals become ints or floats."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {key: plain_value(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain_value(item) for item in value]
-    return value
-
-
-def _update(
-    set_attributes: dict[str, Any], remove: tuple[str, ...] = ()
-) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """UpdateExpression, names and values; every name gets a placeholder (status, key, size are reserved)."""
-    names = {f"#{name}": name for name in (*set_attributes, *remove)}
-    values = {f":{name}": dynamo_value(value) for name, value in set_attributes.items()}
-    expression = "SET " + ", ".join(f"#{name} = :{name}" for name in set_attributes)
-    if remove:
-        expression += " REMOVE " + ", ".join(f"#{name}" for name in remove)
-    return expression, names, values
 
 
 class DynamoFileRepository:
@@ -94,7 +55,9 @@ class DynamoFileRepository:
         }
         if stored.version_id is not None:
             attributes["version_id"] = stored.version_id
-        expression, names, values = _update(attributes, () if stored.version_id else ("version_id",))
+        expression, names, values = update_expression(
+            attributes, remove=() if stored.version_id else ("version_id",)
+        )
         try:
             self._table.update_item(
                 Key=file_item_key(upload.user_id, upload.file_id),
@@ -105,7 +68,7 @@ class DynamoFileRepository:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not is_condition_failure(exc):
                 raise
             old = cast(dict[str, Any] | None, exc.response.get("Item"))  # DynamoDB JSON: {"S": ...}
             if old is not None and DELETED_AT in old:
@@ -154,7 +117,7 @@ class DynamoFileRepository:
         }
         attributes |= {name: value for name, value in optional.items() if value is not None}
         remove = tuple(name for name, value in optional.items() if value is None)
-        expression, names, values = _update(attributes, remove)
+        expression, names, values = update_expression(attributes, remove=remove)
         names["#source_object"] = "source_object"
         values[":source_object"] = source.source_tag
         try:
@@ -167,7 +130,7 @@ class DynamoFileRepository:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not is_condition_failure(exc):
                 raise
             old = cast(dict[str, Any] | None, exc.response.get("Item"))
             if old is None or DELETED_AT in old:
@@ -193,7 +156,7 @@ def _job_from_item(item: dict[str, Any]) -> Job:
         ended_at=datetime.fromisoformat(item["ended_at"]) if item.get("ended_at") else None,
         attempts=int(item.get("attempts", 0)),
         error=JobError(error["code"], error["message"], bool(error.get("retryable"))) if error else None,
-        result=plain_value(item.get("result", {})),
+        result=from_dynamo(item.get("result", {})),
     )
 
 
@@ -283,7 +246,7 @@ class DynamoJobRepository:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if is_condition_failure(exc):
                 return None
             raise
         return _job_from_item(dict(response["Attributes"]))
@@ -300,7 +263,7 @@ class DynamoJobRepository:
         attributes: dict[str, Any] = {"status": status.value, "ended_at": to_timestamp(at), "result": result}
         if error is not None:
             attributes["error"] = error.describe()
-        expression, names, values = _update(attributes, () if error else ("error",))
+        expression, names, values = update_expression(attributes, remove=() if error else ("error",))
         values[":running"] = JobStatus.RUNNING.value
         try:
             self._table.update_item(
@@ -311,6 +274,6 @@ class DynamoJobRepository:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not is_condition_failure(exc):
                 raise
             # Another delivery finished it first: its outcome stands.
