@@ -228,9 +228,6 @@ def test_output_reaches_cloudwatch_logs(echo_function: str, aws: AwsClients):
     assert "REPORT RequestId:" in text
 
 
-@pytest.mark.skipif(
-    os.environ.get("FILEFLOW_SKIP_STOP_TEST") == "1", reason="disabled by FILEFLOW_SKIP_STOP_TEST"
-)
 def test_localstack_stop_leaves_no_process_behind(local_cloud: None):
     # Given a second LocalStack of ours on another port, running a function
     port = "4599"
