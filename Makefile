@@ -68,6 +68,10 @@ outputs: $(VENV)/.installed ## print the deployed stack's outputs
 token: $(VENV)/.installed ## print a JWT for the deployed stack: make token USER=alice [TTL=3600] [AUDIENCE=fileflow-api]
 	@PYTHONPATH=functions/common $(PY) -m tools.token "$(USER)" $(if $(TTL),--ttl $(TTL)) $(if $(AUDIENCE),--audience $(AUDIENCE))
 
+.PHONY: pipeline-docs
+pipeline-docs: $(VENV)/.installed ## regenerate docs/pipeline.asl.json and the workflow diagrams in README.md and docs/processing.md
+	$(PY) -m tools.export_pipeline
+
 .PHONY: openapi
 openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the API's routes (a unit test checks it)
 	$(PY) -m tools.export_openapi
@@ -123,6 +127,10 @@ redrive: $(VENV)/.installed ## after a fix: move the processing DLQ's messages b
 bench-upload: $(VENV)/.installed ## upload MB/s: the SDK's path vs boto3 upload_file, same S3 [BENCH_ARGS="--size-mib 256 --concurrency 8 --runs 3"]
 	PYTHONPATH=client:functions/common $(PY) -m bench.upload_throughput $(BENCH_ARGS)
 
+.PHONY: bench-pipeline
+bench-pipeline: $(VENV)/.installed ## the processing workflow on the deployed stack: 5 MB JPEG latency, a burst, per-stage time [BENCH_ARGS="--jpegs 10 --burst 100"]
+	PYTHONPATH=functions/common $(PY) -m bench.pipeline $(BENCH_ARGS)
+
 .PHONY: bench-auth
 bench-auth: $(VENV)/.installed ## auth cost: POST /v1/upload-tokens vs GET /health, verify vs bare jwt.decode [BENCH_ARGS="--requests 200"]
 	PYTHONPATH=functions/common $(PY) -m bench.auth_overhead $(BENCH_ARGS)
@@ -130,4 +138,4 @@ bench-auth: $(VENV)/.installed ## auth cost: POST /v1/upload-tokens vs GET /heal
 .PHONY: bench-images
 bench-images: $(VENV)/.installed ## images/s: our image pipeline vs naive Pillow vs libvips [BENCH_ARGS="--rounds 3"]
 	@ldconfig -p | grep -q libvips.so || (apt-get update && apt-get install -y libvips42) || echo "warning: libvips could not be installed: comparing with naive Pillow only" >&2
-	PYTHONPATH=functions/common:functions/processor $(PY) -m bench.image_pipeline $(BENCH_ARGS)
+	PYTHONPATH=functions/common:functions/stages $(PY) -m bench.image_pipeline $(BENCH_ARGS)

@@ -4,7 +4,7 @@
 
 Every pipeline turns each image into the same outputs: for each thumbnail size (1024, 512, 128), a
 WEBP (quality 80) and a JPEG (quality 85), EXIF orientation applied.
-- ours:   fileflow_processor.images.render_image (draft() for JPEG, reducing_gap, each size from the
+- ours:   fileflow_stages.image.images.render_image (draft() for JPEG, reducing_gap, each size from the
           previous one, colour conversion on the largest thumbnail only)
 - naive:  per size: Image.open, exif_transpose, resize(LANCZOS) from the full image, save
 - libvips: per size: pyvips.Image.thumbnail_buffer (shrink-on-load), save; Debian's libvips
@@ -25,8 +25,8 @@ from PIL import Image, ImageOps
 from rich.console import Console
 from rich.table import Table
 
-from fileflow_processor.images import JPEG_OPTIONS, WEBP_OPTIONS, render_image
-from fileflow_processor.limits import Limits
+from fileflow_stages._runtime.limits import Limits
+from fileflow_stages.image.images import JPEG_OPTIONS, WEBP_OPTIONS, render_image
 from tests import samples
 
 LIMITS = Limits()

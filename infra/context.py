@@ -28,6 +28,20 @@ def allowed_origins(scope: Construct) -> list[str]:
     return origins
 
 
+def stage_concurrency_scale(scope: Construct) -> int:
+    """`stage_concurrency_scale` multiplies each stage's reserved concurrency (0: none reserved).
+
+    Reserved concurrency caps how many copies of a stage run at once: it keeps a burst of uploads from
+    taking the account's whole concurrency (and, on the 2-core local cloud, from starting a hundred
+    interpreters at once). An account whose concurrency limit is too small to reserve it deploys with 0.
+    """
+    raw = scope.node.try_get_context("stage_concurrency_scale")
+    scale = 1 if raw is None else int(raw)
+    if scale < 0:
+        raise ValueError(f"context stage_concurrency_scale must be 0 or more: {raw!r}")
+    return scale
+
+
 def nag_enabled(scope: Construct) -> bool:
     """`-c nag=true` applies cdk-nag's AwsSolutions checks to the app."""
     return str(scope.node.try_get_context("nag")).lower() == "true"

@@ -13,7 +13,20 @@ TABLE_NAME: Final = "TableName"
 QUEUE_URL: Final = "QueueUrl"
 DLQ_URL: Final = "DlqUrl"
 API_FUNCTION_NAME: Final = "ApiFunctionName"
-PROCESSOR_FUNCTION_NAME: Final = "ProcessorFunctionName"
+STARTER_FUNCTION_NAME: Final = "StarterFunctionName"
+STATE_MACHINE_ARN: Final = "StateMachineArn"
+# The stages of the workflow, in the order a file passes them (infra/constructs/pipeline/stages.py).
+STAGE_NAMES: Final = (
+    "detect",
+    "image",
+    "document",
+    "archive",
+    "video",
+    "analysis",
+    "finalize",
+    "notify",
+    "failure",
+)
 DASHBOARD_NAME: Final = "DashboardName"
 # Tools and tests mint tokens with the key this secret holds (tools/token.py).
 SIGNING_SECRET_ARN: Final = "SigningSecretArn"  # noqa: S105 - an output name, not a secret
@@ -24,6 +37,12 @@ SWEEPER_FUNCTION_NAME: Final = "SweeperFunctionName"
 # The audit log's table (append-only for the API); e2e reads it to check what the API wrote.
 AUDIT_TABLE_NAME: Final = "AuditTableName"
 
+
+def stage_function_output(stage: str) -> str:
+    """The output naming one stage's function, e.g. `ImageStageFunctionName`."""
+    return f"{stage.capitalize()}StageFunctionName"
+
+
 ALL: Final = (
     API_ID,
     API_STAGE,
@@ -33,11 +52,13 @@ ALL: Final = (
     QUEUE_URL,
     DLQ_URL,
     API_FUNCTION_NAME,
-    PROCESSOR_FUNCTION_NAME,
+    STARTER_FUNCTION_NAME,
+    STATE_MACHINE_ARN,
     DASHBOARD_NAME,
     SIGNING_SECRET_ARN,
     TOKEN_ISSUER,
     AUTHORIZER_FUNCTION_NAME,
     SWEEPER_FUNCTION_NAME,
     AUDIT_TABLE_NAME,
+    *(stage_function_output(stage) for stage in STAGE_NAMES),
 )

@@ -11,17 +11,19 @@ from infra import outputs
 from infra.constructs.api import STAGE_NAME, Api
 from infra.constructs.audit import AuditLog
 from infra.constructs.auth import Auth
+from infra.constructs.intake import Intake
 from infra.constructs.layers import Layers
 from infra.constructs.metadata import Metadata
 from infra.constructs.observability import Observability
-from infra.constructs.processing import Processing
+from infra.constructs.pipeline import FilePipeline
 from infra.constructs.storage import UploadsStorage
 from infra.constructs.sweeper import UploadSweeper
 from infra.context import allowed_origins, token_context
 
 
 class FileflowStack(Stack):
-    """Uploads bucket -> processing queue -> processor -> metadata table, behind a REST API."""
+    """Uploads bucket -> intake queue -> starter -> a workflow per file (a function per stage) -> metadata
+    table, behind a REST API."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -30,15 +32,20 @@ class FileflowStack(Stack):
         self.layers = Layers(self, "Layers")
         self.storage = UploadsStorage(self, "Storage", allowed_origins=origins)
         self.metadata = Metadata(self, "Metadata")
-        self.processing = Processing(
+        self.pipeline = FilePipeline(
+            self, "Pipeline", layers=self.layers, bucket=self.storage.bucket, table=self.metadata.table
+        )
+        # Construct id "Processing": the queues keep their logical ids (and the bucket's notification its
+        # target) across the move from the single processor to the workflow.
+        self.intake = Intake(
             self,
             "Processing",
             layers=self.layers,
             bucket=self.storage.bucket,
             table=self.metadata.table,
-            idempotency_table=self.metadata.idempotency_table,
+            state_machine=self.pipeline.state_machine,
         )
-        self.storage.notify_object_created(self.processing.queue)
+        self.storage.notify_object_created(self.intake.queue)
         self.auth = Auth(self, "Auth", layers=self.layers, tokens=token_context(self))
         self.api = Api(
             self,
@@ -46,7 +53,7 @@ class FileflowStack(Stack):
             layers=self.layers,
             bucket=self.storage.bucket,
             table=self.metadata.table,
-            queue=self.processing.queue,
+            queue=self.intake.queue,
             allowed_origins=origins,
             auth=self.auth,
         )
@@ -63,12 +70,17 @@ class FileflowStack(Stack):
             rest_api=self.api.rest_api,
             functions={
                 "Api": self.api.handler.function,
-                "Processor": self.processing.processor.function,
+                "Starter": self.intake.starter.function,
+                **{
+                    f"{name.capitalize()}Stage": stage.function
+                    for name, stage in self.pipeline.stages.items()
+                },
                 "Authorizer": self.auth.authorizer_function.function,
                 "Sweeper": self.sweeper.handler.function,
             },
-            queue=self.processing.queue,
-            dlq=self.processing.dlq,
+            queue=self.intake.queue,
+            dlq=self.intake.dlq,
+            state_machine=self.pipeline.state_machine,
         )
 
         for name, value, description in (
@@ -77,13 +89,22 @@ class FileflowStack(Stack):
             (outputs.API_URL, self.api.rest_api.url, "REST API base URL (on AWS)"),
             (outputs.BUCKET_NAME, self.storage.bucket.bucket_name, "Uploads bucket"),
             (outputs.TABLE_NAME, self.metadata.table.table_name, "Metadata table"),
-            (outputs.QUEUE_URL, self.processing.queue.queue_url, "Processing queue"),
-            (outputs.DLQ_URL, self.processing.dlq.queue_url, "Processing dead-letter queue"),
-            (outputs.API_FUNCTION_NAME, self.api.handler.function.function_name, "API function"),
+            (outputs.QUEUE_URL, self.intake.queue.queue_url, "Processing (intake) queue"),
+            (outputs.DLQ_URL, self.intake.dlq.queue_url, "Processing (intake) dead-letter queue"),
             (
-                outputs.PROCESSOR_FUNCTION_NAME,
-                self.processing.processor.function.function_name,
-                "Processor function",
+                outputs.STATE_MACHINE_ARN,
+                self.pipeline.state_machine.state_machine_arn,
+                "Processing workflow (one execution per stored object version)",
+            ),
+            (outputs.API_FUNCTION_NAME, self.api.handler.function.function_name, "API function"),
+            (outputs.STARTER_FUNCTION_NAME, self.intake.starter.function.function_name, "Starter function"),
+            *(
+                (
+                    outputs.stage_function_output(name),
+                    stage.function.function_name,
+                    f"The {name} stage's function",
+                )
+                for name, stage in self.pipeline.stages.items()
             ),
             (outputs.DASHBOARD_NAME, self.observability.dashboard_name, "CloudWatch dashboard"),
             (

@@ -252,3 +252,31 @@ def tar_bomb(uncompressed_bytes: int = 20 * 1024 * 1024) -> bytes:
 
 def tar_slip() -> bytes:
     return tar_file({"ok.txt": b"fine\n", "/etc/passwd": b"root::0:0::/root:/bin/sh\n"})
+
+
+def mp4(seconds: float = 2.0, width: int = 1280, height: int = 720, *, audio: bool = True) -> bytes:
+    """A real H.264/AAC MP4, made with the ffmpeg the video stage bundles (imageio-ffmpeg)."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import imageio_ffmpeg
+
+    with tempfile.TemporaryDirectory() as work:
+        target = Path(work) / "clip.mp4"
+        args = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin"]
+        args += ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=25:duration={seconds}"]
+        if audio:
+            args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"]
+        args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+        if audio:
+            args += ["-c:a", "aac", "-shortest"]
+        args += ["-movflags", "+faststart", "-y", str(target)]
+        subprocess.run(args, check=True, timeout=120)
+        return target.read_bytes()
+
+
+def truncated_mp4() -> bytes:
+    """An MP4 cut in half: its media data ends early (the moov box, after faststart, is intact)."""
+    whole = mp4(2.0, 640, 360)
+    return whole[: len(whole) // 2]

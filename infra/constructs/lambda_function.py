@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Size, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -40,6 +40,8 @@ class PythonFunction(Construct):
         layers: Sequence[lambda_.ILayerVersion],
         environment: Mapping[str, str] | None = None,
         log_level: str = "INFO",
+        ephemeral_storage_mib: int | None = None,
+        reserved_concurrency: int | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -76,6 +78,8 @@ class PythonFunction(Construct):
             layers=list(layers),
             memory_size=memory_size,
             timeout=timeout,
+            ephemeral_storage_size=Size.mebibytes(ephemeral_storage_mib) if ephemeral_storage_mib else None,
+            reserved_concurrent_executions=reserved_concurrency,
             role=self.role,
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,

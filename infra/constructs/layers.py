@@ -14,18 +14,20 @@ class LayerBuildMissingError(RuntimeError):
 
 
 class Layers(Construct):
-    """`runtime` (Powertools, pydantic), `api` (FastAPI), `processing` (Pillow, pypdf, ...), `common`,
-    `web` (the upload page and Uppy's browser bundle, served by the API function)."""
+    """`runtime` (Powertools, pydantic), `api` (FastAPI), `images`, `documents`, `video` (the stages'),
+    `common`, `web` (the upload page and Uppy's browser bundle, served by the API function)."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.runtime = self._layer("Runtime", "runtime", "Powertools, pydantic and pydantic-settings")
         self.api = self._layer("Api", "api", "FastAPI and Mangum (needs the runtime layer)")
-        self.processing = self._layer(
-            "Processing",
-            "processing",
-            "Pillow, pypdf, python-docx, charset-normalizer (needs the runtime layer)",
+        self.images = self._layer("Images", "images", "Pillow, for the image stage (needs the runtime layer)")
+        self.documents = self._layer(
+            "Documents",
+            "documents",
+            "pypdf, python-docx, charset-normalizer: the detect, document and archive stages",
         )
+        self.video = self._layer("Video", "video", "imageio-ffmpeg (a static ffmpeg), for the video stage")
         self.common = self._layer("Common", "common", "fileflow_common, the code every function shares")
         self.web = self._layer("Web", "web", "fileflow_web: the upload page's static files and Uppy's bundle")
 

@@ -1,4 +1,4 @@
-"""DynamoDB: the single metadata table (docs/architecture.md) and Powertools' idempotency table."""
+"""DynamoDB: the single metadata table (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,6 @@ GSI1_NAME = "gsi1"
 GSI2_NAME = "gsi2"
 GSI3_NAME = "gsi3"
 METADATA_TTL_ATTRIBUTE = "expires_at"
-# Powertools' DynamoDBPersistenceLayer defaults: key attribute `id`, expiry attribute `expiration`.
-IDEMPOTENCY_KEY_ATTRIBUTE = "id"
-IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 
 
 def _string(name: str) -> dynamodb.Attribute:
@@ -44,7 +41,7 @@ def _table(
 
 
 class Metadata(Construct):
-    """Files, processing jobs and upload sessions in one table; plus idempotency records."""
+    """Files, processing jobs, their stage events and upload sessions in one table."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -63,9 +60,3 @@ class Metadata(Construct):
                 sort_key=_string(f"{index_name}sk"),
                 projection_type=dynamodb.ProjectionType.ALL,
             )
-        self.idempotency_table = _table(
-            self,
-            "IdempotencyTable",
-            partition_key=IDEMPOTENCY_KEY_ATTRIBUTE,
-            ttl_attribute=IDEMPOTENCY_TTL_ATTRIBUTE,
-        )

@@ -9,6 +9,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 PERIOD = Duration.minutes(1)
@@ -41,6 +42,7 @@ class Observability(Construct):
         functions: Mapping[str, lambda_.IFunction],
         queue: sqs.Queue,
         dlq: sqs.Queue,
+        state_machine: sfn.StateMachine,
     ) -> None:
         super().__init__(scope, construct_id)
         stack_name = Stack.of(self).stack_name
@@ -53,6 +55,13 @@ class Observability(Construct):
             self, "DlqNotEmptyAlarm", dlq_depth, "Uploads failed processing 3 times and wait in the DLQ"
         )
         self.api_5xx_alarm = _alarm(self, "Api5xxAlarm", api_5xx, "The API answered 5xx")
+        executions_failed = state_machine.metric_failed(period=PERIOD, statistic="Sum")
+        self.executions_failed_alarm = _alarm(
+            self,
+            "ExecutionsFailedAlarm",
+            executions_failed,
+            "Processing workflows failed: not a bad file, but a dependency or a bug (see processing_error)",
+        )
         self.function_error_alarms = [
             _alarm(
                 self,
@@ -79,8 +88,33 @@ class Observability(Construct):
             ),
             cloudwatch.AlarmStatusWidget(
                 title="Alarms",
-                alarms=[self.dlq_alarm, self.api_5xx_alarm, *self.function_error_alarms],
+                alarms=[
+                    self.dlq_alarm,
+                    self.api_5xx_alarm,
+                    self.executions_failed_alarm,
+                    *self.function_error_alarms,
+                ],
                 width=8,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Workflow executions: started / succeeded / failed / timed out",
+                left=[
+                    state_machine.metric_started(period=PERIOD, statistic="Sum", label="started"),
+                    state_machine.metric_succeeded(period=PERIOD, statistic="Sum", label="succeeded"),
+                    state_machine.metric_failed(period=PERIOD, statistic="Sum", label="failed"),
+                    state_machine.metric_timed_out(period=PERIOD, statistic="Sum", label="timed out"),
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Workflow execution time (p50 / p99, ms)",
+                left=[
+                    state_machine.metric_time(period=PERIOD, statistic="p50", label="p50"),
+                    state_machine.metric_time(period=PERIOD, statistic="p99", label="p99"),
+                ],
+                width=12,
             ),
         )
         self.dashboard.add_widgets(

@@ -64,4 +64,5 @@ class AwsClients:
         self.dynamodb = boto3.client("dynamodb", **kwargs)
         self.logs = boto3.client("logs", **kwargs)
         self.lambda_ = boto3.client("lambda", **kwargs)
+        self.stepfunctions = boto3.client("stepfunctions", **kwargs)
         self.iam = boto3.client("iam", **kwargs)

@@ -202,6 +202,13 @@ def test_user_b_can_reach_nothing_of_user_a(users: tuple[Client, Client], owner:
     expect("GET file", 404, bob("GET", f"/v1/files/{file_id}"))
     expect("PUT tags", 404, bob("PUT", f"/v1/files/{file_id}/tags", json={"tags": ["mine"]}))
     expect("DELETE file", 404, bob("DELETE", f"/v1/files/{file_id}"))
+    # A conditional GET must not tell B that the file exists (a 304 would)
+    expect(
+        "GET file If-None-Match: *", 404, bob("GET", f"/v1/files/{file_id}", headers={"If-None-Match": "*"})
+    )
+    expect("GET file events", 404, bob("GET", f"/v1/files/{file_id}/events", params={"wait": 0}))
+    expect("GET file events (long-poll)", 404, bob("GET", f"/v1/files/{file_id}/events", params={"wait": 3}))
+    expect("GET HLS master playlist", 404, bob("GET", f"/v1/files/{file_id}/hls/hls-master.m3u8"))
     name = owner.file["filename"]
     expect_absent("GET files (list)", bob("GET", "/v1/files"), file_id)
     expect_absent(
@@ -303,7 +310,7 @@ def test_user_b_can_reach_nothing_of_user_a(users: tuple[Client, Client], owner:
             for attempt in attempts
         )
         pytest.fail(f"{len(failures)} of {len(attempts)} attempts by B succeeded on A's resources:\n{table}")
-    assert len(attempts) >= 31
+    assert len(attempts) >= 35
 
     # And A's data is intact: same file, tags, derivatives downloadable, multipart upload still open
     after = alice.ok("GET", f"/v1/files/{file_id}")

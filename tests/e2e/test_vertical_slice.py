@@ -1,5 +1,5 @@
 """The first vertical slice, end to end on the deployed stack:
-API Gateway -> API Lambda (/health), and S3 ObjectCreated -> SQS -> processor Lambda -> DynamoDB.
+API Gateway -> API Lambda (/health), and S3 ObjectCreated -> SQS -> starter Lambda -> DynamoDB.
 """
 
 from __future__ import annotations
@@ -36,13 +36,13 @@ def test_unknown_route_ends_at_api_gateway(stack: StackOutputs):
     assert response.headers["content-type"].startswith("application/json")
 
 
-def test_uploaded_object_is_recorded_by_the_processor(stack: StackOutputs, aws: AwsClients):
+def test_uploaded_object_is_recorded_by_the_starter(stack: StackOutputs, aws: AwsClients):
     # Given an object put under a user's upload prefix
     user_id, file_id = "e2e-user", f"f{uuid.uuid4().hex}"
     key = f"uploads/{user_id}/{file_id}"
     put = aws.s3.put_object(Bucket=stack[names.BUCKET_NAME], Key=key, Body=b"hello fileflow")
 
-    # When S3 notifies the queue and the processor consumes it
+    # When S3 notifies the queue and the starter consumes it
     def record() -> dict[str, Any] | None:
         item = aws.dynamodb.get_item(
             TableName=stack[names.TABLE_NAME],
@@ -63,9 +63,9 @@ def test_uploaded_object_is_recorded_by_the_processor(stack: StackOutputs, aws: 
     assert int(item["size"]["N"]) == len(b"hello fileflow")
     assert item["etag"]["S"].strip('"') == put["ETag"].strip('"')
 
-    # And the processor's log line is in CloudWatch Logs (searched by message: LocalStack
+    # And the starter's log line is in CloudWatch Logs (searched by message: LocalStack
     # ignores filterPattern)
-    log_group = f"/aws/lambda/{stack[names.PROCESSOR_FUNCTION_NAME]}"
+    log_group = f"/aws/lambda/{stack[names.STARTER_FUNCTION_NAME]}"
 
     def log_line() -> str | None:
         try:
@@ -76,7 +76,7 @@ def test_uploaded_object_is_recorded_by_the_processor(stack: StackOutputs, aws: 
             (e["message"] for e in events if "object stored" in e["message"] and key in e["message"]), None
         )
 
-    line = wait_for(log_line, timeout=60, interval=1, what="the processor's 'object stored' log line")
+    line = wait_for(log_line, timeout=60, interval=1, what="the starter's 'object stored' log line")
     assert file_id in line
 
 

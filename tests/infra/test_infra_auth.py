@@ -9,6 +9,7 @@ import pytest
 from aws_cdk import App
 
 from infra.constructs.auth import AUTHORIZER_CACHE_TTL, BEARER_HEADER_PATTERN, SIGNING_SECRET_LENGTH
+from infra.constructs.pipeline.stages import STAGES
 from infra.context import DEFAULT_JWT_ISSUER, token_context
 from tests.infra.synth import Synthesized
 from tests.infra.test_infra_api import api_methods
@@ -118,9 +119,10 @@ def test_functions_that_check_tokens_read_the_secret_by_arn(
     assert [statement["Resource"] for statement in reads] == [{"Ref": secret_id}]
 
 
-def test_processor_cannot_read_the_signing_secret(synthesized: Synthesized) -> None:
-    statements = _role_statements(synthesized, "ProcessorFunction")
-    assert not any("secretsmanager" in str(statement["Action"]) for statement in statements)
+def test_the_starter_and_the_stages_cannot_read_the_signing_secret(synthesized: Synthesized) -> None:
+    for function in ("StarterFunction", *(stage.construct_id for stage in STAGES)):
+        statements = _role_statements(synthesized, function)
+        assert not any("secretsmanager" in str(statement["Action"]) for statement in statements), function
 
 
 def test_api_gateway_may_invoke_the_authorizer(synthesized: Synthesized) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from infra.constructs.lambda_function import METRICS_NAMESPACE
+from infra.constructs.pipeline.stages import STAGES, StageSpec
 from infra.context import DEFAULT_ALLOWED_ORIGINS
 from tests.infra.synth import Synthesized
 
@@ -16,9 +17,13 @@ XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 def _functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
     functions = synthesized.of_type("AWS::Lambda::Function")
-    assert set(functions) == {"ApiFunction", "ProcessorFunction", "AuthorizerFunction", "SweeperFunction"}, (
-        "a function was added or renamed"
-    )
+    assert set(functions) == {
+        "ApiFunction",
+        "StarterFunction",
+        "AuthorizerFunction",
+        "SweeperFunction",
+        *(stage.construct_id for stage in STAGES),
+    }, "a function was added or renamed"
     return functions
 
 
@@ -114,19 +119,91 @@ def test_every_function_gets_the_powertools_environment(synthesized: Synthesized
             {"BUCKET_NAME", "TABLE_NAME", "QUEUE_URL", "ALLOWED_ORIGINS", "TOKEN_SECRET_ARN", "TOKEN_ISSUER"},
         ),
         (
-            "ProcessorFunction",
-            "fileflow_processor.handler.lambda_handler",
-            ["runtime", "processing", "common"],
-            2048,
-            120,
+            "StarterFunction",
+            "fileflow_intake.handler.lambda_handler",
+            ["runtime", "common"],
+            256,
+            30,
             {
                 "BUCKET_NAME",
                 "TABLE_NAME",
-                "IDEMPOTENCY_TABLE_NAME",
+                "STATE_MACHINE_ARN",
                 "QUEUE_URL",
                 "MAX_RECEIVE_COUNT",
                 "RETRY_BACKOFF_SECONDS",
             },
+        ),
+        (
+            "DetectStageFunction",
+            "fileflow_stages.detect.handler.lambda_handler",
+            ["runtime", "documents", "common"],
+            512,
+            30,
+            {"BUCKET_NAME", "TABLE_NAME"},
+        ),
+        (
+            "ImageStageFunction",
+            "fileflow_stages.image.handler.lambda_handler",
+            ["runtime", "images", "common"],
+            2048,
+            60,
+            {"BUCKET_NAME", "TABLE_NAME"},
+        ),
+        (
+            "DocumentStageFunction",
+            "fileflow_stages.document.handler.lambda_handler",
+            ["runtime", "documents", "common"],
+            1024,
+            60,
+            {"BUCKET_NAME", "TABLE_NAME"},
+        ),
+        (
+            "ArchiveStageFunction",
+            "fileflow_stages.archive.handler.lambda_handler",
+            ["runtime", "documents", "common"],
+            1024,
+            60,
+            {"BUCKET_NAME", "TABLE_NAME"},
+        ),
+        (
+            "VideoStageFunction",
+            "fileflow_stages.video.handler.lambda_handler",
+            ["runtime", "video", "common"],
+            3008,
+            600,
+            {"BUCKET_NAME", "TABLE_NAME"},
+        ),
+        (
+            "AnalysisStageFunction",
+            "fileflow_stages.analysis.handler.lambda_handler",
+            ["runtime", "common"],
+            256,
+            30,
+            {"TABLE_NAME"},
+        ),
+        (
+            "FinalizeStageFunction",
+            "fileflow_stages.finalize.handler.lambda_handler",
+            ["runtime", "common"],
+            256,
+            30,
+            {"TABLE_NAME"},
+        ),
+        (
+            "NotifyStageFunction",
+            "fileflow_stages.notify.handler.lambda_handler",
+            ["runtime", "common"],
+            256,
+            30,
+            {"TABLE_NAME"},
+        ),
+        (
+            "FailureStageFunction",
+            "fileflow_stages.failure.handler.lambda_handler",
+            ["runtime", "common"],
+            256,
+            30,
+            {"TABLE_NAME"},
         ),
         (
             "AuthorizerFunction",
@@ -160,7 +237,9 @@ def test_function_handler_layers_sizing_and_settings(
     layer_ids = {
         "runtime": synthesized.logical_id(stack_layers.runtime),
         "api": synthesized.logical_id(stack_layers.api),
-        "processing": synthesized.logical_id(stack_layers.processing),
+        "images": synthesized.logical_id(stack_layers.images),
+        "documents": synthesized.logical_id(stack_layers.documents),
+        "video": synthesized.logical_id(stack_layers.video),
         "common": synthesized.logical_id(stack_layers.common),
         "web": synthesized.logical_id(stack_layers.web),
     }
@@ -180,7 +259,7 @@ def test_function_handler_layers_sizing_and_settings(
 def test_layers_target_the_functions_runtime_and_architecture(synthesized: Synthesized) -> None:
     # Given every layer version
     layers = synthesized.of_type("AWS::Lambda::LayerVersion")
-    assert len(layers) == 5
+    assert len(layers) == 7
     for logical_id, layer in layers.items():
         # Then it is declared for python3.13 on x86_64
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"], logical_id
@@ -195,18 +274,18 @@ def test_api_function_env_points_at_the_stack_resources(synthesized: Synthesized
     # Then it names this stack's bucket, table and queue, and the allowed origins as a JSON list
     assert variables["BUCKET_NAME"] == {"Ref": synthesized.logical_id(stack.storage.bucket)}
     assert variables["TABLE_NAME"] == {"Ref": synthesized.logical_id(stack.metadata.table)}
-    assert variables["QUEUE_URL"] == {"Ref": synthesized.logical_id(stack.processing.queue)}
+    assert variables["QUEUE_URL"] == {"Ref": synthesized.logical_id(stack.intake.queue)}
     assert json.loads(variables["ALLOWED_ORIGINS"]) == list(DEFAULT_ALLOWED_ORIGINS)
 
 
-def test_processor_env_names_the_idempotency_table(synthesized: Synthesized) -> None:
-    # Given the processor function
-    metadata = synthesized.stack.metadata
+def test_starter_env_names_the_workflow_and_the_table(synthesized: Synthesized) -> None:
+    # Given the starter function
+    stack = synthesized.stack
     # When reading its environment
-    variables = synthesized.resources["ProcessorFunction"]["Properties"]["Environment"]["Variables"]
-    # Then the metadata and idempotency tables are two different tables of this stack
-    assert variables["TABLE_NAME"] == {"Ref": synthesized.logical_id(metadata.table)}
-    assert variables["IDEMPOTENCY_TABLE_NAME"] == {"Ref": synthesized.logical_id(metadata.idempotency_table)}
+    variables = synthesized.resources["StarterFunction"]["Properties"]["Environment"]["Variables"]
+    # Then it starts executions of this stack's state machine and records files in its table
+    assert variables["STATE_MACHINE_ARN"] == {"Ref": synthesized.logical_id(stack.pipeline.state_machine)}
+    assert variables["TABLE_NAME"] == {"Ref": synthesized.logical_id(stack.metadata.table)}
 
 
 def test_api_may_write_originals_only_under_uploads(synthesized: Synthesized) -> None:
@@ -225,29 +304,40 @@ def test_api_may_write_originals_only_under_uploads(synthesized: Synthesized) ->
     }
 
 
-def test_processor_reads_originals_and_writes_derivatives_only(synthesized: Synthesized) -> None:
-    # Given the processor function's role
+CONTENT_STAGE_S3_ACTIONS = {
+    "s3:GetObject*",
+    "s3:GetBucket*",
+    "s3:List*",
+    "s3:PutObject",
+    "s3:PutObjectLegalHold",
+    "s3:PutObjectRetention",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
+    "s3:Abort*",
+}
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda stage: stage.name)
+def test_each_stage_reads_originals_and_writes_derivatives_only(
+    synthesized: Synthesized, stage: StageSpec
+) -> None:
+    # Given one stage function's role
     bucket_id = synthesized.logical_id(synthesized.stack.storage.bucket)
-    role_id = synthesized.resources["ProcessorFunction"]["Properties"]["Role"]["Fn::GetAtt"][0]
+    role_id = synthesized.resources[stage.construct_id]["Properties"]["Role"]["Fn::GetAtt"][0]
     statements = _role_statements(synthesized, role_id)
     # When collecting its S3 actions, and the statements that allow s3:PutObject
     s3_actions = {action for s in statements for action in _as_list(s["Action"]) if action.startswith("s3:")}
     put_statements = [s for s in statements if "s3:PutObject" in _as_list(s["Action"])]
-    # Then it reads (any version) and writes nothing but keys under derived/: never an original, so
-    # no derivative can trigger processing again (deletes: what a deleted file left, test_infra_hardening)
-    assert s3_actions == {
-        "s3:DeleteObject*",
-        "s3:GetObject*",
-        "s3:GetBucket*",
-        "s3:List*",
-        "s3:PutObject",
-        "s3:PutObjectLegalHold",
-        "s3:PutObjectRetention",
-        "s3:PutObjectTagging",
-        "s3:PutObjectVersionTagging",
-        "s3:Abort*",
-    }
-    assert len(put_statements) == 1
-    assert put_statements[0]["Resource"] == {
-        "Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/derived/*"]]
-    }
+    # Then a content stage reads (any version) and writes nothing but keys under derived/: never an
+    # original, so no derivative can start a workflow; detect only reads; the others never touch S3
+    expected = {
+        "read_write": CONTENT_STAGE_S3_ACTIONS,
+        "read": {"s3:GetObject*", "s3:GetBucket*", "s3:List*"},
+        "none": set(),
+    }[stage.bucket]
+    assert s3_actions == expected
+    if stage.bucket == "read_write":
+        assert len(put_statements) == 1
+        assert put_statements[0]["Resource"] == {
+            "Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/derived/*"]]
+        }

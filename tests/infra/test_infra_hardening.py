@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra.constructs.audit import AUDIT_TTL_ATTRIBUTE
+from infra.constructs.pipeline.stages import STAGES
 from tests.infra.synth import Synthesized
 
 BLOCK_ALL = {
@@ -76,7 +77,6 @@ def _names(synthesized: Synthesized) -> dict[str, str]:
         synthesized.logical_id(stack.storage.bucket): "bucket",
         synthesized.logical_id(stack.storage.access_logs_bucket): "logs-bucket",
         synthesized.logical_id(stack.metadata.table): "table",
-        synthesized.logical_id(stack.metadata.idempotency_table): "idempotency",
         synthesized.logical_id(stack.audit.table): "audit",
     }
 
@@ -96,12 +96,18 @@ def test_every_function_gets_exactly_the_storage_access_it_needs(synthesized: Sy
         | _pairs(S3_DELETE, "bucket/uploads/*", "bucket/derived/*")
         | table_data
         | _pairs({"dynamodb:PutItem", "dynamodb:Query"}, "audit"),
-        # Reads originals; writes derivatives; deletes what a deleted file left behind; never the audit log.
-        "ProcessorFunction": _pairs(S3_READ, "bucket", "bucket/*")
-        | _pairs(S3_PUT, "bucket/derived/*")
-        | _pairs(S3_DELETE, "bucket/uploads/*", "bucket/derived/*")
-        | table_data
-        | _pairs(TABLE_READ | TABLE_WRITE, "idempotency"),
+        # Records stored versions; deletes an original that arrived for a deleted file; never the audit log.
+        "StarterFunction": _pairs(S3_DELETE, "bucket/uploads/*") | table_data,
+        # Content stages read originals and write derivatives; the others touch the table only.
+        **{
+            stage.construct_id: {
+                "read_write": _pairs(S3_READ, "bucket", "bucket/*") | _pairs(S3_PUT, "bucket/derived/*"),
+                "read": _pairs(S3_READ, "bucket", "bucket/*"),
+                "none": set(),
+            }[stage.bucket]
+            | table_data
+            for stage in STAGES
+        },
         "SweeperFunction": _pairs(S3_READ, "bucket", "bucket/uploads/*")
         | {("s3:AbortMultipartUpload", "bucket/uploads/*")}
         | table_data,
@@ -115,7 +121,8 @@ def test_every_function_gets_exactly_the_storage_access_it_needs(synthesized: Sy
 
 def test_the_audit_log_is_append_only_and_read_by_the_api_alone(synthesized: Synthesized) -> None:
     names = _names(synthesized)
-    for function in ("ApiFunction", "ProcessorFunction", "SweeperFunction", "AuthorizerFunction"):
+    functions = ("ApiFunction", "StarterFunction", "SweeperFunction", "AuthorizerFunction")
+    for function in (*functions, *(stage.construct_id for stage in STAGES)):
         on_audit = {
             action for action, resource in _grants(synthesized, function, names) if resource == "audit"
         }
@@ -173,7 +180,7 @@ def test_every_queue_is_encrypted_and_tls_only(synthesized: Synthesized) -> None
 
 def test_every_table_is_encrypted_with_point_in_time_recovery(synthesized: Synthesized) -> None:
     tables = synthesized.of_type("AWS::DynamoDB::Table")
-    assert len(tables) == 3
+    assert len(tables) == 2
     for logical_id, table in tables.items():
         properties = table["Properties"]
         assert properties["SSESpecification"] == {"SSEEnabled": True}, logical_id

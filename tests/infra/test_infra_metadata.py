@@ -1,4 +1,4 @@
-"""DynamoDB: the single metadata table (docs/architecture.md) and the idempotency table."""
+"""DynamoDB: the single metadata table (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -38,16 +38,5 @@ def test_metadata_table_keys_index_and_ttl(synthesized: Synthesized) -> None:
     ]
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     # ... on-demand, point-in-time recovery, AWS-managed encryption, deleted with the stack
-    assert COMMON.items() <= properties.items()
-    assert resource["DeletionPolicy"] == "Delete"
-
-
-def test_idempotency_table_matches_powertools_defaults(synthesized: Synthesized) -> None:
-    # Given the idempotency table
-    resource = synthesized.resource(synthesized.stack.metadata.idempotency_table)
-    properties = resource["Properties"]
-    # Then its key is `id` and records expire through `expiration`, Powertools' attribute names
-    assert properties["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
-    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
     assert COMMON.items() <= properties.items()
     assert resource["DeletionPolicy"] == "Delete"

@@ -70,9 +70,14 @@ def test_the_checks_do_report_a_bad_resource(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("rule", ["AwsSolutions-IAM5[Resource::*]", "AwsSolutions-L1"])
 def test_function_level_acknowledgments_sit_on_each_function(synthesized: Synthesized, rule: str) -> None:
-    # Given the two functions
+    # Given the functions
     stack = synthesized.stack
-    for function in (stack.api.handler, stack.processing.processor, stack.sweeper.handler):
+    for function in (
+        stack.api.handler,
+        stack.intake.starter,
+        stack.sweeper.handler,
+        *stack.pipeline.stages.values(),
+    ):
         # When collecting the acknowledgments under the function's construct
         acknowledged = {
             acknowledged_rule

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.constructs.pipeline.stages import STAGES
 from tests.infra.synth import Synthesized
 
 
@@ -26,7 +27,7 @@ def _fires_on_first(alarm: dict[str, Any]) -> bool:
 
 def test_dlq_alarm_fires_on_the_first_dead_letter(synthesized: Synthesized) -> None:
     # Given the DLQ
-    dlq_id = synthesized.logical_id(synthesized.stack.processing.dlq)
+    dlq_id = synthesized.logical_id(synthesized.stack.intake.dlq)
     # When finding the alarms on its visible messages
     (alarm,) = _alarm_on(synthesized, "ApproximateNumberOfMessagesVisible", "AWS/SQS")
     # Then one alarm watches that queue and fires as soon as one message is there
@@ -40,7 +41,13 @@ def test_every_function_and_the_api_have_error_alarms(synthesized: Synthesized) 
     api_alarms = _alarm_on(synthesized, "5XXError", "AWS/ApiGateway")
     # Then each function has one, the API has one, and all fire on the first error
     watched = {alarm["Dimensions"][0]["Value"]["Ref"] for alarm in function_alarms}
-    assert watched == {"ApiFunction", "ProcessorFunction", "AuthorizerFunction", "SweeperFunction"}
+    assert watched == {
+        "ApiFunction",
+        "StarterFunction",
+        "AuthorizerFunction",
+        "SweeperFunction",
+        *(stage.construct_id for stage in STAGES),
+    }
     assert len(api_alarms) == 1
     assert all(_fires_on_first(alarm) for alarm in [*function_alarms, *api_alarms])
 

@@ -117,7 +117,7 @@ def test_cors_lets_browsers_put_parts_and_read_their_etag(synthesized: Synthesiz
 
 def test_object_created_under_uploads_goes_to_the_queue_natively(synthesized: Synthesized) -> None:
     # Given the uploads bucket and the processing queue
-    queue_id = synthesized.logical_id(synthesized.stack.processing.queue)
+    queue_id = synthesized.logical_id(synthesized.stack.intake.queue)
     # When reading the bucket's own notification configuration (no Custom::S3BucketNotifications)
     properties = synthesized.resource(synthesized.stack.storage.bucket)["Properties"]
     # Then ObjectCreated events under uploads/ (only) are sent to the processing queue
@@ -134,7 +134,7 @@ def test_object_created_under_uploads_goes_to_the_queue_natively(synthesized: Sy
 
 def test_bucket_is_created_after_the_queue_policy_that_lets_s3_send(synthesized: Synthesized) -> None:
     # Given the processing queue's resource policy
-    processing = synthesized.stack.processing
+    processing = synthesized.stack.intake
     queue_id = synthesized.logical_id(processing.queue)
     policy_id, policy = next(
         (logical_id, resource)

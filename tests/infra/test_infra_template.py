@@ -31,14 +31,16 @@ def test_every_declared_output_exists(synthesized: Synthesized) -> None:
     assert not missing
     assert template_outputs[outputs.API_STAGE]["Value"] == "prod"
     assert template_outputs[outputs.API_FUNCTION_NAME]["Value"] == {"Ref": "ApiFunction"}
-    assert template_outputs[outputs.PROCESSOR_FUNCTION_NAME]["Value"] == {"Ref": "ProcessorFunction"}
+    assert template_outputs[outputs.STARTER_FUNCTION_NAME]["Value"] == {"Ref": "StarterFunction"}
+    assert template_outputs[outputs.stage_function_output("video")]["Value"] == {"Ref": "VideoStageFunction"}
 
 
 def test_outputs_module_lists_every_constant() -> None:
     # Given the constants of infra/outputs.py
     constants = {value for name, value in vars(outputs).items() if name.isupper() and isinstance(value, str)}
     # Then ALL lists each of them once (tools iterate over ALL)
-    assert sorted(constants) == sorted(outputs.ALL)
+    stage_outputs = {outputs.stage_function_output(stage) for stage in outputs.STAGE_NAMES}
+    assert sorted(constants | stage_outputs) == sorted(outputs.ALL)
     assert len(set(outputs.ALL)) == len(outputs.ALL)
 
 

@@ -41,7 +41,15 @@ def test_rerunning_the_build_is_a_no_op(built_layers: None, capsys: pytest.Captu
     assert build.main([]) == 0
     lines = capsys.readouterr().out.splitlines()
     # Then it reports every layer up to date, one line each
-    assert [line.split()[0] for line in lines] == ["runtime", "api", "processing", "common", "web"]
+    assert [line.split()[0] for line in lines] == [
+        "runtime",
+        "api",
+        "documents",
+        "images",
+        "video",
+        "common",
+        "web",
+    ]
     assert all("up to date" in line for line in lines), lines
 
 
@@ -83,18 +91,25 @@ def test_api_layer_leaves_out_what_the_runtime_layer_holds(site_dirs: dict[str, 
     assert not set(runtime) & set(api)
 
 
-def test_processing_layer_holds_pillow_built_for_the_lambda_platform(site_dirs: dict[str, Path]) -> None:
-    # Given the processing layer (Pillow 13 publishes manylinux_2_28 wheels only)
-    processing = build.installed_distributions(site_dirs["processing"])
+def test_stage_layers_hold_their_libraries_built_for_the_lambda_platform(site_dirs: dict[str, Path]) -> None:
+    # Given the stages' layers (Pillow 13 publishes manylinux_2_28 wheels only)
+    documents = build.installed_distributions(site_dirs["documents"])
+    video = build.installed_distributions(site_dirs["video"])
+    assert {"pypdf", "python-docx", "lxml", "charset-normalizer"} <= set(documents)
+    assert "pillow" not in documents
+    assert set(video) == {"imageio-ffmpeg"}
+    [ffmpeg] = list((site_dirs["video"] / "imageio_ffmpeg" / "binaries").glob("ffmpeg-*"))
+    assert ffmpeg.stat().st_mode & 0o111, "the ffmpeg binary lost its execute bit"
+    processing = build.installed_distributions(site_dirs["images"])
     runtime = build.installed_distributions(site_dirs["runtime"])
     # Then it holds the processing libraries, none of the runtime layer's, and Pillow's compiled core
     # for CPython 3.13 on Linux x86_64 (with the codecs it links bundled in pillow.libs)
-    assert {"pillow", "pypdf", "python-docx", "lxml", "charset-normalizer"} <= set(processing)
+    assert set(processing) == {"pillow"}
     assert not set(processing) & set(runtime)
-    [imaging] = list((site_dirs["processing"] / "PIL").glob("_imaging.*.so"))
+    [imaging] = list((site_dirs["images"] / "PIL").glob("_imaging.*.so"))
     assert "cpython-313-x86_64-linux-gnu" in imaging.name
     assert _is_elf_x86_64(imaging)
-    assert any("webp" in path.name for path in (site_dirs["processing"] / "pillow.libs").iterdir())
+    assert any("webp" in path.name for path in (site_dirs["images"] / "pillow.libs").iterdir())
 
 
 def test_no_two_layers_hold_the_same_file(site_dirs: dict[str, Path]) -> None:

@@ -11,20 +11,24 @@ from moto import mock_aws
 from mypy_boto3_dynamodb.service_resource import Table
 from mypy_boto3_s3 import S3Client
 from mypy_boto3_sqs import SQSClient
+from mypy_boto3_stepfunctions import SFNClient
 
 from fileflow_api.handler import asgi_handler
 from fileflow_authorizer.handler import verifier as authorizer_verifier
 from fileflow_common.aws import clear_cached_clients
-from fileflow_processor.handler import services
+from fileflow_intake import handler as intake_handler
+from fileflow_stages._runtime import stage as stage_runtime
 
 REGION = "us-east-1"
 BUCKET_NAME = "fileflow-uploads-example"  # the bucket named in events/sqs_*.json
 TABLE_NAME = "fileflow-metadata"
-IDEMPOTENCY_TABLE_NAME = "fileflow-idempotency"
 AUDIT_TABLE_NAME = "fileflow-audit"
 # The metadata table's indexes (infra/constructs/metadata.py): gsi1 (sweeper; files by date), gsi2, gsi3.
 METADATA_INDEXES = ("gsi1", "gsi2", "gsi3")
 QUEUE_NAME = "fileflow-processing"
+STATE_MACHINE_NAME = "fileflow-pipeline"
+# The starter's tests only need StartExecution to answer: the stages run in-process (workflow.py).
+PASS_DEFINITION = '{"StartAt": "Started", "States": {"Started": {"Type": "Pass", "End": true}}}'
 ALLOWED_ORIGINS = '["https://app.example.com"]'
 SIGNING_SECRET_NAME = "fileflow-signing-key"
 # What Secrets Manager generates for the stack (64 characters, no punctuation).
@@ -48,6 +52,8 @@ class Cloud:
     sqs: SQSClient
     table: Table
     queue_url: str
+    sfn: SFNClient
+    state_machine_arn: str
 
 
 def _reset_cached_state() -> None:
@@ -56,7 +62,9 @@ def _reset_cached_state() -> None:
     authorizer_verifier.cache_clear()
     # Powertools' cached secrets (and its client) would outlive the mock
     parameters.clear_caches()  # type: ignore[no-untyped-call]
-    services.cache_clear()
+    stage_runtime.services.cache_clear()
+    intake_handler.services.cache_clear()
+    intake_handler.stepfunctions_client.cache_clear()
 
 
 @pytest.fixture
@@ -109,13 +117,13 @@ def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) -> Iterat
             ],
         )
         table.wait_until_exists()
-        # Powertools' idempotency table (infra/constructs/metadata.py: key `id`, TTL `expiration`)
-        boto3.client("dynamodb").create_table(
-            TableName=IDEMPOTENCY_TABLE_NAME,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        )
+        # The workflow the starter starts (a Pass state: moto only records the executions)
+        sfn = boto3.client("stepfunctions")
+        state_machine_arn = sfn.create_state_machine(
+            name=STATE_MACHINE_NAME,
+            definition=PASS_DEFINITION,
+            roleArn="arn:aws:iam::123456789012:role/fileflow-pipeline",
+        )["stateMachineArn"]
         # The audit log's table (infra/constructs/audit.py)
         boto3.client("dynamodb").create_table(
             TableName=AUDIT_TABLE_NAME,
@@ -130,7 +138,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) -> Iterat
         monkeypatch.setenv("BUCKET_NAME", BUCKET_NAME)
         monkeypatch.setenv("TABLE_NAME", TABLE_NAME)
         monkeypatch.setenv("QUEUE_URL", queue_url)
-        monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", IDEMPOTENCY_TABLE_NAME)
+        monkeypatch.setenv("STATE_MACHINE_ARN", state_machine_arn)
         monkeypatch.setenv("AUDIT_TABLE_NAME", AUDIT_TABLE_NAME)
         monkeypatch.setenv("ALLOWED_ORIGINS", ALLOWED_ORIGINS)
         # And the token signing secret the authorizer and the API read (by ARN, never by value)
@@ -138,5 +146,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) -> Iterat
             Name=SIGNING_SECRET_NAME, SecretString=SIGNING_KEY
         )
         monkeypatch.setenv("TOKEN_SECRET_ARN", secret["ARN"])
-        yield Cloud(s3=s3, sqs=sqs, table=table, queue_url=queue_url)
+        yield Cloud(
+            s3=s3, sqs=sqs, table=table, queue_url=queue_url, sfn=sfn, state_machine_arn=state_machine_arn
+        )
     _reset_cached_state()

@@ -14,11 +14,10 @@ import requests
 from boto3.dynamodb.conditions import Key
 
 from fileflow_api.handler import lambda_handler
-from fileflow_processor.handler import lambda_handler as processor_handler
 from tests import samples
 from tests.integration.api_requests import ALICE, BOB, Answer, api_event, call
 from tests.integration.conftest import AUDIT_TABLE_NAME, BUCKET_NAME, Cloud, FakeLambdaContext
-from tests.integration.test_processing_pipeline import raw_message
+from tests.integration.workflow import deliver, raw_message
 
 
 @pytest.fixture
@@ -59,7 +58,7 @@ def upload(
 
 
 def process(cloud: Cloud, api: FakeLambdaContext, key: str, *, version_id: str | None = None) -> None:
-    """Deliver the object's ObjectCreated notification to the processor, as SQS would."""
+    """Deliver the object's ObjectCreated notification to the starter, as SQS would, then run the workflow."""
     head = (
         cloud.s3.head_object(Bucket=BUCKET_NAME, Key=key, VersionId=version_id)
         if version_id
@@ -86,9 +85,7 @@ def process(cloud: Cloud, api: FakeLambdaContext, key: str, *, version_id: str |
             }
         ]
     }
-    assert processor_handler({"Records": [raw_message(json.dumps(notification))]}, api) == {
-        "batchItemFailures": []
-    }
+    assert deliver([raw_message(json.dumps(notification))], api).response == {"batchItemFailures": []}
 
 
 def processed_image(cloud: Cloud, api: FakeLambdaContext, *, filename: str = "Holiday.png") -> dict[str, Any]:
@@ -453,27 +450,26 @@ def test_an_object_arriving_for_a_deleted_file_is_discarded_and_does_not_revive_
 def test_a_job_cannot_be_created_for_a_deleted_file(cloud: Cloud) -> None:
     from datetime import UTC, datetime
 
-    from fileflow_processor.jobs import Job, JobStatus, ObjectVersion, Task
-    from fileflow_processor.processing import FileDeletedError
-    from fileflow_processor.repository import DynamoJobRepository
+    from fileflow_common.keys import UploadKey
+    from fileflow_intake.files import DynamoIntakeRecords, FileDeletedError
+    from fileflow_intake.stored_objects import StoredObject
 
     # Given a tombstone
     cloud.table.put_item(
         Item={"pk": f"USER#{ALICE}", "sk": "FILE#f1", "user_id": ALICE, "file_id": "f1", "deleted_at": "x"}
     )
-    job = Job(
-        job_id="image_renditions-1",
-        task=Task.IMAGE_RENDITIONS,
-        status=JobStatus.QUEUED,
-        user_id=ALICE,
-        file_id="f1",
-        source=ObjectVersion(bucket=BUCKET_NAME, key=f"uploads/{ALICE}/f1", version_id="v1", etag="e"),
-        detected_type="image/png",
-        queued_at=datetime.now(UTC),
+    stored = StoredObject(
+        upload=UploadKey(ALICE, "f1"),
+        bucket=BUCKET_NAME,
+        size=1,
+        etag="e",
+        version_id="v1",
+        sequencer="0" * 64,
+        stored_at=datetime.now(UTC),
     )
-    # When the processor creates the job / Then the transaction refuses it: no job record
+    # When the starter queues the job / Then the transaction refuses it: no job record
     with pytest.raises(FileDeletedError):
-        DynamoJobRepository(cloud.table).create(job)
+        DynamoIntakeRecords(cloud.table).queue_job(stored, correlation_id=None, at=datetime.now(UTC))
     assert cloud.table.query(KeyConditionExpression=Key("pk").eq("FILE#f1"))["Items"] == []
 
 
@@ -552,6 +548,8 @@ def test_files_routes_answer_with_the_security_headers_whatever_the_status(api: 
         call(api, "GET", "/v1/audit", user=None),
     ]
     assert [answer.status for answer in answers] == [200, 200, 404, 400, 422, 409, 401]
-    for answer in answers:
+    for position, answer in enumerate(answers):
         for name, value in SECURITY_HEADERS.items():
-            assert answer.headers.get(name.lower()) == value, (answer.status, name)
+            # A file's detail is revalidated by its ETag instead (docs/files-api.md, "ETag and ...")
+            expected = "private, no-cache" if (position, name) == (1, "Cache-Control") else value
+            assert answer.headers.get(name.lower()) == expected, (answer.status, name)

@@ -16,10 +16,11 @@ from fileflow_common.clock import to_timestamp
 from fileflow_common.keys import UploadKey
 from fileflow_common.upload_table import DynamoFileCatalog
 from fileflow_common.uploads import StoredObject, UploadMode, UploadSession, UploadStatus
-from fileflow_processor.analysis import ContentKind
-from fileflow_processor.processing import FileProcessingState, FileStatus
-from fileflow_processor.repository import DynamoFileRepository
-from fileflow_processor.stored_objects import StoredObject as ProcessorStoredObject
+from fileflow_intake.files import DynamoIntakeRecords
+from fileflow_intake.stored_objects import StoredObject as ProcessorStoredObject
+from fileflow_stages._runtime.content import ContentKind
+from fileflow_stages._runtime.records import DynamoRecords
+from fileflow_stages._runtime.state import FileProcessingState, FileStatus
 from tests.events import load_event
 from tests.integration.api_requests import ALICE, call
 from tests.integration.conftest import BUCKET_NAME, Cloud, FakeLambdaContext
@@ -88,20 +89,19 @@ def completed_session(cloud: Cloud) -> tuple[UploadSession, UploadSession]:
 
 
 def processor_stored(cloud: Cloud) -> None:
-    """The processor's two writes: the S3 facts of ObjectCreated, then its processing status."""
+    """The pipeline's two writes: the starter's S3 facts of ObjectCreated, then a stage's status."""
     now = datetime(2026, 5, 4, 10, 0, 1, tzinfo=UTC)
     upload = UploadKey(ALICE, FILE_ID)
     stored = ProcessorStoredObject(
         upload=upload, bucket=BUCKET_NAME, size=5, etag="e7d81", version_id="v1",
         sequencer="0" * 63 + "1", stored_at=now,
     )  # fmt: skip
-    repository = DynamoFileRepository(cloud.table)
-    repository.record_stored_object(stored, updated_at=now)
+    DynamoIntakeRecords(cloud.table).record_stored_object(stored, updated_at=now)
     state = FileProcessingState(
         status=FileStatus.PROCESSED, job_id="job-1", detected_type="application/pdf",
         detected_kind=ContentKind.DOCUMENT, at=now,
     )  # fmt: skip
-    assert repository.record_processing(upload, stored.version, state)
+    assert DynamoRecords(cloud.table).record_processing(upload, stored.version, state)
 
 
 FILE_ID = "file-0042"
@@ -113,7 +113,7 @@ def test_upload_metadata_and_the_processors_records_converge(cloud: Cloud, proce
     catalog = DynamoFileCatalog(cloud.table)
     declared, completed = completed_session(cloud)
     catalog.declare(declared, at=declared.created_at)
-    assert DynamoFileRepository(cloud.table).declared(UploadKey(ALICE, FILE_ID)).filename == "Q1 report.pdf"
+    assert DynamoRecords(cloud.table).declared(UploadKey(ALICE, FILE_ID)).filename == "Q1 report.pdf"
     # When the processor and the complete write, in either order
     writes: list[Callable[[], None]] = [
         lambda: processor_stored(cloud),

@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from fileflow_processor.analysis import ArchiveBombError, CorruptFileError, UnsafeArchiveError
-from fileflow_processor.archives import LISTING_DERIVATIVE, escapes, list_tar, list_zip
-from fileflow_processor.limits import Limits
+from fileflow_stages._runtime.content import ArchiveBombError, CorruptFileError, UnsafeArchiveError
+from fileflow_stages._runtime.limits import Limits
+from fileflow_stages.archive.archives import LISTING_DERIVATIVE, escapes, list_tar, list_zip
 from tests import samples
 
 LIMITS = Limits()

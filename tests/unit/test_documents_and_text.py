@@ -5,10 +5,10 @@ from dataclasses import replace
 
 import pytest
 
-from fileflow_processor.analysis import CorruptFileError, LimitExceededError
-from fileflow_processor.documents import TEXT_DERIVATIVE, analyze_docx, analyze_pdf
-from fileflow_processor.limits import Limits
-from fileflow_processor.text import analyze_text
+from fileflow_stages._runtime.content import CorruptFileError, LimitExceededError
+from fileflow_stages._runtime.limits import Limits
+from fileflow_stages.document.documents import TEXT_DERIVATIVE, analyze_docx, analyze_pdf
+from fileflow_stages.document.text import analyze_text
 from tests import samples
 
 LIMITS = Limits()

@@ -6,9 +6,9 @@ from dataclasses import replace
 import pytest
 from PIL import Image, ImageStat, JpegImagePlugin
 
-from fileflow_processor.analysis import Analysis, CorruptFileError, DecompressionBombError
-from fileflow_processor.images import render_image
-from fileflow_processor.limits import Limits
+from fileflow_stages._runtime.content import Analysis, CorruptFileError, DecompressionBombError
+from fileflow_stages._runtime.limits import Limits
+from fileflow_stages.image.images import render_image
 from tests import samples
 
 LIMITS = Limits(thumbnail_sizes=(256, 64))

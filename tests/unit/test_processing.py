@@ -1,267 +1,333 @@
-"""FileProcessor with in-memory adapters: the job state machine, convergence, failures and retries."""
+"""The stages' runner and rules with in-memory adapters: events, error mapping, job transitions, outcomes.
+
+`run_stage` is called with each stage's work function and a payload shaped as the state machine sends it;
+FakeRecords (tests/unit/stage_fakes.py) enforces the conditions of DynamoRecords (the tombstone, the
+version, the job's transitions).
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
-from fileflow_common.keys import UploadKey
-from fileflow_processor.analysis import Derivative
-from fileflow_processor.jobs import Job, JobError, JobStatus, ObjectVersion, Task
-from fileflow_processor.limits import Limits
-from fileflow_processor.processing import (
-    DeclaredFile,
-    FileProcessingState,
-    FileProcessor,
-    FileStatus,
-    ObjectGoneError,
-    StoredContent,
+from fileflow_common.pipeline import Stage
+from fileflow_stages._runtime.jobs import JobError, JobStatus, Task
+from fileflow_stages._runtime.stage import (
+    FileDeleted,
+    FileRejected,
+    InvalidStageInputError,
+    StageContext,
+    StageResult,
+    TransientStageError,
+    run_stage,
 )
+from fileflow_stages._runtime.state import CaughtError, DeclaredFile, FileStatus, StageInvocation
+from fileflow_stages.detect.handler import detect_file
+from fileflow_stages.failure.handler import job_error, record_failure
+from fileflow_stages.image.handler import render
+from fileflow_stages.notify.handler import outcome_of
 from tests import samples
-
-NOW = datetime(2026, 5, 4, 10, 20, tzinfo=UTC)
-UPLOAD = UploadKey("user-alice", "file-0001")
-SOURCE = ObjectVersion(bucket="bucket", key=UPLOAD.key, version_id="v1", etag="etag-1")
-
-
-class FakeStore:
-    def __init__(self, data: bytes | None, content_type: str | None = None) -> None:
-        self.data = data
-        self.content_type = content_type
-        self.written: dict[str, Derivative] = {}
-        self.writes = 0
-        self.fail_writes = False
-
-    def read(self, source: ObjectVersion, *, max_bytes: int) -> StoredContent:
-        if self.data is None:
-            raise ObjectGoneError("gone")
-        if len(self.data) > max_bytes:
-            return StoredContent(self.data[:65536], len(self.data), complete=False)
-        return StoredContent(self.data, len(self.data), complete=True, content_type=self.content_type)
-
-    def write_derivative(self, key: str, derivative: Derivative, *, source: ObjectVersion) -> None:
-        if self.fail_writes:
-            raise ConnectionError("S3 is down")
-        self.writes += 1
-        self.written[key] = derivative
-
-    def delete_derivatives(self, keys: list[str]) -> None:
-        for key in keys:
-            self.written.pop(key, None)
+from tests.unit.stage_fakes import (
+    EXECUTION_ARN,
+    SOURCE,
+    UPLOAD,
+    FakeRecords,
+    FakeStore,
+    detected,
+    install,
+    payload,
+    run_pipeline,
+)
 
 
-class FakeJobs:
-    """Enforces the same transitions as DynamoJobRepository's conditions."""
-
-    def __init__(self) -> None:
-        self.jobs: dict[str, Job] = {}
-
-    def get(self, file_id: str, job_id: str) -> Job | None:
-        return self.jobs.get(job_id)
-
-    def create(self, job: Job) -> None:
-        self.jobs.setdefault(job.job_id, job)
-
-    def start(self, job: Job, *, at: datetime) -> Job | None:
-        current = self.jobs[job.job_id]
-        if not current.restartable:
-            return None
-        started = replace(
-            current, status=JobStatus.RUNNING, started_at=at, attempts=current.attempts + 1, error=None
-        )
-        self.jobs[job.job_id] = started
-        return started
-
-    def finish(
-        self, job: Job, *, status: JobStatus, at: datetime, result: dict[str, Any], error: JobError | None
-    ) -> None:
-        current = self.jobs[job.job_id]
-        assert current.status is JobStatus.RUNNING, current.status
-        self.jobs[job.job_id] = replace(current, status=status, ended_at=at, result=result, error=error)
+@pytest.fixture
+def store() -> FakeStore:
+    return FakeStore(samples.jpeg(320, 240))
 
 
-class FakeFiles:
-    def __init__(self, declared: DeclaredFile | None = None) -> None:
-        self.declared_file = declared or DeclaredFile()
-        self.states: list[FileProcessingState] = []
-
-    def declared(self, upload: UploadKey) -> DeclaredFile:
-        return self.declared_file
-
-    def record_processing(self, upload: UploadKey, source: ObjectVersion, state: FileProcessingState) -> bool:
-        self.states.append(state)
-        return True
+@pytest.fixture
+def records() -> FakeRecords:
+    records = FakeRecords()
+    records.queue()
+    return records
 
 
-def make_processor(
-    store: FakeStore, jobs: FakeJobs | None = None, files: FakeFiles | None = None, **limits: Any
-):
-    return FileProcessor(
-        store=store,
-        jobs=jobs or FakeJobs(),
-        files=files or FakeFiles(),
-        limits=Limits(thumbnail_sizes=(128,), **limits),
-        max_attempts=3,
-        clock=lambda: NOW,
+@pytest.fixture(autouse=True)
+def fake_services(monkeypatch: pytest.MonkeyPatch, store: FakeStore, records: FakeRecords) -> None:
+    install(monkeypatch, store, records)
+
+
+# --- the runner ---------------------------------------------------------------------------------------------
+
+
+def test_the_starters_input_is_the_state_the_stages_read() -> None:
+    invocation = StageInvocation.model_validate(payload())
+    assert (invocation.state.file.source, invocation.state.file.job_id) == (SOURCE, SOURCE.job_id)
+    assert (invocation.state.file.upload, invocation.state.file.correlation_id) == (UPLOAD, "corr-1")
+
+
+def test_a_stage_records_started_then_succeeded_and_returns_its_small_output(records: FakeRecords) -> None:
+    # When the detect stage runs
+    output = run_stage(Stage.DETECT, payload(), detect_file)
+    # Then its output is what the Choice reads, and its events name the execution and the correlation id
+    assert (output["kind"], output["task"], output["already_finished"]) == (
+        "image",
+        "image_renditions",
+        False,
+    )
+    assert records.stage_events() == [("detect", "started"), ("detect", "succeeded")]
+    assert {(e.execution_arn, e.correlation_id) for e in records.events} == {(EXECUTION_ARN, "corr-1")}
+    succeeded = records.events[-1].detail
+    assert (succeeded["kind"], succeeded["type"], succeeded["duration_ms"] >= 0) == (
+        "image",
+        "image/jpeg",
+        True,
     )
 
 
-def test_an_image_job_goes_queued_running_succeeded_and_writes_renditions() -> None:
-    # Given a stored JPEG
-    store, jobs, files = FakeStore(samples.jpeg(320, 240)), FakeJobs(), FakeFiles()
-    # When processed
-    outcome = make_processor(store, jobs, files).process(UPLOAD, SOURCE, attempt=1)
-    # Then one image job succeeded, its renditions are under derived/{user}/{file}/, and the file is processed
-    [job] = jobs.jobs.values()
-    assert (job.task, job.status, job.attempts) == (Task.IMAGE_RENDITIONS, JobStatus.SUCCEEDED, 1)
-    assert job.job_id == SOURCE.job_id(Task.IMAGE_RENDITIONS)
+def test_a_bad_file_becomes_file_rejected_with_its_code_and_a_failed_event(
+    store: FakeStore, records: FakeRecords
+) -> None:
+    # Given a corrupt image whose detect stage ran
+    store.data = samples.corrupt_image()
+    run_stage(Stage.DETECT, payload(), detect_file)
+    # When the image stage runs / Then FileRejected carries {code, message} as JSON (never retried)
+    with pytest.raises(FileRejected) as raised:
+        run_stage(Stage.IMAGE, payload(detect=detected()), render)
+    rejection = json.loads(str(raised.value))
+    assert rejection["code"] == "CorruptFile"
+    assert rejection["message"]
+    # And the stage's failed event says why; nothing was derived
+    assert records.stage_events()[-2:] == [("image", "started"), ("image", "failed")]
+    assert records.events[-1].detail == rejection
+    assert store.written == {}
+
+
+def test_a_failed_event_that_cannot_be_written_does_not_hide_the_rejection(
+    store: FakeStore, records: FakeRecords
+) -> None:
+    store.data = samples.corrupt_image()
+    records.fail_failed_events = True
+    with pytest.raises(FileRejected, match="CorruptFile"):
+        run_stage(Stage.IMAGE, payload(detect=detected()), render)
+
+
+@pytest.mark.parametrize(
+    ("error", "name"),
+    [
+        (
+            ClientError({"Error": {"Code": "SlowDown", "Message": "Reduce your request rate"}}, "GetObject"),
+            "SlowDown",
+        ),
+        (EndpointConnectionError(endpoint_url="https://s3.amazonaws.com"), "EndpointConnectionError"),
+    ],
+    ids=["client-error", "connection-error"],
+)
+def test_a_dependency_error_becomes_a_transient_stage_error(
+    store: FakeStore, error: Exception, name: str
+) -> None:
+    store.fail_reads = error
+    with pytest.raises(TransientStageError, match=name):
+        run_stage(Stage.DETECT, payload(), detect_file)
+
+
+def test_a_version_that_is_gone_becomes_file_deleted_and_starts_no_job(
+    store: FakeStore, records: FakeRecords
+) -> None:
+    store.data = None
+    with pytest.raises(FileDeleted, match="gone"):
+        run_stage(Stage.DETECT, payload(), detect_file)
+    assert (records.job.status, records.states) == (JobStatus.QUEUED, [])
+
+
+def test_an_invalid_payload_is_a_bug_named_by_its_location() -> None:
+    with pytest.raises(InvalidStageInputError, match=r"state\.file"):
+        run_stage(Stage.DETECT, {"state": {}, "execution_arn": EXECUTION_ARN}, detect_file)
+
+
+def test_any_other_error_propagates_as_itself() -> None:
+    def broken(context: StageContext) -> StageResult:
+        raise KeyError("a bug")
+
+    with pytest.raises(KeyError, match="a bug"):
+        run_stage(Stage.ANALYSIS, payload(), broken)
+
+
+# --- the job and the file item, stage by stage --------------------------------------------------------------
+
+
+def test_an_image_goes_queued_running_succeeded_and_the_file_processing_processed(
+    store: FakeStore, records: FakeRecords
+) -> None:
+    # When the whole happy path runs
+    state = run_pipeline()
+    # Then the job ran once, with its renditions; the file item went processing -> processed
+    assert (records.job.task, records.job.status, records.job.attempts) == (
+        Task.IMAGE_RENDITIONS,
+        JobStatus.SUCCEEDED,
+        1,
+    )
     assert sorted(store.written) == [
         "derived/user-alice/file-0001/thumb-128.jpg",
         "derived/user-alice/file-0001/thumb-128.webp",
     ]
-    assert [state.status for state in files.states] == [FileStatus.PROCESSING, FileStatus.PROCESSED]
-    assert files.states[-1].detected_type == "image/jpeg"
-    assert {d["key"] for d in files.states[-1].derivatives} == set(store.written)
-    assert outcome == {
-        "job_id": job.job_id,
-        "task": "image_renditions",
-        "status": "succeeded",
-        "derivatives": ["thumb-128.webp", "thumb-128.jpg"],
-    }
+    assert [s.status for s in records.states] == [FileStatus.PROCESSING, FileStatus.PROCESSED]
+    assert {d["key"] for d in records.states[-1].derivatives} == set(store.written)
+    # And the derivative records moved from the job to the file item; the job is finished last
+    assert "derivative_records" not in records.job.result
+    assert records.calls[-2:] == ["record_processing:processed", "finish_job:succeeded"]
+    assert (state["finalize"], state["notify"]) == ({"status": "processed"}, {"event": "file.processed"})
 
 
-def test_a_redelivered_version_converges_without_repeating_side_effects() -> None:
-    # Given a version processed once
-    store, jobs = FakeStore(samples.jpeg(320, 240)), FakeJobs()
-    processor = make_processor(store, jobs)
-    first = processor.process(UPLOAD, SOURCE, attempt=1)
-    writes = store.writes
-    # When the same version is processed again (idempotency record expired or lost)
-    again = processor.process(UPLOAD, SOURCE, attempt=1)
-    # Then the job ids match, nothing is written again, and the outcome is the same
-    assert again == first
-    assert store.writes == writes
-    assert len(jobs.jobs) == 1
+def test_a_finished_job_is_never_run_again(store: FakeStore, records: FakeRecords) -> None:
+    # Given a file processed once
+    run_pipeline()
+    writes, states, job = store.writes, list(records.states), records.job
+    # When its stages run again (a replayed execution, a retried stage)
+    again = run_pipeline()
+    # Then nothing is read, written or recorded again, and the outcome stands
+    assert (store.writes, records.states, records.job) == (writes, states, job)
+    assert again["finalize"] == {"status": "processed", "already_finished": True}
+    assert [again[name]["already_finished"] for name in ("detect", "content", "analysis")] == [True] * 3
 
 
-def test_a_new_version_gets_a_new_job() -> None:
-    store, jobs = FakeStore(samples.jpeg(320, 240)), FakeJobs()
-    processor = make_processor(store, jobs)
-    processor.process(UPLOAD, SOURCE, attempt=1)
-    processor.process(UPLOAD, replace(SOURCE, version_id="v2", etag="etag-2"), attempt=1)
-    assert len(jobs.jobs) == 2
+def test_a_job_failed_for_lack_of_retries_runs_again(store: FakeStore, records: FakeRecords) -> None:
+    # Given the job failed retryable (its workflow ran out of retries)
+    records.jobs[SOURCE.job_id] = replace(
+        records.job,
+        status=JobStatus.FAILED,
+        attempts=1,
+        error=JobError("TransientStageError", "S3", retryable=True),
+    )
+    # When its workflow runs again / Then the same job runs and succeeds
+    run_pipeline()
+    assert (records.job.status, records.job.attempts, records.job.error) == (JobStatus.SUCCEEDED, 2, None)
 
 
-@pytest.mark.parametrize(
-    ("data", "code", "file_status"),
-    [
-        (samples.corrupt_image(), "CorruptFile", FileStatus.FAILED),
-        (samples.decompression_bomb(), "DecompressionBomb", FileStatus.FAILED),
-        (samples.zip_bomb(), "ZipBomb", FileStatus.FAILED),
-        (samples.zip_slip(), "UnsafeArchivePath", FileStatus.FAILED),
-        (b"\x7fELF" + b"\x00" * 200, "UnsupportedType", FileStatus.REJECTED),
-    ],
-    ids=["corrupt", "decompression-bomb", "zip-bomb", "zip-slip", "executable"],
-)
-def test_bad_files_fail_their_job_with_a_reason_and_are_not_retried(
-    data: bytes, code: str, file_status: FileStatus
+def test_an_object_over_the_size_limit_is_never_loaded_and_is_rejected(
+    monkeypatch: pytest.MonkeyPatch, store: FakeStore, records: FakeRecords
 ) -> None:
-    # Given a stored file that is bad in itself
-    store, jobs, files = FakeStore(data), FakeJobs(), FakeFiles()
-    # When processed / Then nothing is raised (the message must not be retried)
-    outcome = make_processor(store, jobs, files).process(UPLOAD, SOURCE, attempt=1)
-    # And the job failed with the reason's code, no derivative was written, and the file says why
-    [job] = jobs.jobs.values()
-    assert job.status is JobStatus.FAILED
-    assert job.error is not None
-    assert (job.error.code, job.error.retryable) == (code, False)
-    assert job.error.message
+    install(monkeypatch, store, records, max_object_bytes=1000)
+    run_stage(Stage.DETECT, payload(), detect_file)
+    with pytest.raises(FileRejected, match="LimitExceeded"):
+        run_stage(Stage.IMAGE, payload(detect=detected()), render)
+    assert records.job.task is Task.IMAGE_RENDITIONS  # detected from the first bytes
     assert store.written == {}
-    assert files.states[-1].status is file_status
-    assert files.states[-1].error == job.error
-    assert outcome["status"] == "failed"
 
 
-def test_an_object_over_the_size_limit_is_never_loaded_and_fails_its_job() -> None:
-    store, jobs = FakeStore(samples.jpeg(320, 240)), FakeJobs()
-    make_processor(store, jobs, max_object_bytes=1000).process(UPLOAD, SOURCE, attempt=1)
-    [job] = jobs.jobs.values()
-    assert job.task is Task.IMAGE_RENDITIONS  # detected from the first bytes
-    assert job.error is not None
-    assert job.error.code == "LimitExceeded"
-
-
-def test_findings_and_type_mismatch_end_in_needs_review() -> None:
+def test_findings_or_a_type_mismatch_end_in_needs_review(store: FakeStore, records: FakeRecords) -> None:
     # Given a JPEG the client declared as a PDF named report.pdf
-    files = FakeFiles(DeclaredFile(content_type="application/pdf", filename="report.pdf"))
-    store, jobs = FakeStore(samples.jpeg(320, 240)), FakeJobs()
-    # When processed
-    make_processor(store, jobs, files).process(UPLOAD, SOURCE, attempt=1)
-    # Then it is handled as the JPEG it is, and the job and the file need review
-    [job] = jobs.jobs.values()
-    assert job.task is Task.IMAGE_RENDITIONS
-    assert job.status is JobStatus.NEEDS_REVIEW
-    assert job.result["type_mismatch"]["declared_content_type"] == "application/pdf"
-    assert files.states[-1].status is FileStatus.NEEDS_REVIEW
-    assert files.states[-1].type_mismatch["filename_extension"] == ".pdf"
+    records.declared_file = DeclaredFile(content_type="application/pdf", filename="report.pdf")
+    # When processed / Then it is handled as the JPEG it is, and the job and the file need review
+    state = run_pipeline()
+    assert state["detect"]["mismatch"]["declared_content_type"] == "application/pdf"
+    assert records.job.status is JobStatus.NEEDS_REVIEW
+    assert records.job.result["type_mismatch"]["filename_extension"] == ".pdf"
+    assert records.states[-1].status is FileStatus.NEEDS_REVIEW
     assert store.written  # renditions were still made
+    assert state["notify"] == {"event": "file.needs_review"}
 
 
-def test_the_s3_content_type_counts_as_declared_when_the_api_recorded_none() -> None:
-    store = FakeStore(samples.png(32, 32), content_type="image/jpeg")
-    files = FakeFiles()
-    make_processor(store, files=files).process(UPLOAD, SOURCE, attempt=1)
-    assert files.states[-1].type_mismatch["declared_content_type"] == "image/jpeg"
+def test_the_s3_content_type_counts_as_declared_when_the_api_recorded_none(store: FakeStore) -> None:
+    store.data, store.content_type = samples.png(32, 32), "image/jpeg"
+    output = run_stage(Stage.DETECT, payload(), detect_file)
+    assert output["mismatch"]["declared_content_type"] == "image/jpeg"
 
 
-def test_a_transient_error_is_raised_for_retry_and_the_last_attempt_marks_the_job() -> None:
-    # Given S3 refusing writes
-    store, jobs = FakeStore(samples.jpeg(320, 240)), FakeJobs()
-    store.fail_writes = True
-    processor = make_processor(store, jobs)
-    # When the first two attempts fail / Then the error propagates and the job stays running
-    for attempt in (1, 2):
-        with pytest.raises(ConnectionError):
-            processor.process(UPLOAD, SOURCE, attempt=attempt)
-        [job] = jobs.jobs.values()
-        assert job.status is JobStatus.RUNNING
-    # When the last attempt fails too / Then the job is failed, retryable (the message is dead-lettered)
-    with pytest.raises(ConnectionError):
-        processor.process(UPLOAD, SOURCE, attempt=3)
-    [job] = jobs.jobs.values()
-    assert job.status is JobStatus.FAILED
-    assert job.error is not None
-    assert (job.error.code, job.error.retryable) == ("RetriesExhausted", True)
-    assert "S3 is down" in job.error.message
-    # When the message is redriven after the fix / Then the same job runs again and succeeds
-    store.fail_writes = False
-    processor.process(UPLOAD, SOURCE, attempt=1)
-    [job] = jobs.jobs.values()
-    assert (job.status, job.attempts, job.error) == (JobStatus.SUCCEEDED, 4, None)
+def test_results_of_another_version_are_kept_on_the_job_only(records: FakeRecords) -> None:
+    # Given the file item now describes a newer version / When this version's workflow runs
+    records.source_tag = "etag-2#v2"
+    run_pipeline()
+    # Then its job finished, but the item got none of its states
+    assert (records.job.status, records.states) == (JobStatus.SUCCEEDED, [])
 
 
-def test_a_version_that_is_gone_creates_no_job() -> None:
-    jobs = FakeJobs()
-    assert make_processor(FakeStore(None), jobs).process(UPLOAD, SOURCE, attempt=1) == {
-        "status": "object_gone"
+# --- the failure path ---------------------------------------------------------------------------------------
+
+LAMBDA_CAUSE = json.dumps(
+    {
+        "errorMessage": json.dumps({"code": "ZipBomb", "message": "entry expands 1029x"}),
+        "errorType": "FileRejected",
+        "requestId": "8f5a3c1e-2b4d-4e6f-9a7b-1c2d3e4f5a6b",
+        "stackTrace": ['  File "/var/task/fileflow_stages/_runtime/stage.py", line 160\n'],
     }
-    assert jobs.jobs == {}
+)
 
 
 @pytest.mark.parametrize(
-    ("data", "task", "content_type"),
+    ("caught", "expected"),
     [
-        (samples.pdf(), Task.DOCUMENT_TEXT, "application/pdf"),
-        (samples.CSV.encode(), Task.TEXT_STATISTICS, "text/csv"),
-        (samples.tar_file(), Task.ARCHIVE_LISTING, "application/x-tar"),
+        (
+            CaughtError(Error="FileRejected", Cause=LAMBDA_CAUSE),
+            JobError("ZipBomb", "entry expands 1029x", False),
+        ),
+        (
+            CaughtError(Error="FileRejected", Cause=json.dumps({"errorMessage": "not json"})),
+            JobError("RejectedContent", "not json", False),
+        ),
+        (
+            CaughtError(Error="TransientStageError", Cause=json.dumps({"errorMessage": "SlowDown: rate"})),
+            JobError("TransientStageError", "SlowDown: rate", True),
+        ),
+        (
+            CaughtError(Error="States.Timeout", Cause="task timed out"),
+            JobError("States.Timeout", "task timed out", True),
+        ),
+        (CaughtError(Error="States.TaskFailed"), JobError("States.TaskFailed", "States.TaskFailed", True)),
+    ],
+    ids=["rejected", "rejected-unparsable", "transient", "timeout", "no-cause"],
+)
+def test_a_caught_error_becomes_the_jobs_error(caught: CaughtError, expected: JobError) -> None:
+    # A bad file keeps its stage's code and is not retryable; anything else is named and retryable
+    assert job_error(caught) == expected
+
+
+def test_a_file_rejected_at_detection_keeps_its_detected_type(store: FakeStore, records: FakeRecords) -> None:
+    # Given an executable whose detect stage rejected it (the Catch's state has no $.detect)
+    store.data = b"\x7fELF" + b"\x00" * 64
+    with pytest.raises(FileRejected) as raised:
+        run_stage(Stage.DETECT, payload(), detect_file)
+    error = {"Error": "FileRejected", "Cause": json.dumps({"errorMessage": str(raised.value)})}
+    # When the failure stage records it
+    output = run_stage(Stage.FAILED, payload(error=error), record_failure, record_started=False)
+    # Then the file is rejected (not failed), with the type the detect stage found, and the job failed
+    assert output == {"outcome": "rejected", "fatal": False, "code": "UnsupportedType", "status": "rejected"}
+    final = records.states[-1]
+    assert (final.status, final.detected_type, final.final) == (
+        FileStatus.REJECTED,
+        "application/x-executable",
+        True,
+    )
+    assert (records.job.status, records.job.task) == (JobStatus.FAILED, Task.TYPE_CHECK)
+    # And one event records the failure, with the code
+    assert records.stage_events()[-1:] == [("failed", "succeeded")]
+    assert records.events[-1].detail["code"] == "UnsupportedType"
+
+
+def test_an_error_that_is_not_the_files_fault_is_fatal(records: FakeRecords) -> None:
+    error = {"Error": "TransientStageError", "Cause": json.dumps({"errorMessage": "SlowDown: rate"})}
+    output = run_stage(
+        Stage.FAILED, payload(detect=detected(), error=error), record_failure, record_started=False
+    )
+    assert output == {"outcome": "error", "fatal": True, "code": "TransientStageError", "status": "failed"}
+    assert records.job.error == JobError("TransientStageError", "SlowDown: rate", retryable=True)
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ({"finalize": {"status": "processed"}}, "processed"),
+        ({"finalize": {"status": "needs_review", "already_finished": True}}, "needs_review"),
+        ({"failure": {"outcome": "rejected", "status": "rejected"}}, "rejected"),
+        ({"failure": {"outcome": "deleted", "fatal": False}}, None),
+        ({}, None),
     ],
 )
-def test_each_kind_goes_to_its_task(data: bytes, task: Task, content_type: str) -> None:
-    jobs, files = FakeJobs(), FakeFiles()
-    make_processor(FakeStore(data), jobs, files).process(UPLOAD, SOURCE, attempt=1)
-    [job] = jobs.jobs.values()
-    assert (job.task, job.status) == (task, JobStatus.SUCCEEDED)
-    assert files.states[-1].detected_type == content_type
+def test_the_outcome_notified_is_finalizes_or_the_failure_paths(
+    state: dict[str, Any], expected: str | None
+) -> None:
+    assert outcome_of(state) == expected

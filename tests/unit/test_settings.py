@@ -3,7 +3,8 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from fileflow_api.settings import ApiSettings
-from fileflow_processor.settings import ProcessorSettings
+from fileflow_intake.settings import IntakeSettings
+from fileflow_stages._runtime.settings import StageSettings
 
 VALID_API_ENV = {
     "BUCKET_NAME": "fileflow-uploads-example",
@@ -85,44 +86,85 @@ def test_malformed_names_are_rejected(api_env: pytest.MonkeyPatch, variable: str
         ApiSettings()  # type: ignore[call-arg]
 
 
-PROCESSOR_ENV = {
-    "TABLE_NAME": "fileflow-metadata",
-    "BUCKET_NAME": "fileflow-uploads-example",
-    "IDEMPOTENCY_TABLE_NAME": "fileflow-idempotency",
+STAGE_ENV = {"TABLE_NAME": "fileflow-metadata", "BUCKET_NAME": "fileflow-uploads-example"}
+INTAKE_ENV = {
+    **STAGE_ENV,
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:FileflowPipeline-Ab12Cd34",
     "QUEUE_URL": "http://127.0.0.1:4566/queue/us-east-1/000000000000/Fileflow-ProcessingQueue-1bd2855e",
 }
 
 
 @pytest.fixture
-def processor_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name, value in PROCESSOR_ENV.items():
+def stage_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name, value in STAGE_ENV.items():
         monkeypatch.setenv(name, value)
     return monkeypatch
 
 
-def test_processor_settings(processor_env: pytest.MonkeyPatch) -> None:
-    # Given the processor's variables, with two limits overridden
-    processor_env.setenv("THUMBNAIL_SIZES", "[800, 200]")
-    processor_env.setenv("MAX_IMAGE_PIXELS", "1000000")
+@pytest.fixture
+def intake_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name, value in INTAKE_ENV.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_stage_settings(stage_env: pytest.MonkeyPatch) -> None:
+    # Given the stages' variables, with two limits overridden
+    stage_env.setenv("THUMBNAIL_SIZES", "[800, 200]")
+    stage_env.setenv("MAX_IMAGE_PIXELS", "1000000")
     # When loaded
-    settings = ProcessorSettings()  # type: ignore[call-arg]
+    settings = StageSettings()  # type: ignore[call-arg]
     # Then typed, with the documented defaults, and the limits carry the overrides
     assert (settings.table_name, settings.bucket_name) == ("fileflow-metadata", "fileflow-uploads-example")
-    assert settings.idempotency_table_name == "fileflow-idempotency"
-    assert (settings.max_receive_count, settings.retry_backoff_seconds) == (3, 10)
     assert settings.limits.thumbnail_sizes == (800, 200)
     assert settings.limits.max_image_pixels == 1_000_000
+    assert settings.limits.max_object_bytes == 100 * 1024 * 1024
 
 
-@pytest.mark.parametrize("missing", list(PROCESSOR_ENV))
-def test_processor_settings_require_each_resource(processor_env: pytest.MonkeyPatch, missing: str) -> None:
-    processor_env.delenv(missing)
+@pytest.mark.parametrize("missing", list(STAGE_ENV))
+def test_stage_settings_require_each_resource(stage_env: pytest.MonkeyPatch, missing: str) -> None:
+    stage_env.delenv(missing)
     with pytest.raises(ValidationError, match=missing.lower()):
-        ProcessorSettings()  # type: ignore[call-arg]
+        StageSettings()  # type: ignore[call-arg]
 
 
-@pytest.mark.parametrize(("variable", "value"), [("THUMBNAIL_SIZES", "[0]"), ("THUMBNAIL_SIZES", "[]")])
-def test_processor_limits_are_validated(processor_env: pytest.MonkeyPatch, variable: str, value: str) -> None:
-    processor_env.setenv(variable, value)
+@pytest.mark.parametrize(
+    ("variable", "value"), [("THUMBNAIL_SIZES", "[0]"), ("THUMBNAIL_SIZES", "[]"), ("MAX_OBJECT_BYTES", "0")]
+)
+def test_stage_limits_are_validated(stage_env: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    stage_env.setenv(variable, value)
     with pytest.raises(ValidationError):
-        ProcessorSettings()  # type: ignore[call-arg]
+        StageSettings()  # type: ignore[call-arg]
+
+
+def test_intake_settings(intake_env: pytest.MonkeyPatch) -> None:
+    # Given the starter's variables / When loaded / Then typed, with the documented retry defaults
+    settings = IntakeSettings()  # type: ignore[call-arg]
+    assert (settings.table_name, settings.bucket_name) == ("fileflow-metadata", "fileflow-uploads-example")
+    assert settings.state_machine_arn.endswith(":stateMachine:FileflowPipeline-Ab12Cd34")
+    assert settings.queue_url.endswith("/Fileflow-ProcessingQueue-1bd2855e")
+    assert (settings.max_receive_count, settings.retry_backoff_seconds) == (3, 10)
+
+
+@pytest.mark.parametrize("missing", list(INTAKE_ENV))
+def test_intake_settings_require_each_resource(intake_env: pytest.MonkeyPatch, missing: str) -> None:
+    intake_env.delenv(missing)
+    with pytest.raises(ValidationError, match=missing.lower()):
+        IntakeSettings()  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("STATE_MACHINE_ARN", "FileflowPipeline"),
+        ("STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:execution:FileflowPipeline:job-1"),
+        ("RETRY_BACKOFF_SECONDS", "-1"),
+        ("MAX_RECEIVE_COUNT", "0"),
+    ],
+)
+def test_malformed_intake_settings_are_rejected(
+    intake_env: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    intake_env.setenv(variable, value)
+    with pytest.raises(ValidationError):
+        IntakeSettings()  # type: ignore[call-arg]

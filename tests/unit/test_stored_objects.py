@@ -5,11 +5,12 @@ from typing import Any
 import pytest
 
 from fileflow_common.keys import UploadKey
-from fileflow_processor.notifications import InvalidNotificationError, S3EventNotification, parse_notification
-from fileflow_processor.stored_objects import (
+from fileflow_intake.notifications import InvalidNotificationError, S3EventNotification, parse_notification
+from fileflow_intake.stored_objects import (
     SEQUENCER_WIDTH,
     Outcome,
     Recorded,
+    RecordedObject,
     StoredObject,
     StoredObjectRecorder,
 )
@@ -21,19 +22,26 @@ NOW = datetime(2026, 5, 4, 10, 20, tzinfo=UTC)
 
 
 class FakeFileRepository:
-    """In-memory FileRepository: keeps the latest event per file, like the conditional write."""
+    """In-memory FileRepository: keeps the latest event per file, like the conditional write; a file
+    in `deleted` has a tombstone, and `correlation_ids` are what the upload API wrote on the items."""
 
     def __init__(self) -> None:
         self.items: dict[UploadKey, StoredObject] = {}
         self.updated_at: dict[UploadKey, datetime] = {}
+        self.deleted: set[UploadKey] = set()
+        self.correlation_ids: dict[UploadKey, str] = {}
 
-    def record_stored_object(self, stored: StoredObject, *, updated_at: datetime) -> Recorded:
+    def record_stored_object(self, stored: StoredObject, *, updated_at: datetime) -> RecordedObject:
+        if stored.upload in self.deleted:
+            return RecordedObject(Recorded.DELETED)
+        correlation_id = self.correlation_ids.get(stored.upload)
         current = self.items.get(stored.upload)
         if current is not None and current.sequencer >= stored.sequencer:
-            return Recorded.SAME if current.version == stored.version else Recorded.SUPERSEDED
+            same = current.version == stored.version
+            return RecordedObject(Recorded.SAME if same else Recorded.SUPERSEDED, correlation_id)
         self.items[stored.upload] = stored
         self.updated_at[stored.upload] = updated_at
-        return Recorded.NEW
+        return RecordedObject(Recorded.NEW, correlation_id)
 
 
 @pytest.fixture
@@ -42,18 +50,27 @@ def repository() -> FakeFileRepository:
 
 
 @pytest.fixture
-def processed() -> list[tuple[StoredObject, int]]:
+def processed() -> list[tuple[StoredObject, str | None]]:
+    """What was handed to the workflow's start: each stored object, with the upload's correlation id."""
+    return []
+
+
+@pytest.fixture
+def discarded() -> list[StoredObject]:
     return []
 
 
 @pytest.fixture
 def recorder(
-    repository: FakeFileRepository, processed: list[tuple[StoredObject, int]]
+    repository: FakeFileRepository,
+    processed: list[tuple[StoredObject, str | None]],
+    discarded: list[StoredObject],
 ) -> StoredObjectRecorder:
     return StoredObjectRecorder(
         repository,
         bucket_name=BUCKET,
-        process=lambda stored, attempt: processed.append((stored, attempt)),
+        process=lambda stored, correlation_id: processed.append((stored, correlation_id)),
+        discard=discarded.append,
         clock=lambda: NOW,
     )
 
@@ -97,24 +114,54 @@ def test_upload_is_recorded_with_its_s3_metadata(
     assert (stored_lines[0]["user_id"], stored_lines[0]["file_id"]) == ("user-alice", "file-0001")
 
 
-def test_already_recorded_event_is_not_reported_as_stored_but_is_processed_again(
-    recorder: StoredObjectRecorder, captured_logs: LogReader, processed: list[tuple[StoredObject, int]]
+def test_already_recorded_event_is_not_reported_as_stored_but_is_started_again(
+    recorder: StoredObjectRecorder, captured_logs: LogReader, processed: list[tuple[StoredObject, str | None]]
 ) -> None:
     # Given an event that was already recorded
     body = json.dumps(sample_notification())
     recorder.handle_message(body)
-    # When it is delivered again (its second receive)
-    outcomes = recorder.handle_message(body, attempt=2)
+    # When it is delivered again
+    outcomes = recorder.handle_message(body)
     # Then nothing is stored a second time
     assert outcomes == [Outcome.ALREADY_RECORDED]
     assert [line["message"] for line in captured_logs()].count("object stored") == 1
-    # But it is handed to processing again (idempotent there; a crash may have cut the first run short)
-    assert [attempt for _, attempt in processed] == [1, 2]
+    # But it is handed to the start again (idempotent there; a crash may have cut the first start short)
+    assert len(processed) == 2
     assert processed[0][0].version == processed[1][0].version
 
 
+def test_the_uploads_correlation_id_goes_with_the_stored_object(
+    recorder: StoredObjectRecorder,
+    repository: FakeFileRepository,
+    processed: list[tuple[StoredObject, str | None]],
+) -> None:
+    # Given the upload API wrote the upload's correlation id on the file item
+    repository.correlation_ids[UploadKey("user-alice", "file-0001")] = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+    # When its object's event is handled, then delivered again
+    body = json.dumps(sample_notification())
+    recorder.handle_message(body)
+    recorder.handle_message(body)
+    # Then both starts carry it (the workflow's events and logs share it)
+    assert [correlation_id for _, correlation_id in processed] == ["c6af9ac6-7b61-11e6-9a41-93e8deadbeef"] * 2
+
+
+def test_the_object_of_a_deleted_file_is_discarded_and_never_started(
+    recorder: StoredObjectRecorder,
+    repository: FakeFileRepository,
+    processed: list[tuple[StoredObject, str | None]],
+    discarded: list[StoredObject],
+) -> None:
+    # Given a deleted file (its tombstone) / When an object for it is announced (a late presigned PUT)
+    repository.deleted.add(UploadKey("user-alice", "file-0001"))
+    outcomes = recorder.handle_message(json.dumps(sample_notification()))
+    # Then the object is discarded and nothing starts
+    assert outcomes == [Outcome.FILE_DELETED]
+    assert [stored.version_id for stored in discarded] == ["3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"]
+    assert processed == []
+
+
 def test_an_older_version_arriving_late_is_not_processed(
-    recorder: StoredObjectRecorder, processed: list[tuple[StoredObject, int]]
+    recorder: StoredObjectRecorder, processed: list[tuple[StoredObject, str | None]]
 ) -> None:
     # Given a newer version of the key was recorded (and processed) first
     recorder.handle_message(notification_body(sequencer="FF", eTag="newer"))

@@ -81,6 +81,7 @@ class FakeS3:
         self.presigned: list[dict[str, object]] = []
         self.aborted: list[str] = []
         self.completed: list[str] = []
+        self.correlation_ids: dict[str, str | None] = {}  # by key: what the object's metadata would hold
         self._ids = count(1)
 
     # --- what clients do with the presigned URLs ---
@@ -97,10 +98,16 @@ class FakeS3:
         return f"https://s3.test/{self.bucket_name}/{key}"
 
     def create_multipart_upload(
-        self, key: str, *, content_type: str, checksum_algorithm: ChecksumAlgorithm | None
+        self,
+        key: str,
+        *,
+        content_type: str,
+        checksum_algorithm: ChecksumAlgorithm | None,
+        correlation_id: str | None = None,
     ) -> str:
         s3_upload_id = f"s3-upload-{next(self._ids)}"
         self.multipart[s3_upload_id] = FakeMultipart(key, checksum_algorithm)
+        self.correlation_ids[key] = correlation_id
         return s3_upload_id
 
     def presign_put(
@@ -140,9 +147,17 @@ class FakeS3:
         )
 
     def presign_post(
-        self, key: str, *, content_type: str, min_size: int, max_size: int, expires_in: int
+        self,
+        key: str,
+        *,
+        content_type: str,
+        min_size: int,
+        max_size: int,
+        expires_in: int,
+        correlation_id: str | None = None,
     ) -> PresignedPost:
         self.presigned.append({"op": "post", "key": key, "range": (min_size, max_size), "ttl": expires_in})
+        self.correlation_ids[key] = correlation_id
         return PresignedPost(
             url="https://s3.test/uploads-bucket/", fields={"key": key, "Content-Type": content_type}
         )

@@ -7,8 +7,11 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from fileflow_api import (
     audit_routes,
+    file_detail_routes,
+    file_event_routes,
     file_routes,
     health,
+    hls_routes,
     upload_routes,
     upload_tokens,
     uppy_routes,
@@ -26,7 +29,11 @@ def create_app(dependencies: ApiDependencies, *, allowed_origins: Sequence[str] 
     app.include_router(upload_tokens.router)
     app.include_router(upload_routes.router)
     app.include_router(uppy_routes.router)
+    # /v1/files/search before /v1/files/{file_id}: the first router that matches a path serves it.
     app.include_router(file_routes.router)
+    app.include_router(file_detail_routes.router)
+    app.include_router(file_event_routes.router)
+    app.include_router(hls_routes.router)
     app.include_router(audit_routes.router)
     app.include_router(web_page.router)
     register_exception_handlers(app)

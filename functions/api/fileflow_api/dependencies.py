@@ -9,7 +9,9 @@ from fastapi import Request
 from fileflow_api.access import AccessControl
 from fileflow_api.audit import AuditTrail
 from fileflow_api.cursors import CursorCodec
+from fileflow_api.file_events import FileEventsService
 from fileflow_api.files import FileService
+from fileflow_api.hls import HlsService
 from fileflow_api.uploads import UploadService
 
 if TYPE_CHECKING:
@@ -45,6 +47,10 @@ class ApiDependencies:
     # None (tests of other routes): the files routes answer 500, and nothing is audited.
     files: FileService | None = field(default=None, kw_only=True)
     audit: AuditTrail | None = field(default=None, kw_only=True)
+    # None (tests of other routes): GET /v1/files/{id} and its /events answer 500.
+    events: FileEventsService | None = field(default=None, kw_only=True)
+    # None (tests of other routes): /v1/files/{id}/hls/... answers 500.
+    hls: HlsService | None = field(default=None, kw_only=True)
     # Signs pagination cursors (GET /v1/files, /v1/files/search, /v1/audit).
     cursors: CursorCodec | None = field(default=None, kw_only=True)
     # Loads the upload page's files (the `web` layer) on first use; None: /app answers 404.

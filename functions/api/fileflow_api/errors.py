@@ -21,6 +21,7 @@ from fileflow_api.files import (
     TagsVersionMismatchError,
     UnknownFileError,
 )
+from fileflow_api.hls import PlaylistInvalidError
 from fileflow_api.identity import UnauthenticatedError
 from fileflow_api.quotas import QuotaExceededError
 from fileflow_api.ratelimit import RateLimitedError
@@ -77,6 +78,8 @@ STATUS_BY_ERROR: Mapping[type[FileflowError], int] = {
     FileUploadingError: status.HTTP_409_CONFLICT,
     TagsConflictError: status.HTTP_409_CONFLICT,
     TagsVersionMismatchError: status.HTTP_412_PRECONDITION_FAILED,
+    # HLS (docs/files-api.md, "HLS playlists"); PlaylistNotFound is a FileNotFound: 404.
+    PlaylistInvalidError: status.HTTP_502_BAD_GATEWAY,
     FileflowError: status.HTTP_400_BAD_REQUEST,
 }
 

@@ -1,9 +1,13 @@
-"""/v1/files: list, search, get, tags, delete (docs/files-api.md). Thin: parse, call, map."""
+"""/v1/files: list, search, tags, delete (docs/files-api.md). Thin: parse, call, map.
+
+GET /v1/files/{id} is in file_detail_routes, its events in file_event_routes, its HLS playlists in
+hls_routes.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, Security, status
 from pydantic import BaseModel, Field
@@ -12,12 +16,10 @@ from fileflow_api.audit import AuditAction
 from fileflow_api.cursors import MAX_CURSOR_LENGTH
 from fileflow_api.dependencies import get_dependencies
 from fileflow_api.files import (
-    FileDetail,
     FileRecord,
     FileService,
     FileStatus,
     InvalidQueryError,
-    JobRecord,
     ListQuery,
     NameMatch,
     SearchQuery,
@@ -32,7 +34,6 @@ from fileflow_api.files import (
 from fileflow_api.identity import User, current_user
 from fileflow_api.request_audit import Audit
 from fileflow_api.upload_routes import BEARER_AUTH
-from fileflow_common.clock import to_timestamp
 
 router = APIRouter(prefix="/v1/files", tags=["files"], dependencies=[Security(BEARER_AUTH)])
 
@@ -92,106 +93,6 @@ class FileListResponse(BaseModel):
     ]
 
 
-class DownloadModel(BaseModel):
-    url: Annotated[str, Field(description="presigned GET (SigV4), valid until expires_at")]
-    expires_at: str
-
-
-class OriginalModel(BaseModel):
-    key: str
-    version_id: str | None
-    etag: str | None
-    size: int | None
-    download: DownloadModel | None
-
-
-class DerivativeModel(BaseModel):
-    name: str
-    key: str
-    content_type: str | None
-    size: int | None
-    width: int | None = None
-    height: int | None = None
-    download: DownloadModel
-
-
-class ObjectVersionModel(BaseModel):
-    key: str
-    version_id: str | None
-    etag: str | None
-
-
-class JobModel(BaseModel):
-    job_id: str
-    task: str
-    status: str
-    queued_at: str | None
-    started_at: str | None
-    ended_at: str | None
-    attempts: int
-    error: dict[str, Any] | None
-    source: ObjectVersionModel
-    derivatives: list[str]
-    findings: list[dict[str, Any]]
-
-    @classmethod
-    def of(cls, job: JobRecord) -> JobModel:
-        return cls(
-            job_id=job.job_id,
-            task=job.task,
-            status=job.status,
-            queued_at=job.queued_at,
-            started_at=job.started_at,
-            ended_at=job.ended_at,
-            attempts=job.attempts,
-            error=dict(job.error) if job.error else None,
-            source=ObjectVersionModel(
-                key=job.source_key, version_id=job.source_version_id, etag=job.source_etag
-            ),
-            derivatives=list(job.derivatives),
-            findings=[dict(finding) for finding in job.findings],
-        )
-
-
-class UploadLineageModel(BaseModel):
-    upload_id: str
-    status: str
-    mode: str
-    created_at: str
-    finished_at: str | None
-
-
-class JobLineageModel(BaseModel):
-    job_id: str
-    task: str
-    status: str
-    source: ObjectVersionModel
-    derivatives: Annotated[list[str], Field(description="keys of the derivatives this job wrote")]
-
-
-class LineageModel(BaseModel):
-    """upload session -> original object (version, ETag) -> jobs -> derivatives."""
-
-    upload: UploadLineageModel | None
-    original: ObjectVersionModel
-    jobs: list[JobLineageModel]
-
-
-class FileDetailResponse(FileSummaryModel):
-    sha256: str | None
-    etag: str | None
-    detected_kind: str | None
-    type_mismatch: dict[str, Any] | None
-    processing_error: dict[str, Any] | None
-    tags_version: Annotated[int, Field(description="send it as If-Match to PUT .../tags")]
-    uploaded_at: str | None
-    analysis: dict[str, Any]
-    original: OriginalModel
-    derivatives: list[DerivativeModel]
-    jobs: list[JobModel]
-    lineage: LineageModel
-
-
 class TagsRequest(BaseModel):
     tags: Annotated[
         list[Annotated[str, Field(max_length=256)]],
@@ -203,72 +104,6 @@ class TagsResponse(BaseModel):
     file_id: str
     tags: list[str]
     tags_version: int
-
-
-def _detail(detail: FileDetail) -> FileDetailResponse:
-    file = detail.file
-    derivative_keys = {derivative.name: derivative.key for derivative in file.derivatives}
-    original = ObjectVersionModel(key=file.key, version_id=file.version_id, etag=file.etag)
-    upload = detail.upload
-    return FileDetailResponse(
-        **FileSummaryModel.of(file).model_dump(),
-        sha256=file.sha256,
-        etag=file.etag,
-        detected_kind=file.detected_kind,
-        type_mismatch=dict(file.type_mismatch) if file.type_mismatch else None,
-        processing_error=dict(file.processing_error) if file.processing_error else None,
-        tags_version=file.tags_version,
-        uploaded_at=file.uploaded_at,
-        analysis=dict(file.analysis),
-        original=OriginalModel(
-            key=file.key,
-            version_id=file.version_id,
-            etag=file.etag,
-            size=file.size,
-            download=DownloadModel(
-                url=detail.original.url, expires_at=to_timestamp(detail.original.expires_at)
-            )
-            if detail.original
-            else None,
-        ),
-        derivatives=[
-            DerivativeModel(
-                name=derivative.name,
-                key=derivative.key,
-                content_type=derivative.content_type,
-                size=derivative.size,
-                width=derivative.width,
-                height=derivative.height,
-                download=DownloadModel(url=signed.url, expires_at=to_timestamp(signed.expires_at)),
-            )
-            for derivative, signed in detail.derivatives
-        ],
-        jobs=[JobModel.of(job) for job in detail.jobs],
-        lineage=LineageModel(
-            upload=UploadLineageModel(
-                upload_id=upload.upload_id,
-                status=upload.status.value,
-                mode=upload.mode.value,
-                created_at=to_timestamp(upload.created_at),
-                finished_at=to_timestamp(upload.finished_at) if upload.finished_at else None,
-            )
-            if upload
-            else None,
-            original=original,
-            jobs=[
-                JobLineageModel(
-                    job_id=job.job_id,
-                    task=job.task,
-                    status=job.status,
-                    source=ObjectVersionModel(
-                        key=job.source_key, version_id=job.source_version_id, etag=job.source_etag
-                    ),
-                    derivatives=[derivative_keys.get(name, name) for name in job.derivatives],
-                )
-                for job in detail.jobs
-            ],
-        ),
-    )
 
 
 def _moment(value: datetime | None, name: str) -> datetime | None:
@@ -340,11 +175,6 @@ def search_files(
     return FileListResponse(
         files=[FileSummaryModel.of(file) for file in page.files], next_cursor=page.next_cursor
     )
-
-
-@router.get("/{file_id}")
-def get_file(file_id: FileId, user: Caller, files: Files) -> FileDetailResponse:
-    return _detail(files.get(user.user_id, file_id))
 
 
 @router.put("/{file_id}/tags")

@@ -1,9 +1,12 @@
-"""S3 adapter of FileObjects: short-lived presigned GETs, and deleting every version of a file's objects."""
+"""S3 adapter of FileObjects: short-lived presigned GETs, reading a small derivative (an HLS playlist),
+and deleting every version of a file's objects."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+from botocore.exceptions import ClientError
 
 from fileflow_common.keys import DERIVED_PREFIX, upload_key, validate_id
 
@@ -12,6 +15,7 @@ if TYPE_CHECKING:
 
 # DeleteObjects takes at most 1,000 keys a request.
 _DELETE_BATCH = 1000
+_NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
 class FileDeletionError(Exception):
@@ -32,6 +36,19 @@ class S3FileObjects:
             # RFC 6266/5987: the stored name, percent-encoded, whatever characters it holds.
             params["ResponseContentDisposition"] = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
         return self._presigner.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+
+    def read_object(self, key: str, *, max_bytes: int) -> bytes | None:
+        """The object's first `max_bytes` + 1 bytes (more than `max_bytes`: too large); None if missing."""
+        try:
+            response = self._client.get_object(Bucket=self._bucket, Key=key, Range=f"bytes=0-{max_bytes}")
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _NOT_FOUND_CODES:
+                return None
+            if code == "InvalidRange":  # an empty object has no byte 0
+                return b""
+            raise
+        return response["Body"].read(max_bytes + 1)
 
     def delete_file_objects(self, user_id: str, file_id: str) -> int:
         validate_id(user_id, kind="user_id")

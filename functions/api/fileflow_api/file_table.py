@@ -8,7 +8,7 @@ Access patterns (each a Query, never a Scan):
 - a user's files by name, and name prefix search: gsi3, ``FILES#{user}`` / ``{name_key}\\x01{file_id}``;
 - a user's files with a tag: the table, ``USER#{user}`` / ``TAG#{tag}#{created_at}#{file_id}`` items, then
   BatchGetItem of the files;
-- a file's jobs: the table, ``FILE#{file_id}`` / ``JOB#...``.
+- a file's jobs: the table, ``FILE#{file_id}`` / ``JOB#...`` (its ``EVENT#...`` items go with them on delete).
 
 Filters that no key serves (a detected type, a status or date range with the name order, "contains")
 are FilterExpressions; a page then reads at most MAX_QUERIES_PER_PAGE x FILTERED_BATCH items and may
@@ -47,6 +47,7 @@ from fileflow_api.files import (
 from fileflow_common.clock import to_timestamp, utc_now
 from fileflow_common.dynamo import is_condition_failure
 from fileflow_common.errors import InvalidIdentifierError
+from fileflow_common.pipeline import EVENT_PREFIX
 from fileflow_common.table import (
     DELETED_AT,
     FILES_BY_CREATED_INDEX,
@@ -114,6 +115,12 @@ _FORGOTTEN_ON_DELETE = (
     "updated_at",
     "quota_bytes",
     "tags_version",
+    "stage",
+    "stage_state",
+    "stage_updated_at",
+    "stage_cursor",
+    "execution_arn",
+    "correlation_id",
 )
 
 type Row = tuple[dict[str, str], FileRecord | None]
@@ -179,6 +186,11 @@ def file_from_item(item: Mapping[str, Any]) -> FileRecord:
         tags=tuple(str(tag) for tag in item.get("tags") or []),
         tags_version=int(item.get("tags_version", 0)),
         quota_bytes=_optional_int(item, "quota_bytes"),
+        stage=_optional_str(item, "stage"),
+        stage_state=_optional_str(item, "stage_state"),
+        stage_updated_at=_optional_str(item, "stage_updated_at"),
+        execution_arn=_optional_str(item, "execution_arn"),
+        correlation_id=_optional_str(item, "correlation_id"),
     )
 
 
@@ -412,16 +424,17 @@ class DynamoFileIndex:
 
     def purge(self, file: FileRecord) -> None:
         keys: list[dict[str, str]] = []
-        jobs = self._query_all(
-            KeyConditionExpression=Key(PARTITION_KEY).eq(f"FILE#{file.file_id}")
-            & Key(SORT_KEY).begins_with(JOB_PREFIX),
+        # The file's partition holds its jobs and its workflow's events (fileflow_common.pipeline).
+        records = self._query_all(
+            KeyConditionExpression=Key(PARTITION_KEY).eq(f"FILE#{file.file_id}"),
             ConsistentRead=True,
             ProjectionExpression="pk, sk, user_id",
         )
         keys += [
-            {PARTITION_KEY: job[PARTITION_KEY], SORT_KEY: job[SORT_KEY]}
-            for job in jobs
-            if job.get("user_id") == file.user_id
+            {PARTITION_KEY: record[PARTITION_KEY], SORT_KEY: record[SORT_KEY]}
+            for record in records
+            if str(record[SORT_KEY]).startswith((JOB_PREFIX, EVENT_PREFIX))
+            and record.get("user_id") == file.user_id
         ]
         if file.created_at is not None:
             keys += [tag_item_key(file.user_id, tag, file.created_at, file.file_id) for tag in file.tags]

@@ -131,6 +131,12 @@ class FileRecord:
     tags: tuple[str, ...] = ()
     tags_version: int = 0
     quota_bytes: int | None = None  # what the quota counted at initiate (None: not counted)
+    # The workflow's current stage (fileflow_common.pipeline) and the upload's correlation id.
+    stage: str | None = None
+    stage_state: str | None = None
+    stage_updated_at: str | None = None
+    execution_arn: str | None = None
+    correlation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,11 +230,13 @@ class Tombstoned:
 # --- ports -------------------------------------------------------------------------------------------------
 
 
-class FileIndex(Protocol):
+class FileLookup(Protocol):
     def get(self, user_id: str, file_id: str) -> FileRecord | None:
         """The live file (None when missing or deleted)."""
         ...
 
+
+class FileIndex(FileLookup, Protocol):
     def list_files(
         self, user_id: str, query: ListQuery, *, after: dict[str, str] | None, limit: int
     ) -> Page: ...
@@ -253,7 +261,7 @@ class FileIndex(Protocol):
         ...
 
     def purge(self, file: FileRecord) -> None:
-        """Delete the file's job, tag and upload-session records (idempotent)."""
+        """Delete the file's job, event, tag and upload-session records (idempotent)."""
         ...
 
     def tombstone_purged(self, user_id: str, file_id: str, *, at: datetime) -> None:
@@ -329,6 +337,26 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def live_file(files: FileLookup, user_id: str, file_id: str) -> FileRecord:
+    """The caller's live file; UnknownFileError (404) for anything else, whatever the route."""
+    file = files.get(user_id, file_id) if _ID.fullmatch(file_id) else None
+    if file is None:
+        raise UnknownFileError(f"no file {file_id[:64]!r}")
+    return file
+
+
+def owns_derivative(user_id: str, file_id: str, derivative: DerivativeRecord) -> bool:
+    """Only keys under the caller's own derived/{user}/{file}/ prefix are ever signed."""
+    try:
+        expected = derived_key(user_id, file_id, derivative.name)
+    except FileflowError:
+        expected = None
+    if derivative.key != expected or not derivative.key.startswith(f"{DERIVED_PREFIX}{user_id}/"):
+        logger.warning("derivative outside the file's prefix not signed", extra={"key": derivative.key})
+        return False
+    return True
+
+
 class FileService:
     def __init__(
         self,
@@ -383,7 +411,7 @@ class FileService:
             original = SignedDownload(url=url, expires_at=expires_at)
         derivatives = []
         for derivative in file.derivatives:
-            if not self._owns_derivative(user_id, file_id, derivative):
+            if not owns_derivative(user_id, file_id, derivative):
                 continue
             url = self._objects.presign_get(
                 derivative.key, version_id=None, expires_in=seconds, filename=None
@@ -449,22 +477,7 @@ class FileService:
         logger.info("file deleted", extra={"file_id": file.file_id, "objects_deleted": deleted})
 
     def _live(self, user_id: str, file_id: str) -> FileRecord:
-        file = self._index.get(user_id, file_id) if _ID.fullmatch(file_id) else None
-        if file is None:
-            raise UnknownFileError(f"no file {file_id[:64]!r}")
-        return file
-
-    @staticmethod
-    def _owns_derivative(user_id: str, file_id: str, derivative: DerivativeRecord) -> bool:
-        """Only keys under the caller's own derived/{user}/{file}/ prefix are ever signed."""
-        try:
-            expected = derived_key(user_id, file_id, derivative.name)
-        except FileflowError:
-            expected = None
-        if derivative.key != expected or not derivative.key.startswith(f"{DERIVED_PREFIX}{user_id}/"):
-            logger.warning("derivative outside the file's prefix not signed", extra={"key": derivative.key})
-            return False
-        return True
+        return live_file(self._index, user_id, file_id)
 
     def _position(
         self, cursor: str | None, *, user_id: str, scope: str, query: Mapping[str, object]

@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
+from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from mangum.types import LambdaContext
 
 from fileflow_api.access import AccessControl, UploadTokens
@@ -16,9 +17,12 @@ from fileflow_api.audit_table import DynamoAuditLog
 from fileflow_api.counters import DynamoUsageCounters, DynamoWindowCounter
 from fileflow_api.cursors import CursorCodec, derive_cursor_key
 from fileflow_api.dependencies import ApiDependencies
+from fileflow_api.event_table import DynamoEventLog
+from fileflow_api.file_events import EventsPolicy, FileEventsService
 from fileflow_api.file_storage import S3FileObjects
 from fileflow_api.file_table import DynamoFileIndex
 from fileflow_api.files import FileService, FilesPolicy
+from fileflow_api.hls import HLS_CONTENT_TYPE, HlsPolicy, HlsService
 from fileflow_api.probes import BucketProbe, QueueProbe, TableProbe
 from fileflow_api.quotas import Quota, QuotaPolicy, UserQuotas
 from fileflow_api.ratelimit import RateLimit, RateLimiter
@@ -107,6 +111,26 @@ def file_service(settings: ApiSettings, quotas: QuotaPolicy, cursors: CursorCode
     )
 
 
+def file_events_service(settings: ApiSettings) -> FileEventsService:
+    table = dynamodb_resource().Table(settings.table_name)
+    return FileEventsService(
+        files=DynamoFileIndex(table),
+        events=DynamoEventLog(table),
+        policy=EventsPolicy(poll_interval=settings.events_poll_interval_seconds),
+    )
+
+
+def hls_service(settings: ApiSettings) -> HlsService:
+    return HlsService(
+        files=DynamoFileIndex(dynamodb_resource().Table(settings.table_name)),
+        objects=S3FileObjects(s3_client(), settings.bucket_name, presigner=s3_presigner()),
+        policy=HlsPolicy(
+            url_ttl=timedelta(seconds=settings.download_url_ttl_seconds),
+            max_url_ttl=timedelta(seconds=settings.hls_max_url_ttl_seconds),
+        ),
+    )
+
+
 def audit_trail(settings: ApiSettings) -> AuditTrail:
     table = dynamodb_resource().Table(settings.audit_table_name)
     return AuditTrail(DynamoAuditLog(table, retention=timedelta(days=settings.audit_retention_days)))
@@ -132,12 +156,15 @@ def asgi_handler() -> Mangum:
         local_endpoint=settings.local_cloud_endpoint,
         uploads=upload_service(settings, access.quotas),
         files=file_service(settings, access.quotas, cursors),
+        events=file_events_service(settings),
+        hls=hls_service(settings),
         audit=audit_trail(settings),
         cursors=cursors,
         web_page=web_page_loader(settings),
     )
     app = create_app(dependencies, allowed_origins=settings.allowed_origins)
-    return Mangum(app, lifespan="off")
+    # Playlists are text: sent as they are, not base64 (which API Gateway passes on without binary types).
+    return Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, HLS_CONTENT_TYPE])
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -39,6 +39,10 @@ DEFAULT_ALLOWED_CONTENT_TYPES: tuple[str, ...] = (
     "application/x-tar",
     "application/gzip",
     "application/x-gzip",
+    "video/mp4",
+    "video/quicktime",
+    "video/x-m4v",
+    "video/webm",
     "application/octet-stream",
 )
 
@@ -77,5 +81,9 @@ class ApiSettings(TokenSettings):
     audit_table_name: TableName
     download_url_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 300
     audit_retention_days: Annotated[int, Field(ge=1, le=3650)] = 400
+    # GET /v1/files/{id}/events (fileflow_api.file_events): how often a waiting request reads the events.
+    events_poll_interval_seconds: Annotated[float, Field(ge=0.05, le=1.0)] = 0.25
+    # HLS segment URLs live the download TTL plus the playlist's duration, at most this long.
+    hls_max_url_ttl_seconds: Annotated[int, Field(ge=60, le=12 * 3600)] = 3600
     # Set by LocalStack in every function it runs, never on AWS: the API's URLs are then local ones.
     local_cloud_endpoint: Annotated[str | None, Field(validation_alias="AWS_ENDPOINT_URL")] = None

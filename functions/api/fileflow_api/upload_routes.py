@@ -9,6 +9,7 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, StrictInt
 
 from fileflow_api.audit import AuditAction
+from fileflow_api.correlation import CorrelationId
 from fileflow_api.dependencies import get_dependencies
 from fileflow_api.identity import User, current_user
 from fileflow_api.request_audit import Audit
@@ -92,6 +93,9 @@ class InitiateUploadResponse(BaseModel):
     checksum_algorithm: ChecksumAlgorithm | None
     expires_at: str
     single: Annotated[PresignedRequestModel | None, Field(description="mode single: PUT the file here")]
+    correlation_id: Annotated[
+        str, Field(description="this request's id, carried by the file, its object and its processing")
+    ]
 
 
 class PartToSign(BaseModel):
@@ -226,7 +230,7 @@ def _completed(session: UploadSession) -> CompleteUploadResponse:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def initiate_upload(
-    body: InitiateUploadRequest, user: Caller, uploads: Service, audit: Audit
+    body: InitiateUploadRequest, user: Caller, uploads: Service, audit: Audit, correlation_id: CorrelationId
 ) -> InitiateUploadResponse:
     initiated = uploads.initiate(
         user.user_id,
@@ -236,6 +240,7 @@ def initiate_upload(
             content_type=body.content_type,
             sha256=body.sha256,
             checksum_algorithm=body.checksum_algorithm,
+            correlation_id=correlation_id,
         ),
     )
     session = initiated.session
@@ -246,6 +251,7 @@ def initiate_upload(
         resource_id=session.upload_id,
         file_id=session.file_id,
         size=session.size,
+        correlation_id=session.correlation_id,
     )
     assert session.size is not None
     assert session.part_size is not None
@@ -263,6 +269,7 @@ def initiate_upload(
         checksum_algorithm=session.checksum_algorithm,
         expires_at=to_timestamp(session.expires_at),
         single=PresignedRequestModel.of(initiated.single) if initiated.single else None,
+        correlation_id=correlation_id,
     )
 
 

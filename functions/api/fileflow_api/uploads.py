@@ -129,7 +129,12 @@ class UploadStorage(ObjectStore, Protocol):
     def object_url(self, key: str) -> str: ...
 
     def create_multipart_upload(
-        self, key: str, *, content_type: str, checksum_algorithm: ChecksumAlgorithm | None
+        self,
+        key: str,
+        *,
+        content_type: str,
+        checksum_algorithm: ChecksumAlgorithm | None,
+        correlation_id: str | None = None,
     ) -> str: ...
 
     def presign_put(
@@ -148,7 +153,14 @@ class UploadStorage(ObjectStore, Protocol):
     ) -> PresignedRequest: ...
 
     def presign_post(
-        self, key: str, *, content_type: str, min_size: int, max_size: int, expires_in: int
+        self,
+        key: str,
+        *,
+        content_type: str,
+        min_size: int,
+        max_size: int,
+        expires_in: int,
+        correlation_id: str | None = None,
     ) -> PresignedPost: ...
 
     def list_parts(self, key: str, s3_upload_id: str, *, after: int = 0, limit: int = 1000) -> PartsPage: ...
@@ -170,6 +182,7 @@ class NewUpload:
     content_type: str
     sha256: str | None = None  # hex
     checksum_algorithm: ChecksumAlgorithm | None = None  # per-part checksums the client will send
+    correlation_id: str | None = None  # the initiating API request's (fileflow_api.correlation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +296,7 @@ class UploadService:
     ) -> InitiatedUpload:
         now, file_id = self._clock(), self._ids()
         key = upload_key(user_id, file_id)
+        correlation_id = new.correlation_id
         if new.size < self._policy.single_put_threshold:
             expires_at = now + self._policy.url_ttl  # the URL is the whole session: it cannot be re-signed
             single = self._storage.presign_put(
@@ -304,12 +318,16 @@ class UploadService:
                 part_size=new.size,
                 part_count=1,
                 sha256=sha256,
+                correlation_id=correlation_id,
             )
             self._create(session)
             return InitiatedUpload(session=session, single=single)
         plan = plan_parts(new.size, preferred_part_size=self._policy.part_size)
         s3_upload_id = self._storage.create_multipart_upload(
-            key, content_type=content_type, checksum_algorithm=new.checksum_algorithm
+            key,
+            content_type=content_type,
+            checksum_algorithm=new.checksum_algorithm,
+            correlation_id=correlation_id,
         )
         session = self._new_session(
             user_id=user_id,
@@ -325,12 +343,19 @@ class UploadService:
             s3_upload_id=s3_upload_id,
             sha256=sha256,
             checksum_algorithm=new.checksum_algorithm,
+            correlation_id=correlation_id,
         )
         self._create(session)
         return InitiatedUpload(session=session, single=None)
 
     def initiate_unplanned_multipart(
-        self, user_id: str, *, filename: str, content_type: str, size: int | None
+        self,
+        user_id: str,
+        *,
+        filename: str,
+        content_type: str,
+        size: int | None,
+        correlation_id: str | None = None,
     ) -> UploadSession:
         """Uppy's multipart flow: the browser chooses the part size and never declares the file's size."""
         filename, content_type = self._check_file(filename, content_type, size)
@@ -338,7 +363,7 @@ class UploadService:
         key = upload_key(user_id, file_id)
         with self._quota_reserved(user_id, size or 0):
             s3_upload_id = self._storage.create_multipart_upload(
-                key, content_type=content_type, checksum_algorithm=None
+                key, content_type=content_type, checksum_algorithm=None, correlation_id=correlation_id
             )
             session = self._new_session(
                 user_id=user_id,
@@ -350,12 +375,19 @@ class UploadService:
                 now=now,
                 expires_at=now + self._policy.session_ttl,
                 s3_upload_id=s3_upload_id,
+                correlation_id=correlation_id,
             )
             self._create(session)
         return session
 
     def initiate_form_post(
-        self, user_id: str, *, filename: str, content_type: str, size: int | None
+        self,
+        user_id: str,
+        *,
+        filename: str,
+        content_type: str,
+        size: int | None,
+        correlation_id: str | None = None,
     ) -> tuple[UploadSession, PresignedPost]:
         """Uppy's simple flow: one presigned POST (form upload) bounded by the size policy."""
         filename, content_type = self._check_file(filename, content_type, size)
@@ -369,6 +401,7 @@ class UploadService:
                 min_size=size if size is not None else 0,
                 max_size=size if size is not None else largest,
                 expires_in=self._seconds(self._policy.url_ttl),
+                correlation_id=correlation_id,
             )
             session = self._new_session(
                 user_id=user_id,
@@ -380,6 +413,7 @@ class UploadService:
                 now=now,
                 expires_at=now + self._policy.url_ttl,
                 part_count=1,
+                correlation_id=correlation_id,
             )
             self._create(session)
         return session, post
@@ -688,6 +722,7 @@ class UploadService:
         s3_upload_id: str | None = None,
         sha256: str | None = None,
         checksum_algorithm: ChecksumAlgorithm | None = None,
+        correlation_id: str | None = None,
     ) -> UploadSession:
         return UploadSession(
             user_id=user_id,
@@ -706,6 +741,7 @@ class UploadService:
             s3_upload_id=s3_upload_id,
             sha256=sha256,
             checksum_algorithm=checksum_algorithm,
+            correlation_id=correlation_id,
         )
 
     @staticmethod

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, StrictInt
 
 from fileflow_api.audit import AuditAction
+from fileflow_api.correlation import CorrelationId
 from fileflow_api.identity import User, uppy_user
 from fileflow_api.request_audit import Audit
 from fileflow_api.upload_routes import Service, UploadId
@@ -42,6 +43,19 @@ def _declared_size(metadata: dict[str, Any]) -> int | None:
     return int(text)
 
 
+def _audit_initiated(audit: Audit, owner: User, upload_id: str, correlation_id: str) -> None:
+    # Companion's answers keep Companion's shape: the correlation id is on the file (GET /v1/files/{id}),
+    # in the audit event and on the object (`x-amz-meta-correlation-id`).
+    audit.record(
+        owner,
+        AuditAction.UPLOAD_INITIATED,
+        resource_type="upload",
+        resource_id=upload_id,
+        via="uppy",
+        correlation_id=correlation_id,
+    )
+
+
 class CreateMultipartBody(BaseModel):
     filename: Annotated[str, Field(min_length=1, max_length=4096)]
     type: str = ""
@@ -64,6 +78,7 @@ def upload_parameters(
     owner: Owner,
     uploads: Service,
     audit: Audit,
+    correlation_id: CorrelationId,
     filename: Annotated[str, Query(min_length=1, max_length=4096)],
     type: Annotated[str, Query(max_length=255)] = "",  # Companion's parameter name
 ) -> dict[str, Any]:
@@ -74,28 +89,29 @@ def upload_parameters(
         if name.startswith("metadata[") and name.endswith("]")
     }
     session, post = uploads.initiate_form_post(
-        owner.user_id, filename=filename, content_type=type or _UNKNOWN_TYPE, size=_declared_size(metadata)
+        owner.user_id,
+        filename=filename,
+        content_type=type or _UNKNOWN_TYPE,
+        size=_declared_size(metadata),
+        correlation_id=correlation_id,
     )
-    audit.record(
-        owner, AuditAction.UPLOAD_INITIATED, resource_type="upload", resource_id=session.upload_id, via="uppy"
-    )
+    _audit_initiated(audit, owner, session.upload_id, correlation_id)
     expires = int((session.expires_at - session.created_at).total_seconds())
     return {"method": "POST", "url": post.url, "fields": post.fields, "expires": expires}
 
 
 @router.post("/multipart")
 def create_multipart_upload(
-    body: CreateMultipartBody, owner: Owner, uploads: Service, audit: Audit
+    body: CreateMultipartBody, owner: Owner, uploads: Service, audit: Audit, correlation_id: CorrelationId
 ) -> dict[str, str]:
     session = uploads.initiate_unplanned_multipart(
         owner.user_id,
         filename=body.filename,
         content_type=body.type or _UNKNOWN_TYPE,
         size=_declared_size(body.metadata),
+        correlation_id=correlation_id,
     )
-    audit.record(
-        owner, AuditAction.UPLOAD_INITIATED, resource_type="upload", resource_id=session.upload_id, via="uppy"
-    )
+    _audit_initiated(audit, owner, session.upload_id, correlation_id)
     return {"key": session.key, "uploadId": session.upload_id, "bucket": uploads.bucket_name}
 
 

@@ -18,12 +18,12 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 # Short timeouts keep a hung dependency inside API Gateway's 29 s budget; standard retries back off.
-_CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
+CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
 
 
 @cache
 def s3_client() -> S3Client:
-    return boto3.client("s3", config=_CLIENT_CONFIG)
+    return boto3.client("s3", config=CLIENT_CONFIG)
 
 
 @cache
@@ -37,7 +37,7 @@ def s3_presigner() -> S3Client:
     """
     return boto3.client(
         "s3",
-        config=_CLIENT_CONFIG.merge(
+        config=CLIENT_CONFIG.merge(
             Config(
                 signature_version="s3v4",
                 request_checksum_calculation="when_required",
@@ -49,17 +49,17 @@ def s3_presigner() -> S3Client:
 
 @cache
 def sqs_client() -> SQSClient:
-    return boto3.client("sqs", config=_CLIENT_CONFIG)
+    return boto3.client("sqs", config=CLIENT_CONFIG)
 
 
 @cache
 def dynamodb_client() -> DynamoDBClient:
-    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+    return boto3.client("dynamodb", config=CLIENT_CONFIG)
 
 
 @cache
 def dynamodb_resource() -> DynamoDBServiceResource:
-    return boto3.resource("dynamodb", config=_CLIENT_CONFIG)
+    return boto3.resource("dynamodb", config=CLIENT_CONFIG)
 
 
 def clear_cached_clients() -> None:

@@ -3,6 +3,11 @@
 Presigned URLs are SigV4 query-signed. Every header that is signed (Content-Length, Content-Type,
 x-amz-checksum-*) must be sent exactly as returned, so S3 itself rejects a PUT of another size
 (SignatureDoesNotMatch) or whose bytes do not match the signed checksum (BadDigest).
+
+The upload's correlation id goes with the object (``x-amz-meta-correlation-id``) where it costs the
+client nothing: on CreateMultipartUpload (a server-side call), and as a presigned POST form field (form
+clients, Uppy included, send every field). Never as a signed PUT header: that would be one more header
+every single-PUT client must send.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ CHECKSUM_HEADERS: Mapping[ChecksumAlgorithm, str] = {
     ChecksumAlgorithm.CRC32C: "x-amz-checksum-crc32c",
 }
 _NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
+# User metadata of an original: S3 stores it as `x-amz-meta-correlation-id`.
+CORRELATION_ID_METADATA = "correlation-id"
 
 
 def _error_code(exc: ClientError) -> str:
@@ -90,11 +97,18 @@ class S3UploadStorage:
         return tuple(sorted({f"{parts.scheme}://{parts.netloc}" for parts in map(urlsplit, urls)}))
 
     def create_multipart_upload(
-        self, key: str, *, content_type: str, checksum_algorithm: ChecksumAlgorithm | None
+        self,
+        key: str,
+        *,
+        content_type: str,
+        checksum_algorithm: ChecksumAlgorithm | None,
+        correlation_id: str | None = None,
     ) -> str:
         params: dict[str, Any] = {"Bucket": self._bucket, "Key": key, "ContentType": content_type}
         if checksum_algorithm is not None:
             params["ChecksumAlgorithm"] = checksum_algorithm.value
+        if correlation_id is not None:
+            params["Metadata"] = {CORRELATION_ID_METADATA: correlation_id}
         return self._s3.create_multipart_upload(**params)["UploadId"]
 
     def presign_put(
@@ -136,12 +150,20 @@ class S3UploadStorage:
         return PresignedRequest(url=url, headers=headers)
 
     def presign_post(
-        self, key: str, *, content_type: str, min_size: int, max_size: int, expires_in: int
+        self,
+        key: str,
+        *,
+        content_type: str,
+        min_size: int,
+        max_size: int,
+        expires_in: int,
+        correlation_id: str | None = None,
     ) -> PresignedPost:
         fields = {"Content-Type": content_type, "success_action_status": "201"}
+        if correlation_id is not None:
+            fields[f"x-amz-meta-{CORRELATION_ID_METADATA}"] = correlation_id
         conditions: list[Any] = [
-            {"Content-Type": content_type},
-            {"success_action_status": "201"},
+            *({name: value} for name, value in fields.items()),
             ["content-length-range", min_size, max_size],
         ]
         post = self._presigner.generate_presigned_post(

@@ -94,6 +94,7 @@ class DynamoUploadSessionStore:
             "s3_upload_id": session.s3_upload_id,
             "sha256": session.sha256,
             "checksum_algorithm": session.checksum_algorithm.value if session.checksum_algorithm else None,
+            "correlation_id": session.correlation_id,
         }
         item.update({name: value for name, value in optional.items() if value is not None})
         # Ids are random, so a collision is a bug: never overwrite a session.
@@ -190,6 +191,7 @@ def session_from_item(item: Mapping[str, Any]) -> UploadSession:
         checksum_algorithm=ChecksumAlgorithm(algorithm) if algorithm else None,
         result=_result_from_item(item),
         finished_at=from_timestamp(str(finished_at)) if finished_at else None,
+        correlation_id=item.get("correlation_id"),
     )
 
 
@@ -223,6 +225,8 @@ class DynamoFileCatalog:
             "name_key": name_key(session.filename),
             # What the quota counted for this file (GET/DELETE /v1/files give back exactly this).
             "quota_bytes": session.size or 0,
+            # The pipeline's starter reads it here: the workflow's events and logs carry it.
+            **({"correlation_id": session.correlation_id} if session.correlation_id else {}),
             **file_index_attributes(
                 session.user_id, session.file_id, created_at=timestamp, name_key=name_key(session.filename)
             ),

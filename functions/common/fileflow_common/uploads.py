@@ -101,6 +101,8 @@ class UploadSession:
     checksum_algorithm: ChecksumAlgorithm | None = None
     result: StoredObject | None = None  # once completed
     finished_at: datetime | None = None  # when it left `initiated`
+    # The initiating API request's correlation id: the file item, the object and the workflow carry it.
+    correlation_id: str | None = None
 
     @property
     def is_planned(self) -> bool:

@@ -1,0 +1,58 @@
+"""DynamoDB adapter of EventLog: a file's workflow events, ``FILE#{file_id}`` / ``EVENT#{cursor}``.
+
+One Query of the file's partition, strongly consistent, in cursor (= time) order. "Newer than `after`" is
+``sk BETWEEN EVENT#{after} AND EVENT#~`` ('~' sorts after every cursor character, so the range stays
+below the partition's JOB# items), the `after` event itself dropped from the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.conditions import ConditionBase, Key
+
+from fileflow_api.file_table import plain
+from fileflow_common.observability import logger
+from fileflow_common.pipeline import EVENT_PREFIX, StageEvent, event_from_item
+from fileflow_common.table import FILE_PREFIX, PARTITION_KEY, SORT_KEY
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+_AFTER_EVERY_CURSOR = "~"
+
+
+class DynamoEventLog:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def events_after(self, file_id: str, after: str | None, *, limit: int) -> list[StageEvent]:
+        partition = Key(PARTITION_KEY).eq(FILE_PREFIX + file_id)
+        key: ConditionBase
+        if after is None:
+            key, wanted = partition & Key(SORT_KEY).begins_with(EVENT_PREFIX), limit
+        else:
+            bounds = (EVENT_PREFIX + after, EVENT_PREFIX + _AFTER_EVERY_CURSOR)
+            key, wanted = partition & Key(SORT_KEY).between(*bounds), limit + 1
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {"KeyConditionExpression": key, "ConsistentRead": True}
+        while len(items) < wanted:
+            response = self._table.query(**request, Limit=wanted - len(items))
+            items += response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        skipped = EVENT_PREFIX + after if after is not None else None
+        events = [_event(item) for item in items if item[SORT_KEY] != skipped]
+        return [event for event in events if event is not None][:limit]
+
+
+def _event(item: dict[str, Any]) -> StageEvent | None:
+    try:
+        event = event_from_item(item)
+    except (KeyError, ValueError):
+        # A record this code cannot read (a newer stage's, a broken one) is skipped, never a 500.
+        logger.warning("unreadable event item skipped", extra={"sk": str(item.get(SORT_KEY))})
+        return None
+    return replace(event, detail=plain(event.detail))  # DynamoDB's Decimals as JSON numbers

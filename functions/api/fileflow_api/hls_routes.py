@@ -1,0 +1,66 @@
+"""GET /v1/files/{file_id}/hls/{playlist}: a video's HLS playlist, rewritten for a player (hls.py). Thin."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Path, Request, Response, Security, status
+
+from fileflow_api.dependencies import ApiDependencies, get_dependencies
+from fileflow_api.file_routes import Caller, FileId
+from fileflow_api.hls import HLS_CONTENT_TYPE, HlsService
+from fileflow_api.public_url import api_base_url
+from fileflow_api.upload_routes import BEARER_AUTH
+
+router = APIRouter(prefix="/v1/files", tags=["files"], dependencies=[Security(BEARER_AUTH)])
+
+
+def get_hls_service(request: Request) -> HlsService:
+    service = get_dependencies(request).hls
+    if service is None:
+        raise RuntimeError("HLS is not configured: ApiDependencies.hls is None")
+    return service
+
+
+Hls = Annotated[HlsService, Depends(get_hls_service)]
+PlaylistName = Annotated[
+    str, Path(max_length=128, description="a derivative of the file ending .m3u8 (hls-master.m3u8)")
+]
+
+
+def _base_url(request: Request, dependencies: ApiDependencies) -> str:
+    """This API's public base URL (stage prefix included), as the caller reached it."""
+    event = request.scope.get("aws.event")
+    if event:
+        return api_base_url(event, local_endpoint=dependencies.local_endpoint)
+    return str(request.base_url).rstrip("/")  # served outside API Gateway (tests, a local server)
+
+
+@router.get(
+    "/{file_id}/hls/{playlist}",
+    response_class=Response,
+    responses={
+        status.HTTP_200_OK: {
+            "content": {HLS_CONTENT_TYPE: {"schema": {"type": "string"}}},
+            "description": "the playlist: playlists as this route's URLs, segments as presigned GETs",
+        },
+        status.HTTP_404_NOT_FOUND: {"description": "not the caller's file, or no such playlist"},
+        status.HTTP_502_BAD_GATEWAY: {"description": "the stored playlist references what it may not"},
+    },
+)
+def hls_playlist(
+    request: Request,
+    file_id: FileId,
+    playlist: PlaylistName,
+    user: Caller,
+    hls: Hls,
+    dependencies: Annotated[ApiDependencies, Depends(get_dependencies)],
+) -> Response:
+    base = f"{_base_url(request, dependencies)}/v1/files/{quote(file_id, safe='')}/hls/"
+    served = hls.playlist(user.user_id, file_id, playlist, route_url=lambda name: base + quote(name, safe=""))
+    return Response(
+        content=served.text,
+        media_type=HLS_CONTENT_TYPE,
+        headers={"Cache-Control": f"private, max-age={served.max_age}"},
+    )

@@ -1,0 +1,145 @@
+"""DynamoDB adapter of the intake: the stored object's S3 facts on the file item, and the queued job.
+
+The upsert is conditional: a later sequencer wins, an equal one is the same event (a redelivery) unless
+the object differs (real S3 never reuses a sequencer, but LocalStack sends one constant sequencer), and
+a deleted file's tombstone (`deleted_at`, DELETE /v1/files/{id}) is never written back to life.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from botocore.exceptions import ClientError
+
+from fileflow_common.clock import to_timestamp
+from fileflow_common.dynamo import is_condition_failure, update_expression
+from fileflow_common.keys import UploadKey
+from fileflow_common.table import DELETED_AT, file_item_key, job_item_key
+from fileflow_intake.stored_objects import Recorded, RecordedObject, StoredObject
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+_NOT_DELETED = f"attribute_not_exists({DELETED_AT})"
+_NEWER_EVENT_CONDITION = (
+    f"{_NOT_DELETED} AND (attribute_not_exists(s3_sequencer) OR s3_sequencer < :s3_sequencer"
+    " OR (s3_sequencer = :s3_sequencer"
+    " AND (attribute_not_exists(source_object) OR source_object <> :source_object)))"
+)
+# The job of a version whose type is not detected yet (the detect stage sets its task).
+QUEUED_TASK = "detection"
+
+
+class FileDeletedError(Exception):
+    """The file was deleted before its job could be queued."""
+
+
+class DynamoIntakeRecords:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def record_stored_object(self, stored: StoredObject, *, updated_at: datetime) -> RecordedObject:
+        """Conditional upsert of the object's S3 facts; SAME / SUPERSEDED when the item is as new or newer."""
+        upload = stored.upload
+        source_object = stored.version.source_tag
+        attributes: dict[str, str | int] = {
+            "entity": "file",
+            "user_id": upload.user_id,
+            "file_id": upload.file_id,
+            "key": upload.key,
+            "size": stored.size,
+            "etag": stored.etag,
+            "stored_at": to_timestamp(stored.stored_at),
+            "updated_at": to_timestamp(updated_at),
+            "s3_sequencer": stored.sequencer,
+            "source_object": source_object,
+            "processing_job_id": stored.version.job_id,
+        }
+        if stored.version_id is not None:
+            attributes["version_id"] = stored.version_id
+        expression, names, values = update_expression(
+            attributes, remove=() if stored.version_id else ("version_id",)
+        )
+        try:
+            response = self._table.update_item(
+                Key=file_item_key(upload.user_id, upload.file_id),
+                UpdateExpression=expression,
+                ConditionExpression=_NEWER_EVENT_CONDITION,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            old = cast(dict[str, Any] | None, exc.response.get("Item"))  # DynamoDB JSON: {"S": ...}
+            if old is not None and DELETED_AT in old:
+                return RecordedObject(Recorded.DELETED)
+            current = old.get("source_object", {}).get("S") if old else self._source_object(upload)
+            correlation_id = old.get("correlation_id", {}).get("S") if old else None
+            recorded = Recorded.SAME if current == source_object else Recorded.SUPERSEDED
+            return RecordedObject(recorded, correlation_id)
+        correlation = response.get("Attributes", {}).get("correlation_id")
+        return RecordedObject(Recorded.NEW, str(correlation) if correlation else None)
+
+    def _source_object(self, upload: UploadKey) -> str | None:
+        item = self._table.get_item(
+            Key=file_item_key(upload.user_id, upload.file_id), ConsistentRead=True
+        ).get("Item")
+        return str(item["source_object"]) if item and "source_object" in item else None
+
+    def queue_job(self, stored: StoredObject, *, correlation_id: str | None, at: datetime) -> None:
+        """The version's job, queued, unless it exists; FileDeletedError if its file was deleted."""
+        version = stored.version
+        item: dict[str, Any] = {
+            **job_item_key(stored.upload.file_id, version.job_id),
+            "entity": "job",
+            "job_id": version.job_id,
+            "task": QUEUED_TASK,
+            "status": "queued",
+            "user_id": stored.upload.user_id,
+            "file_id": stored.upload.file_id,
+            "bucket": version.bucket,
+            "key": version.key,
+            "etag": version.etag,
+            "detected_type": "application/octet-stream",
+            "queued_at": to_timestamp(at),
+            "attempts": 0,
+            "result": {},
+        }
+        if version.version_id is not None:
+            item["version_id"] = version.version_id
+        if correlation_id:
+            item["correlation_id"] = correlation_id
+        # One transaction: a job never outlives a DELETE /v1/files/{id} that ran meanwhile.
+        try:
+            self._table.meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self._table.name,
+                            "Key": file_item_key(stored.upload.user_id, stored.upload.file_id),
+                            "ConditionExpression": _NOT_DELETED,
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table.name,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons: list[dict[str, Any]] = list(exc.response.get("CancellationReasons") or [{}, {}])  # type: ignore[arg-type]
+            file_check, job_put = (reason.get("Code") for reason in [*reasons, {}, {}][:2])
+            if file_check == "ConditionalCheckFailed":
+                raise FileDeletedError(f"file {stored.upload.file_id} was deleted") from exc
+            if job_put != "ConditionalCheckFailed":
+                raise
+            # else the job exists already (a redelivery)

@@ -1,1 +1,0 @@
-"""The processor function: records uploaded objects delivered by S3 notifications through SQS."""

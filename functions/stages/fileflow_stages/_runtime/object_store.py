@@ -1,0 +1,125 @@
+"""S3 adapter of the ObjectStore interface: size-guarded reads of originals, writes of derivatives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from fileflow_common.pipeline import ObjectVersion
+from fileflow_stages._runtime.content import Derivative
+from fileflow_stages._runtime.state import ObjectGoneError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+# The head read of an object over the size limit: enough to detect its type.
+DETECTION_BYTES = 64 * 1024
+# Downloads to /tmp go in pieces of this size (bounded memory whatever the object's size).
+DOWNLOAD_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StoredContent:
+    data: bytes
+    size: int
+    # False when the object was larger than the limit: `data` is then only its first bytes.
+    complete: bool
+    content_type: str | None = None
+
+
+# The version was deleted, or (unversioned bucket) the key now holds other content (If-Match failed).
+_GONE = frozenset({"NoSuchKey", "NoSuchVersion", "PreconditionFailed", "412", "404"})
+
+
+class S3ObjectStore:
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def _get(self, source: ObjectVersion, **extra: str) -> Any:
+        location = {"VersionId": source.version_id} if source.version_id else {"IfMatch": f'"{source.etag}"'}
+        try:
+            return self._client.get_object(Bucket=source.bucket, Key=source.key, **location, **extra)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _GONE:
+                raise ObjectGoneError(f"{source.key} ({source.version_id or source.etag}) is gone") from exc
+            raise
+
+    def read(self, source: ObjectVersion, *, max_bytes: int) -> StoredContent:
+        """Read at most max_bytes + 1 bytes: a lying Content-Length can never make it load more."""
+        response = self._get(source)
+        size = response["ContentLength"]
+        body = response["Body"]
+        try:
+            if size > max_bytes:
+                return StoredContent(data=body.read(DETECTION_BYTES), size=size, complete=False)
+            data = body.read(max_bytes + 1)
+        finally:
+            body.close()
+        return StoredContent(
+            data=data[:max_bytes],
+            size=len(data),
+            complete=len(data) <= max_bytes,
+            content_type=response.get("ContentType"),
+        )
+
+    def download(self, source: ObjectVersion, target: Path, *, max_bytes: int) -> int:
+        """Stream the version to `target` (never more than max_bytes + 1 bytes); return the bytes written."""
+        response = self._get(source)
+        body = response["Body"]
+        written = 0
+        try:
+            with target.open("wb") as out:
+                while written <= max_bytes:
+                    chunk = body.read(min(DOWNLOAD_CHUNK_BYTES, max_bytes + 1 - written))
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    written += len(chunk)
+        finally:
+            body.close()
+        return written
+
+    def write_file(self, key: str, path: Path, *, content_type: str, source: ObjectVersion) -> None:
+        """Upload a derivative from disk (video renditions: too large to hold in memory)."""
+        with path.open("rb") as body:
+            self._client.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                Metadata={"source-etag": source.etag, "source-version-id": source.version_id or "null"},
+            )
+
+    def write_derivative(self, key: str, derivative: Derivative, *, source: ObjectVersion) -> None:
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=derivative.body,
+            ContentType=derivative.content_type,
+            # Which version of the original this was made from (user metadata, never the original's).
+            Metadata={"source-etag": source.etag, "source-version-id": source.version_id or "null"},
+        )
+
+    def delete_derivatives(self, keys: list[str]) -> None:
+        for key in keys:
+            self.delete_all_versions(key)
+
+    def delete_version(self, key: str, version_id: str | None) -> None:
+        """Delete one version of an original (the object of a deleted file); gone already is fine."""
+        if version_id is None:
+            self._client.delete_object(Bucket=self._bucket, Key=key)
+        else:
+            self._client.delete_object(Bucket=self._bucket, Key=key, VersionId=version_id)
+
+    def delete_all_versions(self, key: str) -> None:
+        """Every version and delete marker of exactly `key` (the bucket is versioned)."""
+        paginator = self._client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self._bucket, Prefix=key):
+            entries = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            for entry in entries:
+                if entry["Key"] == key:
+                    self._client.delete_object(Bucket=self._bucket, Key=key, VersionId=entry["VersionId"])

@@ -1,0 +1,75 @@
+"""Finalize stage: the file record (status, derivatives, analysis) and the job's terminal status.
+
+A file with findings (or whose content contradicts its declared type or extension) needs review; any
+other ends processed. The job is finished last: a terminal job means the file item is in place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from fileflow_common.observability import logger, metrics, tracer
+from fileflow_common.pipeline import Stage
+from fileflow_stages._runtime.jobs import Job, JobStatus
+from fileflow_stages._runtime.stage import StageContext, StageResult, run_stage
+from fileflow_stages._runtime.state import FileProcessingState, FileStatus
+
+_JOB_METRICS = {JobStatus.SUCCEEDED: "JobsSucceeded", JobStatus.NEEDS_REVIEW: "JobsNeedingReview"}
+_FILE_STATUS = {JobStatus.SUCCEEDED: FileStatus.PROCESSED, JobStatus.NEEDS_REVIEW: FileStatus.NEEDS_REVIEW}
+
+
+def _finished_status(job: Job) -> FileStatus:
+    if job.status in _FILE_STATUS:
+        return _FILE_STATUS[job.status]
+    unsupported = job.error is not None and job.error.code == "UnsupportedType"
+    return FileStatus.REJECTED if unsupported else FileStatus.FAILED
+
+
+def finalize(context: StageContext) -> StageResult:
+    detected = context.invocation.state.detect
+    if detected is None:
+        raise ValueError("the detect stage's output ($.detect) is missing")
+    file = context.file
+    job = context.job()
+    if job.status.terminal:
+        # Run again (a retry after the job finished, a replayed execution): the recorded outcome stands;
+        # recording it again would drop the derivatives (`derivative_records` leaves the job's result).
+        return StageResult(output={"status": _finished_status(job).value, "already_finished": True})
+    result = dict(job.result)
+    review = bool(result.get("findings")) or bool(detected.mismatch)
+    job_status = JobStatus.NEEDS_REVIEW if review else JobStatus.SUCCEEDED
+    file_status = FileStatus.NEEDS_REVIEW if review else FileStatus.PROCESSED
+    records = result.pop("derivative_records", [])
+    if detected.mismatch:
+        result["type_mismatch"] = detected.mismatch
+    analysis = {**(result.get("analysis") or {}), "summary": result.get("summary", {})}
+    recorded = context.services.records.record_processing(
+        file.upload,
+        file.source,
+        FileProcessingState(
+            status=file_status,
+            job_id=file.job_id,
+            detected_type=result.get("detected_type") or detected.mime,
+            detected_kind=detected.kind,
+            at=context.clock(),
+            final=True,
+            type_mismatch=detected.mismatch,
+            derivatives=records,
+            analysis=analysis,
+        ),
+    )
+    if not recorded:
+        logger.info("file item describes a newer version: results kept on the job only")
+    context.services.records.finish_job(job, status=job_status, at=context.clock(), result=result, error=None)
+    metrics.add_metric(name=_JOB_METRICS[job_status], unit=MetricUnit.Count, value=1)
+    return StageResult(output={"status": file_status.value}, detail={"status": file_status.value})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return run_stage(Stage.FINALIZE, event, finalize)

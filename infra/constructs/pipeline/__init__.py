@@ -1,0 +1,117 @@
+"""The processing workflow: a Step Functions Standard state machine and one Lambda function per stage."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.constructs.lambda_function import PythonFunction
+from infra.constructs.layers import Layers
+from infra.constructs.pipeline.definition import build_definition
+from infra.constructs.pipeline.stages import STAGES, StageSpec
+from infra.constructs.storage import DERIVED_PREFIX
+from infra.context import stage_concurrency_scale
+from infra.nag import (
+    acknowledge,
+    acknowledge_bucket_grant_put,
+    acknowledge_bucket_grant_read,
+    acknowledge_table_index_access,
+)
+
+
+class FilePipeline(Construct):
+    """One execution per stored object version; each stage its own function, role, memory and layers."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        layers: Layers,
+        bucket: s3.IBucket,
+        table: dynamodb.ITable,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.concurrency_scale = stage_concurrency_scale(self)
+        stage_layers: dict[str, lambda_.ILayerVersion] = {
+            "images": layers.images,
+            "documents": layers.documents,
+            "video": layers.video,
+        }
+        self.stages: dict[str, PythonFunction] = {}
+        for spec in STAGES:
+            self.stages[spec.name] = self._stage_function(spec, stage_layers, layers, bucket, table)
+
+        stack_name = Stack.of(self).stack_name
+        self.state_machine_name = f"{stack_name}-pipeline"
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=f"/aws/vendedlogs/states/{self.state_machine_name}",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=self.state_machine_name,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_chainable(
+                build_definition(self, {name: stage.function for name, stage in self.stages.items()})
+            ),
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+            tracing_enabled=True,
+            comment="Fileflow: one execution per stored object version (docs/processing.md)",
+        )
+        acknowledge(
+            self.state_machine,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions logging to CloudWatch Logs and X-Ray tracing need Resource '*' (log delivery "
+            "and xray:PutTraceSegments support no resource-level permissions).",
+        )
+        for spec in STAGES:
+            acknowledge(
+                self.state_machine,
+                f"AwsSolutions-IAM5[Resource::<{spec.construct_id}.Arn>:*]",
+                "lambda:InvokeFunction on the stage function's versions and aliases (CDK's grant).",
+            )
+
+    def _stage_function(
+        self,
+        spec: StageSpec,
+        stage_layers: dict[str, lambda_.ILayerVersion],
+        layers: Layers,
+        bucket: s3.IBucket,
+        table: dynamodb.ITable,
+    ) -> PythonFunction:
+        function = PythonFunction(
+            self,
+            spec.construct_id,
+            source_dir="stages",
+            handler=spec.handler,
+            service_name=f"stage-{spec.name}",
+            description=spec.description,
+            memory_size=spec.memory_mb,
+            timeout=spec.timeout,
+            layers=[layers.runtime, *(stage_layers[name] for name in spec.layers), layers.common],
+            ephemeral_storage_mib=spec.ephemeral_storage_mib,
+            reserved_concurrency=spec.reserved_concurrency * self.concurrency_scale or None,
+            environment={"TABLE_NAME": table.table_name, "BUCKET_NAME": bucket.bucket_name},
+        )
+        table.grant_read_write_data(function.function)
+        acknowledge_table_index_access(function.role, table)
+        if spec.bucket in ("read", "read_write"):
+            bucket.grant_read(function.function)
+            acknowledge_bucket_grant_read(function.role, bucket)
+        if spec.bucket == "read_write":
+            # Derivatives only, outside the notification prefix, so they never start a workflow.
+            bucket.grant_put(function.function, f"{DERIVED_PREFIX}*")
+            acknowledge_bucket_grant_put(function.role, bucket, f"{DERIVED_PREFIX}*")
+        return function

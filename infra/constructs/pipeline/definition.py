@@ -1,0 +1,132 @@
+"""The workflow's definition, from CDK chainables (rendered to docs/pipeline.asl.json, checked by a test).
+
+detect -> (image | document | archive | video) -> analysis -> finalize -> notify, and from any of them a
+`Catch` to the failure path: record the failure -> notify -> succeed for a bad file (the workflow did its
+job) or fail for anything else (the operator's alarm sees it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra.constructs.pipeline.stages import STAGES_BY_NAME
+
+# Errors the stages raise for a dependency that failed, and Lambda's own transient errors: retried.
+TRANSIENT_ERRORS = (
+    "TransientStageError",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+)
+# A stage at its reserved concurrency throttles: the execution waits its turn, for minutes if need be.
+THROTTLED = "Lambda.TooManyRequestsException"
+THROTTLE_RETRY_INTERVAL = Duration.seconds(1)
+THROTTLE_RETRY_ATTEMPTS = 20
+THROTTLE_MAX_DELAY = Duration.seconds(15)
+RETRY_INTERVAL = Duration.seconds(1)
+RETRY_ATTEMPTS = 4
+RETRY_BACKOFF_RATE = 2.0
+RETRY_MAX_DELAY = Duration.seconds(30)
+# The error the stages raise for a file deleted while its workflow ran.
+FILE_DELETED = "FileDeleted"
+# How the file's kind (the detect stage's output) selects its content stage.
+KIND_STAGES = (
+    ("image", "image"),
+    ("document", "document"),
+    ("text", "document"),
+    ("archive", "archive"),
+    ("video", "video"),
+)
+
+
+def stage_payload() -> sfn.TaskInput:
+    """What every stage gets: the whole (small) state, the execution's ARN and the retry count."""
+    return sfn.TaskInput.from_object(
+        {
+            "state": sfn.JsonPath.entire_payload,
+            "execution_arn": sfn.JsonPath.string_at("$$.Execution.Id"),
+            "retry_count": sfn.JsonPath.number_at("$$.State.RetryCount"),
+        }
+    )
+
+
+def stage_task(
+    scope: Construct, state_id: str, function: lambda_.IFunction, *, result_path: str, timeout: Duration
+) -> tasks.LambdaInvoke:
+    """One stage: its Lambda with the stage payload, its output at `result_path`, transient errors retried."""
+    task = tasks.LambdaInvoke(
+        scope,
+        state_id,
+        lambda_function=function,
+        payload=stage_payload(),
+        payload_response_only=True,
+        result_path=result_path,
+        task_timeout=sfn.Timeout.duration(Duration.seconds(timeout.to_seconds() + 30)),
+        retry_on_service_exceptions=False,
+    )
+    task.add_retry(
+        errors=[THROTTLED],
+        interval=THROTTLE_RETRY_INTERVAL,
+        max_attempts=THROTTLE_RETRY_ATTEMPTS,
+        backoff_rate=1.5,
+        max_delay=THROTTLE_MAX_DELAY,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    task.add_retry(
+        errors=list(TRANSIENT_ERRORS),
+        interval=RETRY_INTERVAL,
+        max_attempts=RETRY_ATTEMPTS,
+        backoff_rate=RETRY_BACKOFF_RATE,
+        max_delay=RETRY_MAX_DELAY,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    return task
+
+
+def build_definition(scope: Construct, functions: Mapping[str, lambda_.IFunction]) -> sfn.IChainable:
+    def task(name: str, state_id: str, result_path: str) -> tasks.LambdaInvoke:
+        return stage_task(
+            scope, state_id, functions[name], result_path=result_path, timeout=STAGES_BY_NAME[name].timeout
+        )
+
+    # The failure path.
+    record_failure = task("failure", "RecordFailure", "$.failure")
+    notify_failure = task("notify", "NotifyFailure", "$.notify")
+    failed = sfn.Fail(
+        scope, "ProcessingFailed", error="ProcessingFailed", cause="see the file's processing_error"
+    )
+    handled = sfn.Succeed(scope, "FileRejected", comment="A bad file: recorded as failed with its reason")
+    record_failure.next(notify_failure).next(
+        sfn.Choice(scope, "FailureIsFatal")
+        .when(sfn.Condition.boolean_equals("$.failure.fatal", True), failed)
+        .otherwise(handled)
+    )
+
+    def guarded(step: tasks.LambdaInvoke) -> tasks.LambdaInvoke:
+        step.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+        return step
+
+    detect = guarded(task("detect", "Detect", "$.detect"))
+    analysis = guarded(task("analysis", "Analysis", "$.analysis"))
+    notify = task("notify", "Notify", "$.notify")
+    notify.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+    analysis.next(guarded(task("finalize", "Finalize", "$.finalize"))).next(notify).next(
+        sfn.Succeed(scope, "Done")
+    )
+
+    route = sfn.Choice(scope, "RouteByKind")
+    content_stages: dict[str, tasks.LambdaInvoke] = {}
+    for kind, stage in KIND_STAGES:
+        if stage not in content_stages:
+            content_stages[stage] = guarded(task(stage, stage.capitalize(), "$.content"))
+            content_stages[stage].next(analysis)
+        route.when(sfn.Condition.string_equals("$.detect.kind", kind), content_stages[stage])
+    # The detect stage rejects every other kind itself; an unknown one here is a bug, and fails loudly.
+    route.otherwise(sfn.Fail(scope, "UnroutableKind", error="UnroutableKind", cause="no stage for this kind"))
+    return detect.next(route)

@@ -1,0 +1,104 @@
+"""Render the processing workflow's definition (infra/constructs/pipeline/definition.py) for reviewers.
+
+Writes docs/pipeline.asl.json (the Amazon States Language document, the stage functions' ARNs shown as
+`${<logical id>}`) and the Mermaid diagram drawn from it into docs/processing.md and README.md, between
+the `<!-- pipeline-diagram -->` markers.
+
+    python -m tools.export_pipeline           # regenerate (make pipeline-docs)
+    python -m tools.export_pipeline --check   # exit 1 if a committed copy is stale
+
+A unit test (tests/infra/test_infra_pipeline.py) fails while a committed copy differs from the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ASL_FILE = ROOT / "docs" / "pipeline.asl.json"
+DIAGRAM_FILES = (ROOT / "docs" / "processing.md", ROOT / "README.md")
+MARKER = re.compile(r"(<!-- pipeline-diagram -->\n)(.*?)(<!-- /pipeline-diagram -->)", re.DOTALL)
+_ARN_PREFIX = "arn:aws:lambda:us-east-1:123456789012:function:"
+
+
+def asl_document() -> dict[str, Any]:
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_stepfunctions as sfn
+
+    from infra.constructs.pipeline.definition import build_definition
+    from infra.constructs.pipeline.stages import STAGES
+
+    stack = Stack(App(), "Render")
+    functions = {
+        spec.name: lambda_.Function.from_function_arn(
+            stack, spec.construct_id, _ARN_PREFIX + spec.construct_id
+        )
+        for spec in STAGES
+    }
+    body = sfn.DefinitionBody.from_chainable(build_definition(stack, functions))
+    machine = sfn.StateMachine(stack, "Machine", definition_body=body)
+    definition = stack.resolve(machine.node.default_child.definition_string)  # type: ignore[union-attr]
+    text = definition if isinstance(definition, str) else "".join(definition["Fn::Join"][1])
+    text = re.sub(re.escape(_ARN_PREFIX) + r"([A-Za-z]+)", r"${\1}", text)
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def mermaid(document: dict[str, Any]) -> str:
+    """A flowchart of the states: plain arrows for Next/Default/Choices, dotted ones for Catch."""
+    lines = ["```mermaid", "flowchart TD", f"  start((start)) --> {document['StartAt']}"]
+    for name, state in document["States"].items():
+        shape = {"Choice": "{%s}", "Succeed": "([%s])", "Fail": "[[%s]]"}.get(state["Type"], "[%s]")
+        lines.append(f"  {name}" + shape % name)
+        for choice in state.get("Choices", []):
+            condition = choice.get("StringEquals", choice.get("BooleanEquals"))
+            lines.append(f'  {name} -->|"{condition}"| {choice["Next"]}')
+        for target in (state.get("Next"), state.get("Default")):
+            if target:
+                lines.append(f"  {name} --> {target}")
+        for catch in state.get("Catch", []):
+            lines.append(f"  {name} -.->|{'/'.join(catch['ErrorEquals'])}| {catch['Next']}")
+    lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
+def render_asl(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2) + "\n"
+
+
+def with_diagram(text: str, diagram: str) -> str:
+    if not MARKER.search(text):
+        raise SystemExit("no <!-- pipeline-diagram --> ... <!-- /pipeline-diagram --> markers found")
+    return MARKER.sub(lambda match: match.group(1) + diagram + match.group(3), text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 if a committed copy is stale")
+    args = parser.parse_args()
+    document = asl_document()
+    wanted = {ASL_FILE: render_asl(document)}
+    diagram = mermaid(document)
+    for path in DIAGRAM_FILES:
+        wanted[path] = with_diagram(path.read_text(), diagram)
+    stale = [path for path, text in wanted.items() if not path.exists() or path.read_text() != text]
+    if args.check:
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} is stale: run `make pipeline-docs`", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(wanted[path])
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
