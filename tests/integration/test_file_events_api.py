@@ -224,13 +224,25 @@ def test_a_wait_with_nothing_new_answers_empty_once_the_injected_wait_is_over(
     assert time.monotonic() - started < 10  # 81 queries against moto, no real wait
 
 
-def test_a_file_in_a_final_status_answers_at_once(api: FakeLambdaContext, cloud: Cloud) -> None:
+def test_a_file_whose_workflow_ended_answers_at_once(api: FakeLambdaContext, cloud: Cloud) -> None:
     file_id = uploaded(api)
-    last = record(cloud, file_id, 0, stage=Stage.FINALIZE, state=StageState.SUCCEEDED, status="processed")
+    last = record(cloud, file_id, 0, stage=Stage.NOTIFY, state=StageState.SUCCEEDED, status="processed")
     fake = FakeTime()
     inject_events_clock(cloud, fake)
     answer = call(api, "GET", f"/v1/files/{file_id}/events", query={"after": last.cursor, "wait": "25"})
     assert (answer.body["events"], answer.body["status"], fake.sleeps) == ([], "processed", 0)
+
+
+def test_a_processed_file_still_waits_for_its_last_stage(api: FakeLambdaContext, cloud: Cloud) -> None:
+    # Given a file that finalize marked processed, whose notify stage has not run yet
+    file_id = uploaded(api)
+    last = record(cloud, file_id, 0, stage=Stage.FINALIZE, state=StageState.SUCCEEDED, status="processed")
+    fake = FakeTime()
+    inject_events_clock(cloud, fake)
+    # When a client long-polls after finalize's event / Then the route waits (notify's events are to come)
+    answer = call(api, "GET", f"/v1/files/{file_id}/events", query={"after": last.cursor, "wait": "2"})
+    assert answer.body["events"] == []
+    assert fake.sleeps > 0
 
 
 def test_a_wait_never_outlives_the_function(cloud: Cloud) -> None:

@@ -3,7 +3,7 @@
 The processing workflow appends one event per stage transition (fileflow_common.pipeline), in the
 file's partition, under time-ordered cursors. `wait` answers at once with the events after a cursor; when
 there are none it polls (a strongly consistent Query every `poll_interval`) until one arrives, the wait
-runs out, or the file is in a final status: a browser sees a change within a second without a WebSocket
+runs out, or the file's workflow has ended (a final status, and its last stage done): a browser sees a change within a second without a WebSocket
 API (API Gateway v2 is not in the local cloud; docs/files-api.md, "Live status").
 
 Ownership is checked on the caller's own file item first, exactly as GET /v1/files/{id} does: another
@@ -31,6 +31,18 @@ DEFAULT_WAIT_SECONDS = 20
 FINAL_STATUSES = frozenset(
     {FileStatus.PROCESSED, FileStatus.FAILED, FileStatus.REJECTED, FileStatus.NEEDS_REVIEW}
 )
+# The workflow's last stage: once it is done, nothing more is written for the file.
+LAST_STAGE = pipeline.Stage.NOTIFY.value
+DONE_STATES = frozenset({pipeline.StageState.SUCCEEDED.value, pipeline.StageState.FAILED.value})
+
+
+def workflow_ended(file: FileRecord) -> bool:
+    """A final status, and the workflow past its last stage (finalize sets the status before notify)."""
+    if file.status not in FINAL_STATUSES:
+        return False
+    return file.stage is None or (file.stage == LAST_STAGE and file.stage_state in DONE_STATES)
+
+
 # GET /v1/files/{id} shows at most this many (a file's workflow writes a few dozen).
 MAX_HISTORY = 1000
 
@@ -109,7 +121,7 @@ class FileEventsService:
                 file = live_file(self._files, user_id, file_id)
                 return EventsPage(file=file, events=events, cursor=events[-1].cursor, more=more)
             now = self._clock()
-            if file.status in FINAL_STATUSES or now >= deadline:
+            if workflow_ended(file) or now >= deadline:
                 return EventsPage(file=file, events=[], cursor=after, more=False)
             self._sleep(min(self._policy.poll_interval, deadline - now))
             if self._clock() - checked_at >= self._policy.status_check_interval:
