@@ -3,8 +3,9 @@
 The processing workflow appends one event per stage transition (fileflow_common.pipeline), in the
 file's partition, under time-ordered cursors. `wait` answers at once with the events after a cursor; when
 there are none it polls (a strongly consistent Query every `poll_interval`) until one arrives, the wait
-runs out, or the file's workflow has ended (a final status, and its last stage done): a browser sees a change within a second without a WebSocket
-API (API Gateway v2 is not in the local cloud; docs/files-api.md, "Live status").
+runs out, or the file's workflow has ended (a final status, and its last stage done): a browser sees a
+change within a second without a WebSocket API (API Gateway v2 is not in the local cloud;
+docs/files-api.md, "Live status").
 
 Ownership is checked on the caller's own file item first, exactly as GET /v1/files/{id} does: another
 user's file is "not found". While waiting, the file is read again at most every `status_check_interval`,
