@@ -6,13 +6,17 @@ execution environment and injected into the domain (stored_objects.py, starter.p
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    EventType,
+)
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -30,8 +34,10 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 # A batch whose every record failed is still answered with a partial response (not an exception), so
-# each failed message gets its backoff instead of the queue's whole visibility timeout.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# each failed message gets its backoff instead of the queue's whole visibility timeout. Records are
+# handled concurrently (each in a worker thread: boto3 clients are thread-safe), so a burst of uploads
+# starts its workflows in parallel rather than one S3 event after another.
+processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @dataclass(frozen=True)
@@ -69,28 +75,60 @@ def _receive_count(record: SQSRecord) -> int:
     return int(record.attributes.approximate_receive_count or 1)
 
 
-def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+@dataclass(frozen=True)
+class Handled:
+    stored: int = 0  # versions recorded for the first time (ObjectsStored)
+    dead_lettered: bool = False  # the message's last attempt failed
+
+
+def handle_record(record: SQSRecord) -> Handled:
+    """One message, in a worker thread: its log keys are that thread's own."""
     current = services()
     attempt = _receive_count(record)
-    with logger.append_context_keys(message_id=record.message_id, receive_count=attempt):
-        try:
-            outcomes = current.recorder.handle_message(record.body)
-        except InvalidNotificationError as exc:
-            logger.error("invalid notification rejected", extra={"reason": str(exc)})
-            _count_dead_letter(attempt, current.settings.max_receive_count)
-            raise
-        except Exception:
-            logger.exception("notification handling failed; the message will be retried")
-            _count_dead_letter(attempt, current.settings.max_receive_count)
-            raise
-    # Zero included: every message yields a datapoint, so "nothing stored" is visible.
-    metrics.add_metric(name="ObjectsStored", unit=MetricUnit.Count, value=outcomes.count(Outcome.STORED))
+    logger.thread_safe_append_keys(message_id=record.message_id, receive_count=attempt)
+    try:
+        outcomes = current.recorder.handle_message(record.body)
+    except InvalidNotificationError as exc:
+        logger.error("invalid notification rejected", extra={"reason": str(exc)})
+        raise MessageFailedError(_is_last(attempt, current.settings.max_receive_count)) from exc
+    except Exception as exc:
+        logger.exception("notification handling failed; the message will be retried")
+        raise MessageFailedError(_is_last(attempt, current.settings.max_receive_count)) from exc
+    finally:
+        logger.thread_safe_clear_keys()
+    return Handled(stored=outcomes.count(Outcome.STORED))
 
 
-def _count_dead_letter(attempt: int, max_receive_count: int) -> None:
+class MessageFailedError(Exception):
+    """A message that failed (retried, and dead-lettered after its last attempt)."""
+
+    def __init__(self, last_attempt: bool) -> None:
+        super().__init__(
+            "the message failed" + (" for the last time: it goes to the DLQ" if last_attempt else "")
+        )
+        self.last_attempt = last_attempt
+
+
+def _is_last(attempt: int, max_receive_count: int) -> bool:
     if attempt >= max_receive_count:
         logger.error("last attempt failed: the message goes to the DLQ")
-        metrics.add_metric(name="MessagesDeadLettered", unit=MetricUnit.Count, value=1)
+        return True
+    return False
+
+
+async def record_handler(record: SQSRecord) -> Handled:
+    return await asyncio.to_thread(handle_record, record)
+
+
+def _count(outcomes: list[tuple[Any, ...]], exceptions: list[Any]) -> None:
+    """The batch's metrics, from this thread (Powertools' metric set is not made for threads)."""
+    for status, result, _ in outcomes:
+        if status == "success":
+            # Zero included: every message yields a datapoint, so "nothing stored" is visible.
+            metrics.add_metric(name="ObjectsStored", unit=MetricUnit.Count, value=result.stored)
+    for _, exception, _ in exceptions:
+        if isinstance(exception, MessageFailedError) and exception.last_attempt:
+            metrics.add_metric(name="MessagesDeadLettered", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context
@@ -98,9 +136,11 @@ def _count_dead_letter(attempt: int, max_receive_count: int) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     current = services()  # a misconfigured function fails the whole invocation, not each record
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    # Powertools' context manager (what async_process_partial_response wraps), to count the outcomes.
+    with processor(records=event.get("Records", []), handler=record_handler, lambda_context=context):
+        outcomes = processor.async_process()
+        _count(outcomes, list(processor.exceptions))
+    response = processor.response()
     failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
     for record in event.get("Records", []):
         if record["messageId"] in failed:
