@@ -13,6 +13,7 @@ Retry is not simulated: a `TransientStageError` is caught at once, as it is once
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import importlib
 import json
@@ -254,7 +255,12 @@ def deliver(
 
     lambda_context = context or FakeLambdaContext()
     before = set(execution_arns())
-    response: dict[str, Any] = dict(lambda_handler({"Records": records}, lambda_context))
+    try:
+        response: dict[str, Any] = dict(lambda_handler({"Records": records}, lambda_context))
+    finally:
+        # Outside Lambda, the starter's AsyncBatchProcessor runs asyncio.run(), which leaves this thread
+        # without an event loop; the API's Mangum handler, in this same process only in tests, needs one.
+        asyncio.set_event_loop(asyncio.new_event_loop())
     started = [arn for arn in execution_arns() if arn not in before]
     if not run:
         return Delivery(response, [])
