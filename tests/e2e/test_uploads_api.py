@@ -303,7 +303,9 @@ def test_uppy_companion_routes_with_the_stock_plugins_shapes(
 
     # When the plugin creates a multipart upload, signs its parts and PUTs them
     created = uppy(
-        "POST", "/multipart", json={"filename": "clip.mov", "type": "video/quicktime", "metadata": {}}
+        "POST",
+        "/multipart",
+        json={"filename": "setup.exe", "type": "application/x-msdownload", "metadata": {}},
     )
     assert created.status_code == 415  # the same limits as /v1: not an allowed type
     created = uppy("POST", "/multipart", json={"filename": "clip.bin", "type": "", "metadata": {}})
