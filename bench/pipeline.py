@@ -7,7 +7,8 @@
   the file item is polled every 50 ms until it is processed; p50 and p95 of "stored -> processed".
   The peer, in the same run: the sum of the stage handlers' own durations for the same files (the
   work itself), so the ratio is what the orchestration adds (queue, starter, Step Functions, invokes).
-- burst: N small text files stored at once; the time until every one is processed.
+- burst: N small text files stored at once; the time until every one is processed. Twice: the first
+  burst starts each stage's execution environments from cold, the second finds them warm.
 - per stage: each stage's handler time per file (from the stage events' `duration_ms`), and the state
   transitions per file (from the execution histories).
 The baselines of the single SQS processor this replaced (measured 2026-12-01, same machine): 2.1 s p50
@@ -41,6 +42,7 @@ BASELINE_JPEG_P50_S = 2.1
 BASELINE_BURST_S = 162.0
 TARGET_JPEG_P50_S = 1.5
 TARGET_BURST_S = 60.0
+STARTER_CALLS = 3
 
 
 @dataclass(frozen=True)
@@ -79,32 +81,57 @@ class Pipeline:
         )
         return dict(response.get("Item", {}))
 
-    def wait_processed(self, stored: list[Stored], timeout: float) -> dict[str, float]:
-        """Seconds from stored to a terminal status, per file (polled every 50 ms)."""
+    def statuses(self, file_ids: list[str]) -> dict[str, str]:
+        """The files' statuses, 100 at a time (one BatchGetItem: the bench must not load the cloud)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(file_ids), 100):
+            keys = [
+                {"pk": {"S": f"USER#{USER}"}, "sk": {"S": f"FILE#{f}"}} for f in file_ids[start : start + 100]
+            ]
+            request: Any = {self.stack[names.TABLE_NAME]: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self.dynamodb.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.stack[names.TABLE_NAME], []):
+                    found[item["sk"]["S"].removeprefix("FILE#")] = item.get("status", {}).get("S", "")
+                request = response.get("UnprocessedKeys") or None
+        return found
+
+    def wait_processed(
+        self, stored: list[Stored], timeout: float, interval: float = 0.05
+    ) -> dict[str, float]:
+        """Seconds from stored to a terminal status, per file (polled every `interval`)."""
         pending = {s.file_id: s for s in stored}
         done: dict[str, float] = {}
         deadline = time.perf_counter() + timeout
         while pending and time.perf_counter() < deadline:
-            for file_id in list(pending):
-                status = self.item(file_id).get("status", {}).get("S")
+            for file_id, status in self.statuses(list(pending)).items():
                 if status in DONE:
                     done[file_id] = time.perf_counter() - pending.pop(file_id).at
-            time.sleep(0.05)
+            time.sleep(interval)
         if pending:
             raise SystemExit(f"{len(pending)} file(s) not processed within {timeout} s")
         return done
 
-    def stage_durations(self, file_id: str) -> dict[str, float]:
+    def stage_details(self, file_id: str) -> dict[str, dict[str, Any]]:
+        """Each stage's `succeeded` event detail: its handler time and its AWS calls."""
         items = self.dynamodb.query(
             TableName=self.stack[names.TABLE_NAME],
             KeyConditionExpression="pk = :pk AND begins_with(sk, :event)",
             ExpressionAttributeValues={":pk": {"S": f"FILE#{file_id}"}, ":event": {"S": "EVENT#"}},
         )["Items"]
         return {
-            item["stage"]["S"]: float(item["detail"]["M"]["duration_ms"]["N"])
+            item["stage"]["S"]: {
+                name: float(value["N"]) for name, value in item["detail"]["M"].items() if "N" in value
+            }
             for item in items
             if item["state"]["S"] == "succeeded" and "duration_ms" in item["detail"]["M"]
         }
+
+    def wait_ended(self, file_id: str) -> None:
+        """Until the execution has ended (notify runs after the status is final)."""
+        arn = self.item(file_id)["execution_arn"]["S"]
+        while self.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+            time.sleep(0.05)
 
     def transitions(self, file_id: str) -> int:
         arn = self.item(file_id)["execution_arn"]["S"]
@@ -139,23 +166,32 @@ def main(argv: list[str] | None = None) -> int:
     latencies: list[float] = []
     work: list[float] = []
     per_stage: dict[str, list[float]] = defaultdict(list)
+    calls: dict[str, list[float]] = defaultdict(list)
     transitions: list[int] = []
     for _ in range(args.jpegs):
         stored = pipeline.store(jpeg)
         latencies.extend(pipeline.wait_processed([stored], timeout=120).values())
-        durations = pipeline.stage_durations(stored.file_id)
-        work.append(sum(durations.values()) / 1000)
-        for stage, millis in durations.items():
-            per_stage[stage].append(millis)
+        pipeline.wait_ended(stored.file_id)
+        details = pipeline.stage_details(stored.file_id)
+        work.append(sum(detail["duration_ms"] for detail in details.values()) / 1000)
+        for stage, detail in details.items():
+            per_stage[stage].append(detail["duration_ms"])
+            calls[stage].append(detail.get("aws_calls", 0))
         transitions.append(pipeline.transitions(stored.file_id))
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        burst = list(
-            pool.map(lambda index: pipeline.store(f"burst file {index}\n".encode()), range(args.burst))
-        )
-    pipeline.wait_processed(burst, timeout=900)
-    burst_seconds = time.perf_counter() - started
+    def burst_seconds() -> float:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            burst = list(
+                pool.map(lambda index: pipeline.store(f"burst file {index}\n".encode()), range(args.burst))
+            )
+        pipeline.wait_processed(burst, timeout=900, interval=0.25)
+        return time.perf_counter() - started
+
+    # The first burst starts each stage's environments (up to its reserved concurrency) from cold; the
+    # second finds them warm, as every burst after it does while they stay alive.
+    cold_burst = burst_seconds()
+    warm_burst = burst_seconds()
 
     p50 = statistics.median(latencies)
     table = Table(
@@ -179,20 +215,30 @@ def main(argv: list[str] | None = None) -> int:
         f"<= {TARGET_JPEG_P50_S} s: {'met' if p50 <= TARGET_JPEG_P50_S else 'not met'}",
     )
     table.add_row("stored -> processed, p95", f"{percentile(latencies, 0.95):.2f} s", "", "", "")
-    table.add_row(
-        f"burst of {args.burst} small files",
-        f"{burst_seconds:.1f} s",
-        f"{BASELINE_BURST_S:.0f} s (100 files)",
-        f"{burst_seconds / BASELINE_BURST_S:.2f}x",
-        f"<= {TARGET_BURST_S:.0f} s: {'met' if burst_seconds <= TARGET_BURST_S else 'not met'}",
-    )
+    for label, seconds in (("first, cold", cold_burst), ("next, warm", warm_burst)):
+        table.add_row(
+            f"burst of {args.burst} small files ({label})",
+            f"{seconds:.1f} s",
+            f"{BASELINE_BURST_S:.0f} s (100 files)",
+            f"{seconds / BASELINE_BURST_S:.2f}x",
+            f"<= {TARGET_BURST_S:.0f} s: {'met' if seconds <= TARGET_BURST_S else 'not met'}",
+        )
     console.print(table)
     stages = Table(title=f"Per stage, per {len(jpeg) / 1e6:.1f} MB JPEG")
-    for column in ("stage", "handler time p50", "p95"):
+    for column in ("stage", "handler time p50", "p95", "AWS calls"):
         stages.add_column(column)
     for stage, values in per_stage.items():
-        stages.add_row(stage, f"{statistics.median(values):.0f} ms", f"{percentile(values, 0.95):.0f} ms")
-    stages.add_row("state transitions per file", str(statistics.median(transitions)), "")
+        stages.add_row(
+            stage,
+            f"{statistics.median(values):.0f} ms",
+            f"{percentile(values, 0.95):.0f} ms",
+            f"{statistics.median(calls[stage]):.0f}",
+        )
+    total_calls = sum(statistics.median(values) for values in calls.values())
+    # The starter's per file: UpdateItem (the file), TransactWriteItems (the job), StartExecution.
+    stages.add_row("starter (from its code path)", "", "", str(STARTER_CALLS))
+    stages.add_row("AWS calls per file", "", "", f"{total_calls + STARTER_CALLS:.0f}")
+    stages.add_row("state transitions per file", str(statistics.median(transitions)), "", "")
     console.print(stages)
     return 0
 

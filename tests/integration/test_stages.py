@@ -170,8 +170,10 @@ def test_an_uploaded_jpeg_gets_renditions_a_job_stage_events_and_a_processed_fil
         (execution.execution_arn, "corr-7f3a", USER)
     }
     assert events[1]["detail"]["kind"] == "image"
+    # (notify's AWS calls are its two events: `started` and this `succeeded`)
     assert events[-1]["detail"] == {"event": "file.processed", "status": "processed", "file_id": file_id} | {
-        "duration_ms": events[-1]["detail"]["duration_ms"]
+        "duration_ms": events[-1]["detail"]["duration_ms"],
+        "aws_calls": 2,
     }
 
 

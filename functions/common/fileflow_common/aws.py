@@ -6,10 +6,12 @@ configuration chain. Tests call `clear_cached_clients()` so each moto mock gets 
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.client import BaseClient
 from botocore.config import Config
 
 if TYPE_CHECKING:
@@ -21,9 +23,33 @@ if TYPE_CHECKING:
 CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
 
 
+class CallCounter:
+    """Counts the AWS API calls this execution environment's clients make, by service and operation
+    (a botocore `before-call` hook): the stages report theirs per invocation (docs/processing.md)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def take(self) -> dict[str, int]:
+        """The calls since the last take, and start counting again."""
+        taken, self.calls = dict(self.calls), Counter()
+        return taken
+
+
+aws_calls = CallCounter()
+
+
+def _counted[T: BaseClient](client: T) -> T:
+    client.meta.events.register("before-call", aws_calls)
+    return client
+
+
 @cache
 def s3_client() -> S3Client:
-    return boto3.client("s3", config=CLIENT_CONFIG)
+    return _counted(boto3.client("s3", config=CLIENT_CONFIG))
 
 
 @cache
@@ -49,17 +75,19 @@ def s3_presigner() -> S3Client:
 
 @cache
 def sqs_client() -> SQSClient:
-    return boto3.client("sqs", config=CLIENT_CONFIG)
+    return _counted(boto3.client("sqs", config=CLIENT_CONFIG))
 
 
 @cache
 def dynamodb_client() -> DynamoDBClient:
-    return boto3.client("dynamodb", config=CLIENT_CONFIG)
+    return _counted(boto3.client("dynamodb", config=CLIENT_CONFIG))
 
 
 @cache
 def dynamodb_resource() -> DynamoDBServiceResource:
-    return boto3.resource("dynamodb", config=CLIENT_CONFIG)
+    resource = boto3.resource("dynamodb", config=CLIENT_CONFIG)
+    _counted(resource.meta.client)
+    return resource
 
 
 def clear_cached_clients() -> None:

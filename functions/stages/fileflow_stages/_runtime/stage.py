@@ -23,7 +23,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from fileflow_common.aws import dynamodb_resource, s3_client
+from fileflow_common.aws import aws_calls, dynamodb_resource, s3_client
 from fileflow_common.clock import utc_now
 from fileflow_common.observability import logger, metrics
 from fileflow_common.pipeline import Stage, StageEvent, StageState, event_cursor
@@ -147,12 +147,16 @@ def run_stage(
     )
     metrics.add_dimension(name="stage", value=stage.value)
     started = time.perf_counter()
+    aws_calls.take()  # this invocation's calls only
     try:
         if record_started:
             record_event(context, stage, StageState.STARTED)
         result = work(context)
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        record_event(context, stage, StageState.SUCCEEDED, {"duration_ms": int(duration_ms), **result.detail})
+        # Every AWS call of the stage, its own `succeeded` event (written next) included.
+        calls = sum(aws_calls.take().values()) + 1
+        detail = {"duration_ms": int(duration_ms), "aws_calls": calls, **result.detail}
+        record_event(context, stage, StageState.SUCCEEDED, detail)
     except RejectedContentError as exc:
         message = str(exc)[:1000]
         logger.warning("file rejected", extra={"code": exc.code, "reason": message})
