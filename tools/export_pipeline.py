@@ -1,8 +1,9 @@
 """Render the processing workflow's definition (infra/constructs/pipeline/definition.py) for reviewers.
 
 Writes docs/pipeline.asl.json (the Amazon States Language document, the stage functions' ARNs shown as
-`${<logical id>}`) and the Mermaid diagram drawn from it into docs/processing.md and README.md, between
-the `<!-- pipeline-diagram -->` markers.
+`${<logical id>}`), the Mermaid diagram drawn from it, and the table of the stages (STAGES: memory,
+timeout, layers, ...) into docs/processing.md and README.md, between the `<!-- pipeline-diagram -->`
+and `<!-- pipeline-stages -->` markers.
 
     python -m tools.export_pipeline           # regenerate (make pipeline-docs)
     python -m tools.export_pipeline --check   # exit 1 if a committed copy is stale
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ASL_FILE = ROOT / "docs" / "pipeline.asl.json"
 DIAGRAM_FILES = (ROOT / "docs" / "processing.md", ROOT / "README.md")
 MARKER = re.compile(r"(<!-- pipeline-diagram -->\n)(.*?)(<!-- /pipeline-diagram -->)", re.DOTALL)
+STAGES_MARKER = re.compile(r"(<!-- pipeline-stages -->\n)(.*?)(<!-- /pipeline-stages -->)", re.DOTALL)
 _ARN_PREFIX = "arn:aws:lambda:us-east-1:123456789012:function:"
 
 
@@ -68,14 +70,38 @@ def mermaid(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def stage_table() -> str:
+    """Each stage's function, memory, timeout, storage, layers, S3 access and concurrency (from STAGES)."""
+    from infra.constructs.pipeline.stages import STAGES
+
+    rows = [
+        "| stage | function (logical id) | does | layers | memory | timeout | /tmp | S3 | reserved concurrency |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    access = {"none": "-", "read": "read", "read_write": "read, write `derived/`"}
+    for spec in STAGES:
+        seconds = int(spec.timeout.to_seconds())
+        timeout = f"{seconds // 60} min" if seconds >= 120 else f"{seconds} s"
+        storage = f"{spec.ephemeral_storage_mib // 1024} GiB" if spec.ephemeral_storage_mib else "512 MiB"
+        layers = ", ".join(("runtime", *spec.layers, "common"))
+        rows.append(
+            f"| {spec.name} | `{spec.construct_id}` | {spec.description} | {layers} | {spec.memory_mb} MB "
+            f"| {timeout} | {storage} | {access[spec.bucket]} | {spec.reserved_concurrency} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def render_asl(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def with_diagram(text: str, diagram: str) -> str:
+def with_diagram(text: str, diagram: str, table: str | None = None) -> str:
+    """`text` with the diagram (and the stage table, where it has the markers) between its markers."""
     if not MARKER.search(text):
         raise SystemExit("no <!-- pipeline-diagram --> ... <!-- /pipeline-diagram --> markers found")
-    return MARKER.sub(lambda match: match.group(1) + diagram + match.group(3), text)
+    text = MARKER.sub(lambda match: match.group(1) + diagram + match.group(3), text)
+    table = stage_table() if table is None else table
+    return STAGES_MARKER.sub(lambda match: match.group(1) + table + match.group(3), text)
 
 
 def main() -> int:
