@@ -75,7 +75,8 @@ def stage_table() -> str:
     from infra.constructs.pipeline.stages import STAGES
 
     rows = [
-        "| stage | function (logical id) | does | layers | memory | timeout | /tmp | S3 | reserved concurrency |",
+        "| stage | function (logical id) | does | layers | memory | timeout | /tmp | S3 "
+        "| reserved concurrency |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     access = {"none": "-", "read": "read", "read_write": "read, write `derived/`"}
