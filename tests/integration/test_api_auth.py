@@ -138,3 +138,18 @@ def test_requests_the_authorizer_let_through_are_rate_limited_too(
     event = upload_token_request(authorization=None, authorizer={"user_id": "carol"})
     assert invoke(event, lambda_context)[0] == 201
     assert invoke(event, lambda_context)[0] == 429
+
+
+def test_an_unreadable_signing_secret_is_503_token_keys_unavailable(
+    cloud: Cloud, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the API pointed at a signing secret that Secrets Manager does not have (deleted, or no access)
+    monkeypatch.setenv("TOKEN_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf")
+    asgi_handler.cache_clear()
+    event = upload_token_request(authorization=f"Bearer {mint()}", authorizer=None)
+    # When a request with a bearer token comes in
+    status, _, body = invoke(event, lambda_context)
+    # Then it is the documented 503 TokenKeysUnavailable (the caller may retry), not a 500 or a 401
+    assert status == 503, body
+    assert body["error"]["code"] == "TokenKeysUnavailable"
+    assert "signing secret cannot be read" in body["error"]["message"]

@@ -129,6 +129,11 @@ def test_single_put_upload(api: FakeLambdaContext, cloud: Cloud) -> None:
     [
         pytest.param({"filename": "a.exe", "size": 10, "content_type": "application/x-msdownload"}, 415,
                      "UnsupportedContentType", id="disallowed type"),
+        *(
+            pytest.param({"filename": f"photo.{ext}", "size": 10, "content_type": f"image/{ext}"}, 415,
+                         "UnsupportedContentType", id=f"{ext}: not processed")
+            for ext in ("heic", "heif", "avif", "tiff")
+        ),
         pytest.param({"filename": "a.bin", "size": 100 * 1024 * MiB + 1, "content_type": "image/png"}, 413,
                      "UploadTooLarge", id="oversize"),
         pytest.param({"filename": "a.bin", "size": 6 * 1024**4, "content_type": "image/png"}, 413,

@@ -25,10 +25,8 @@ DEFAULT_ALLOWED_CONTENT_TYPES: tuple[str, ...] = (
     "image/png",
     "image/gif",
     "image/webp",
-    "image/heic",
-    "image/heif",
-    "image/avif",
-    "image/tiff",
+    # Not HEIC, HEIF, AVIF or TIFF: the image stage does not process them (detection names and rejects
+    # them), so a user learns it at initiate (415), not from a file that always ends rejected.
     "application/pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "text/plain",

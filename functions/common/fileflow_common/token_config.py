@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Annotated, Self
 
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from jwt import PyJWKClient
 from pydantic import Field, HttpUrl, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -69,7 +70,12 @@ class SecretsManagerKey:
         self._max_age = max_age_seconds
 
     def __call__(self) -> str:
-        value = parameters.get_secret(self._secret_id, max_age=self._max_age)
+        try:
+            value = parameters.get_secret(self._secret_id, max_age=self._max_age)
+        except GetParameterError as exc:
+            # Secrets Manager unreachable, the secret gone or not readable: no token can be checked, and
+            # that is not the caller's fault (503, never 500 nor 401).
+            raise TokenKeysUnavailableError(f"the signing secret cannot be read: {exc}") from exc
         if not isinstance(value, str) or len(value.encode()) < MIN_HMAC_KEY_BYTES:
             raise TokenKeysUnavailableError(
                 f"the signing secret must hold a string of at least {MIN_HMAC_KEY_BYTES} bytes"
