@@ -2,6 +2,7 @@ import json
 from typing import Any
 
 import pytest
+from pydantic_settings.exceptions import SettingsError
 
 from fileflow_api.handler import lambda_handler
 from fileflow_api.security import SECURITY_HEADERS
@@ -106,5 +107,5 @@ def test_misconfigured_function_fails_at_its_first_invocation(
     # Given ALLOWED_ORIGINS is not a JSON list
     monkeypatch.setenv("ALLOWED_ORIGINS", "https://app.example.com")
     # When invoked / Then the settings error surfaces (the function errors instead of serving)
-    with pytest.raises(Exception, match="allowed_origins"):
+    with pytest.raises(SettingsError, match="allowed_origins"):
         lambda_handler(load_event("api_health"), lambda_context)

@@ -10,7 +10,13 @@ import pytest
 
 from fileflow_authorizer.handler import lambda_handler
 from fileflow_common.clock import utc_now
-from fileflow_common.tokens import API_AUDIENCE, UPLOAD_AUDIENCE, StaticKey, TokenMinter
+from fileflow_common.tokens import (
+    API_AUDIENCE,
+    UPLOAD_AUDIENCE,
+    StaticKey,
+    TokenKeysUnavailableError,
+    TokenMinter,
+)
 from tests.events import load_event
 from tests.integration.conftest import SIGNING_KEY, Cloud, FakeLambdaContext
 
@@ -84,7 +90,7 @@ def test_unreadable_signing_secret_is_a_server_error_not_a_401(
         secrets.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
     # When a token arrives / Then the invocation fails with another error: API Gateway answers 500,
     # so clients with good tokens are not told their token is bad
-    with pytest.raises(Exception) as raised:  # noqa: PT011
+    with pytest.raises(TokenKeysUnavailableError, match="signing secret cannot be read") as raised:
         authorize(f"Bearer {mint()}", lambda_context)
     assert str(raised.value) != "Unauthorized"
 

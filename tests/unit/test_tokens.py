@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fileflow_common.clock import utc_now
+from fileflow_common.errors import InvalidIdentifierError
 from fileflow_common.tokens import (
     API_AUDIENCE,
     ASYMMETRIC_ALGORITHMS,
@@ -224,7 +225,7 @@ def test_minting_refuses_short_keys_bad_subjects_and_non_positive_ttls() -> None
         minter(key="short").mint("alice", audience=API_AUDIENCE, ttl=timedelta(hours=1))
     with pytest.raises(ValueError, match="ttl"):
         minter().mint("alice", audience=API_AUDIENCE, ttl=timedelta(0))
-    with pytest.raises(Exception, match="token subject"):
+    with pytest.raises(InvalidIdentifierError, match="token subject"):
         minter().mint("../alice", audience=API_AUDIENCE, ttl=timedelta(hours=1))
 
 
