@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from fileflow_api.handler import asgi_handler, lambda_handler
+from fileflow_api.ratelimit import RateLimiter
 from fileflow_common.tokens import (
     API_AUDIENCE,
     UPLOAD_AUDIENCE,
@@ -102,13 +104,29 @@ def test_request_without_a_valid_token_is_401(
     assert headers["www-authenticate"] == "Bearer"
 
 
+def pin_rate_limit_clock(moment: datetime) -> None:
+    """The deployed wiring, with the rate limiter's clock pinned: no window boundary can fall mid-test."""
+    app = asgi_handler().app
+    dependencies = app.state.dependencies  # type: ignore[attr-defined]
+    access = dependencies.access
+    limiter = RateLimiter(access.rate_limiter.counter, access.rate_limiter.limit, clock=lambda: moment)
+    app.state.dependencies = replace(  # type: ignore[attr-defined]
+        dependencies, access=replace(access, rate_limiter=limiter)
+    )
+
+
+# The middle of an hour-long window: its boundaries are 30 minutes away either side.
+MID_WINDOW = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+
+
 def test_user_gets_429_after_the_limit_and_others_are_not_affected(
     cloud: Cloud, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a limit of 3 requests per user per window (an hour: no window boundary falls inside the test)
+    # Given a limit of 3 requests per user per hour, and the limiter's clock in the middle of a window
     monkeypatch.setenv("RATE_LIMIT_REQUESTS", "3")
     monkeypatch.setenv("RATE_LIMIT_WINDOW_SECONDS", "3600")
     asgi_handler.cache_clear()
+    pin_rate_limit_clock(MID_WINDOW)
     alice = upload_token_request(authorization=f"Bearer {mint('alice')}", authorizer=None)
     # When alice sends 4 requests in the window
     statuses = [invoke(alice, lambda_context)[0] for _ in range(3)]
@@ -117,7 +135,8 @@ def test_user_gets_429_after_the_limit_and_others_are_not_affected(
     assert statuses == [201, 201, 201]
     assert status == 429
     assert body["error"]["code"] == "RateLimited"
-    assert 1 <= int(headers["retry-after"]) <= 3600
+    # (the window ends at 11:00, 1800 s after the pinned clock)
+    assert int(headers["retry-after"]) == 1800
     # And bob, in the same window, is served
     bob = upload_token_request(authorization=f"Bearer {mint('bob')}", authorizer=None)
     assert invoke(bob, lambda_context)[0] == 201
@@ -135,6 +154,7 @@ def test_requests_the_authorizer_let_through_are_rate_limited_too(
     monkeypatch.setenv("RATE_LIMIT_REQUESTS", "1")
     monkeypatch.setenv("RATE_LIMIT_WINDOW_SECONDS", "3600")
     asgi_handler.cache_clear()
+    pin_rate_limit_clock(MID_WINDOW)
     event = upload_token_request(authorization=None, authorizer={"user_id": "carol"})
     assert invoke(event, lambda_context)[0] == 201
     assert invoke(event, lambda_context)[0] == 429

@@ -52,6 +52,10 @@ class RateLimiter:
     def limit(self) -> RateLimit:
         return self._limit
 
+    @property
+    def counter(self) -> WindowCounter:
+        return self._counter
+
     def hit(self, user_id: str) -> None:
         """Count one request of `user_id`; raise RateLimitedError when the window is full."""
         now = self._clock().timestamp()
