@@ -74,16 +74,20 @@ class StageContext:
     invocation: StageInvocation
     services: Services
     clock: Callable[[], datetime] = utc_now
+    _job: Job | None = field(default=None, init=False, repr=False)
 
     @property
     def file(self) -> FileRef:
         return self.invocation.state.file
 
     def job(self) -> Job:
-        job = self.services.records.get_job(self.file.file_id, self.file.job_id)
-        if job is None:  # jobs are deleted only with their file
-            raise FileDeletedError(f"job {self.file.job_id} is gone")
-        return job
+        """The job as it was when the stage first asked (read once per invocation)."""
+        if self._job is None:
+            job = self.services.records.get_job(self.file.file_id, self.file.job_id)
+            if job is None:  # jobs are deleted only with their file
+                raise FileDeletedError(f"job {self.file.job_id} is gone")
+            self._job = job
+        return self._job
 
 
 @dataclass(frozen=True)
