@@ -71,6 +71,17 @@ def call(
     return Answer(response["statusCode"], response["headers"], json.loads(text))
 
 
+def call_with(
+    context: FakeLambdaContext, method: str, path: str, *, headers: dict[str, str], **kwargs: Any
+) -> Answer:
+    """`call` with extra request headers (If-None-Match, Authorization, ...)."""
+    event = api_event(method, path, **kwargs)
+    event["headers"].update(headers)
+    event["multiValueHeaders"].update({name: [value] for name, value in headers.items()})
+    response = lambda_handler(event, context)
+    return Answer(response["statusCode"], response["headers"], json.loads(response.get("body") or "null"))
+
+
 @pytest.fixture
 def signing_secret(cloud: Cloud) -> str:
     """The ARN of the API's token key, which the `cloud` fixture put in (moto's) Secrets Manager."""

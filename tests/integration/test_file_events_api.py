@@ -7,7 +7,6 @@ file item's stage attributes), straight into the table.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -23,11 +22,11 @@ from fileflow_api.file_events import EventsPolicy, FileEventsService
 from fileflow_api.file_storage import S3FileObjects
 from fileflow_api.file_table import DynamoFileIndex
 from fileflow_api.files import FileService, FilesPolicy
-from fileflow_api.handler import asgi_handler, lambda_handler
+from fileflow_api.handler import asgi_handler
 from fileflow_common.aws import s3_client, s3_presigner
 from fileflow_common.clock import to_timestamp
 from fileflow_common.pipeline import Stage, StageEvent, StageState, event_cursor, event_item
-from tests.integration.api_requests import ALICE, BOB, Answer, api_event, call
+from tests.integration.api_requests import ALICE, BOB, Answer, call, call_with
 from tests.integration.conftest import BUCKET_NAME, Cloud, FakeLambdaContext
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -37,16 +36,6 @@ EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:fileflow-pipeline:j
 @pytest.fixture
 def api(cloud: Cloud, lambda_context: FakeLambdaContext) -> FakeLambdaContext:
     return lambda_context
-
-
-def call_with(
-    context: FakeLambdaContext, method: str, path: str, *, headers: dict[str, str], **kwargs: Any
-) -> Answer:
-    event = api_event(method, path, **kwargs)
-    event["headers"].update(headers)
-    event["multiValueHeaders"].update({name: [value] for name, value in headers.items()})
-    response = lambda_handler(event, context)
-    return Answer(response["statusCode"], response["headers"], json.loads(response.get("body") or "null"))
 
 
 def uploaded(api: FakeLambdaContext, *, user: str = ALICE) -> str:

@@ -13,9 +13,8 @@ import pytest
 import requests
 from boto3.dynamodb.conditions import Key
 
-from fileflow_api.handler import lambda_handler
 from tests import samples
-from tests.integration.api_requests import ALICE, BOB, Answer, api_event, call
+from tests.integration.api_requests import ALICE, BOB, Answer, call, call_with
 from tests.integration.conftest import AUDIT_TABLE_NAME, BUCKET_NAME, Cloud, FakeLambdaContext
 from tests.integration.workflow import deliver, raw_message
 
@@ -25,16 +24,6 @@ def api(cloud: Cloud, lambda_context: FakeLambdaContext) -> FakeLambdaContext:
     # Like the deployed bucket: versioned, so a delete must remove every version
     cloud.s3.put_bucket_versioning(Bucket=BUCKET_NAME, VersioningConfiguration={"Status": "Enabled"})
     return lambda_context
-
-
-def call_with(
-    context: FakeLambdaContext, method: str, path: str, *, headers: dict[str, str], **kwargs: Any
-) -> Answer:
-    event = api_event(method, path, **kwargs)
-    event["headers"].update(headers)
-    event["multiValueHeaders"].update({name: [value] for name, value in headers.items()})
-    response = lambda_handler(event, context)
-    return Answer(response["statusCode"], response["headers"], json.loads(response.get("body") or "null"))
 
 
 def upload(
