@@ -8,7 +8,7 @@ LocalStack community can neither create `AWS::ApiGateway::Authorizer` through Cl
 marks it deployed "as a fallback", and then PutMethod refuses its id: "Invalid authorizer ID
 specified") nor invoke Lambda authorizers. So the template attaches the authorizer under a
 condition that only LocalStack's default account (000000000000, never an AWS account) makes false;
-there the API function verifies the bearer token itself (fileflow_api.identity), as it does wherever
+there the API function verifies the bearer token itself (fileflow_api.auth.identity), as it does wherever
 no authorizer ran. One template for both clouds.
 """
 

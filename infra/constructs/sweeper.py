@@ -39,7 +39,7 @@ class UploadSweeper(Construct):
             "SweeperFunction",
             # The API's code asset: the sweeper shares its upload and quota adapters (no FastAPI import).
             source_dir="api",
-            handler="fileflow_api.sweeper_handler.lambda_handler",
+            handler="fileflow_api.uploads.sweeper_handler.lambda_handler",
             service_name="sweeper",
             description="Aborts abandoned multipart uploads and marks their upload sessions expired",
             memory_size=256,

@@ -215,7 +215,7 @@ def test_every_function_gets_the_powertools_environment(synthesized: Synthesized
         ),
         (
             "SweeperFunction",
-            "fileflow_api.sweeper_handler.lambda_handler",
+            "fileflow_api.uploads.sweeper_handler.lambda_handler",
             ["runtime", "common"],
             256,
             120,

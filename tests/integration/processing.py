@@ -114,7 +114,7 @@ def derivative_versions(cloud: Cloud, file_id: str, *, user: str = USER) -> dict
 
 
 def delete_file(cloud: Cloud, file_id: str, *, user: str = USER) -> None:
-    """What DELETE /v1/files/{id} does (fileflow_api.files): the tombstone first, then every object
+    """What DELETE /v1/files/{id} does (fileflow_api.files.service): the tombstone first, then every object
     version of the original and its derivatives, then the file's partition (jobs and events)."""
     cloud.table.update_item(
         Key={"pk": f"USER#{user}", "sk": f"FILE#{file_id}"},

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from fileflow_api.auth.ratelimit import RateLimiter
 from fileflow_api.handler import asgi_handler, lambda_handler
-from fileflow_api.ratelimit import RateLimiter
 from fileflow_common.tokens import (
     API_AUDIENCE,
     UPLOAD_AUDIENCE,

@@ -4,8 +4,8 @@ from typing import Any
 import pytest
 from pydantic_settings.exceptions import SettingsError
 
+from fileflow_api.core.security import SECURITY_HEADERS
 from fileflow_api.handler import lambda_handler
-from fileflow_api.security import SECURITY_HEADERS
 from tests.conftest import LogReader
 from tests.events import load_event
 from tests.integration.conftest import BUCKET_NAME, TABLE_NAME, Cloud, FakeLambdaContext

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from fileflow_api.handler import lambda_handler
-from fileflow_api.part_plan import MiB
+from fileflow_api.uploads.part_plan import MiB
 from fileflow_client import FileflowClient, NotFoundError, Progress, RetryPolicy
 from fileflow_client.state import load_state
 from tests.integration.api_requests import ALICE, api_event, signing_secret

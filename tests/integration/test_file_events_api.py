@@ -17,11 +17,11 @@ import pytest
 import requests
 from boto3.dynamodb.conditions import Key
 
-from fileflow_api.event_table import DynamoEventLog
-from fileflow_api.file_events import EventsPolicy, FileEventsService
-from fileflow_api.file_storage import S3FileObjects
-from fileflow_api.file_table import DynamoFileIndex
-from fileflow_api.files import FileService, FilesPolicy
+from fileflow_api.events.service import EventsPolicy, FileEventsService
+from fileflow_api.events.table import DynamoEventLog
+from fileflow_api.files.service import FileService, FilesPolicy
+from fileflow_api.files.storage import S3FileObjects
+from fileflow_api.files.table import DynamoFileIndex
 from fileflow_api.handler import asgi_handler
 from fileflow_common.aws import s3_client, s3_presigner
 from fileflow_common.clock import to_timestamp

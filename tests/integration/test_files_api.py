@@ -338,7 +338,7 @@ def test_tags_are_validated_normalised_and_written_conditionally(api: FakeLambda
 def test_a_tags_write_loses_to_a_concurrent_one_and_is_retried_on_the_fresh_version(
     api: FakeLambdaContext, cloud: Cloud
 ) -> None:
-    from fileflow_api.file_table import DynamoFileIndex
+    from fileflow_api.files.table import DynamoFileIndex
 
     # Given a file read at tags version 0, then tagged by another request
     file_id = initiated(api, "notes.txt")
@@ -524,7 +524,7 @@ def test_a_multipart_content_type_without_boundary_is_handled_by_the_api(api: Fa
 
 
 def test_files_routes_answer_with_the_security_headers_whatever_the_status(api: FakeLambdaContext) -> None:
-    from fileflow_api.security import SECURITY_HEADERS
+    from fileflow_api.core.security import SECURITY_HEADERS
 
     file_id = initiated(api, "notes.txt")
     answers = [

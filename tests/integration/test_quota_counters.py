@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fileflow_api.counters import DynamoUsageCounters
-from fileflow_api.quotas import Quota, QuotaExceededError, Usage, UserQuotas
+from fileflow_api.usage.counters import DynamoUsageCounters
+from fileflow_api.usage.quotas import Quota, QuotaExceededError, Usage, UserQuotas
 from tests.integration.conftest import Cloud
 
 MB = 1024 * 1024

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from fileflow_api.part_plan import MiB
+from fileflow_api.uploads.part_plan import MiB
 from tests.integration.api_requests import ALICE, BOB, Answer, call
 from tests.integration.conftest import BUCKET_NAME, Cloud, FakeLambdaContext
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from fileflow_api.handler import lambda_handler
-from fileflow_api.part_plan import MiB
+from fileflow_api.uploads.part_plan import MiB
 from tests.integration.api_requests import ALICE, Answer, api_event, call
 from tests.integration.conftest import AUDIT_TABLE_NAME, BUCKET_NAME, Cloud, FakeLambdaContext
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from fileflow_api.part_plan import MiB
-from fileflow_api.sweeper_handler import lambda_handler as sweeper_handler
-from fileflow_api.sweeper_handler import sweeper
+from fileflow_api.uploads.part_plan import MiB
+from fileflow_api.uploads.session import StoredObject, UploadMode, UploadSession, UploadStatus
+from fileflow_api.uploads.sweeper_handler import lambda_handler as sweeper_handler
+from fileflow_api.uploads.sweeper_handler import sweeper
+from fileflow_api.uploads.table import DynamoFileCatalog
 from fileflow_common.clock import to_timestamp
 from fileflow_common.keys import UploadKey
-from fileflow_common.upload_table import DynamoFileCatalog
-from fileflow_common.uploads import StoredObject, UploadMode, UploadSession, UploadStatus
 from fileflow_intake.files import DynamoIntakeRecords
 from fileflow_intake.stored_objects import StoredObject as ProcessorStoredObject
 from fileflow_stages._runtime.content import ContentKind

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from fileflow_api.part_plan import MiB
+from fileflow_api.uploads.part_plan import MiB
 from tests.integration.api_requests import ALICE, BOB, call
 from tests.integration.conftest import BUCKET_NAME, Cloud, FakeLambdaContext
 

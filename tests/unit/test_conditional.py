@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from fileflow_api.conditional import entity_tag, none_match
+from fileflow_api.core.conditional import entity_tag, none_match
 
 TAG = entity_tag({"file_id": "f1", "status": "processed"})
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fileflow_api.cursors import CursorCodec, InvalidCursorError, derive_cursor_key
+from fileflow_api.core.cursors import CursorCodec, InvalidCursorError, derive_cursor_key
 
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 POSITION = {

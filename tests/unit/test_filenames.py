@@ -1,6 +1,6 @@
 import pytest
 
-from fileflow_api.filenames import MAX_FILENAME_LENGTH, InvalidFilenameError, sanitize_filename
+from fileflow_api.uploads.filenames import MAX_FILENAME_LENGTH, InvalidFilenameError, sanitize_filename
 
 
 @pytest.mark.parametrize(

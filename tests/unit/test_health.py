@@ -6,9 +6,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from fileflow_api.app import create_app
+from fileflow_api.core.security import SECURITY_HEADERS
 from fileflow_api.dependencies import ApiDependencies, DependencyUnavailableError
-from fileflow_api.health import HealthChecker
-from fileflow_api.security import SECURITY_HEADERS
+from fileflow_api.health.routes import HealthChecker
 from fileflow_common.errors import InvalidIdentifierError
 
 ALLOWED_ORIGIN = "https://app.example.com"

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from fileflow_api.files import DerivativeRecord, FileRecord, UnknownFileError
-from fileflow_api.hls import (
+from fileflow_api.files.service import DerivativeRecord, FileRecord, UnknownFileError
+from fileflow_api.hls.service import (
     HlsPolicy,
     HlsService,
     PlaylistInvalidError,

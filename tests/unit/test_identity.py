@@ -9,12 +9,12 @@ import pytest
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
-from fileflow_api.access import AccessControl, UploadTokens
+from fileflow_api.auth.access import AccessControl, UploadTokens
+from fileflow_api.auth.identity import User, current_user, uppy_user
+from fileflow_api.auth.ratelimit import RateLimit, RateLimiter
 from fileflow_api.dependencies import ApiDependencies
 from fileflow_api.errors import register_exception_handlers
-from fileflow_api.identity import User, current_user, uppy_user
-from fileflow_api.quotas import Quota, Usage, UserQuotas
-from fileflow_api.ratelimit import RateLimit, RateLimiter
+from fileflow_api.usage.quotas import Quota, Usage, UserQuotas
 from fileflow_common.tokens import (
     API_AUDIENCE,
     HS256,

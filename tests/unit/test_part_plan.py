@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from fileflow_api.part_plan import (
+from fileflow_api.uploads.part_plan import (
     S3_MAX_OBJECT_SIZE,
     S3_MAX_PART_SIZE,
     S3_MAX_PARTS,

@@ -4,7 +4,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from fileflow_api.dependencies import DependencyUnavailableError
-from fileflow_api.probes import BucketProbe, QueueProbe, TableProbe
+from fileflow_api.health.probes import BucketProbe, QueueProbe, TableProbe
 
 
 class FakeDynamoDB:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fileflow_api.public_url import api_base_url
+from fileflow_api.core.public_url import api_base_url
 from tests.events import load_event
 
 

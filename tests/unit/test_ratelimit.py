@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fileflow_api.ratelimit import RateLimit, RateLimitedError, RateLimiter
+from fileflow_api.auth.ratelimit import RateLimit, RateLimitedError, RateLimiter
 
 
 @dataclass

@@ -7,10 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from fileflow_api.filenames import InvalidFilenameError
-from fileflow_api.part_plan import MiB
-from fileflow_api.quotas import Quota, QuotaExceededError
-from fileflow_api.uploads import (
+from fileflow_api.uploads.filenames import InvalidFilenameError
+from fileflow_api.uploads.part_plan import MiB
+from fileflow_api.uploads.service import (
     ClientPart,
     InvalidChecksumError,
     InvalidContentTypeError,
@@ -27,7 +26,7 @@ from fileflow_api.uploads import (
     UnsupportedContentTypeError,
     UploadTooLargeError,
 )
-from fileflow_common.uploads import (
+from fileflow_api.uploads.session import (
     Checksum,
     ChecksumAlgorithm,
     MultipartUploadGoneError,
@@ -40,6 +39,7 @@ from fileflow_common.uploads import (
     UploadSession,
     UploadStatus,
 )
+from fileflow_api.usage.quotas import Quota, QuotaExceededError
 from tests.unit.upload_fakes import POLICY, T0, World, make_world
 
 ALICE, BOB = "alice", "bob"

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from fileflow_api.part_plan import MiB
-from fileflow_api.sweeper import SweepReport, UploadSweeper
-from fileflow_api.uploads import NewUpload
-from fileflow_common.uploads import UploadSession, UploadStatus
+from fileflow_api.uploads.part_plan import MiB
+from fileflow_api.uploads.service import NewUpload
+from fileflow_api.uploads.session import UploadSession, UploadStatus
+from fileflow_api.uploads.sweeper import SweepReport, UploadSweeper
 from tests.unit.upload_fakes import World, make_world
 
 ALICE = "alice"

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from fileflow_api.app import create_app
 from fileflow_api.dependencies import ApiDependencies
-from fileflow_api.web_page import WebPage, content_security_policy
+from fileflow_api.page.routes import WebPage, content_security_policy
+from fileflow_api.uploads.storage import S3UploadStorage
 from fileflow_common.aws import clear_cached_clients, s3_client, s3_presigner
-from fileflow_common.upload_storage import S3UploadStorage
 from fileflow_web import STATIC_FILES
 
 S3_ORIGIN = "https://files-bucket.s3.eu-west-1.amazonaws.com"

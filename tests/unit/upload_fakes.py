@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
-from fileflow_api.part_plan import MiB
-from fileflow_api.quotas import Quota, QuotaExceededError, Usage
-from fileflow_api.uploads import UploadPolicy, UploadService
-from fileflow_common.uploads import (
+from fileflow_api.uploads.part_plan import MiB
+from fileflow_api.uploads.service import UploadPolicy, UploadService
+from fileflow_api.uploads.session import (
     Checksum,
     ChecksumAlgorithm,
     MultipartUploadGoneError,
@@ -23,6 +22,7 @@ from fileflow_common.uploads import (
     UploadSession,
     UploadStatus,
 )
+from fileflow_api.usage.quotas import Quota, QuotaExceededError, Usage
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 

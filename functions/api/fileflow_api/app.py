@@ -5,21 +5,19 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from fileflow_api import (
-    audit_routes,
-    file_detail_routes,
-    file_event_routes,
-    file_routes,
-    health,
-    hls_routes,
-    upload_routes,
-    upload_tokens,
-    uppy_routes,
-    web_page,
-)
+from fileflow_api.audit import routes as audit_routes
+from fileflow_api.core.security import SecurityHeadersMiddleware
 from fileflow_api.dependencies import ApiDependencies
 from fileflow_api.errors import register_exception_handlers
-from fileflow_api.security import SecurityHeadersMiddleware
+from fileflow_api.events import routes as file_event_routes
+from fileflow_api.files import detail_routes as file_detail_routes
+from fileflow_api.files import routes as file_routes
+from fileflow_api.health import routes as health
+from fileflow_api.hls import routes as hls_routes
+from fileflow_api.page import routes as web_page
+from fileflow_api.uploads import routes as upload_routes
+from fileflow_api.uploads import token_routes as upload_tokens
+from fileflow_api.uploads import uppy_routes
 
 
 def create_app(dependencies: ApiDependencies, *, allowed_origins: Sequence[str] = ()) -> FastAPI:

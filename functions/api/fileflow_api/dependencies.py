@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING, Protocol
 
 from fastapi import Request
 
-from fileflow_api.access import AccessControl
-from fileflow_api.audit import AuditTrail
-from fileflow_api.cursors import CursorCodec
-from fileflow_api.file_events import FileEventsService
-from fileflow_api.files import FileService
-from fileflow_api.hls import HlsService
-from fileflow_api.uploads import UploadService
+from fileflow_api.audit.trail import AuditTrail
+from fileflow_api.auth.access import AccessControl
+from fileflow_api.core.cursors import CursorCodec
+from fileflow_api.events.service import FileEventsService
+from fileflow_api.files.service import FileService
+from fileflow_api.hls.service import HlsService
+from fileflow_api.uploads.service import UploadService
 
 if TYPE_CHECKING:
-    from fileflow_api.web_page import WebPage
+    from fileflow_api.page.routes import WebPage
 
 
 class DependencyUnavailableError(Exception):

@@ -11,9 +11,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from fileflow_api.cursors import InvalidCursorError
-from fileflow_api.filenames import InvalidFilenameError
-from fileflow_api.files import (
+from fileflow_api.auth.identity import UnauthenticatedError
+from fileflow_api.auth.ratelimit import RateLimitedError
+from fileflow_api.core.cursors import InvalidCursorError
+from fileflow_api.core.security import SECURITY_HEADERS
+from fileflow_api.files.service import (
     FileUploadingError,
     InvalidQueryError,
     InvalidTagsError,
@@ -21,12 +23,9 @@ from fileflow_api.files import (
     TagsVersionMismatchError,
     UnknownFileError,
 )
-from fileflow_api.hls import PlaylistInvalidError
-from fileflow_api.identity import UnauthenticatedError
-from fileflow_api.quotas import QuotaExceededError
-from fileflow_api.ratelimit import RateLimitedError
-from fileflow_api.security import SECURITY_HEADERS
-from fileflow_api.uploads import (
+from fileflow_api.hls.service import PlaylistInvalidError
+from fileflow_api.uploads.filenames import InvalidFilenameError
+from fileflow_api.uploads.service import (
     InvalidChecksumError,
     InvalidContentTypeError,
     InvalidPartRequestError,
@@ -40,10 +39,11 @@ from fileflow_api.uploads import (
     UnsupportedContentTypeError,
     UploadTooLargeError,
 )
+from fileflow_api.uploads.session import MultipartUploadGoneError, UploadNotFoundError, UploadStateError
+from fileflow_api.usage.quotas import QuotaExceededError
 from fileflow_common.errors import FileflowError, InvalidIdentifierError
 from fileflow_common.observability import logger
 from fileflow_common.tokens import InvalidTokenError, TokenKeysUnavailableError
-from fileflow_common.uploads import MultipartUploadGoneError, UploadNotFoundError, UploadStateError
 
 # Looked up along the exception's MRO, so a subclass inherits its parent's status.
 STATUS_BY_ERROR: Mapping[type[FileflowError], int] = {

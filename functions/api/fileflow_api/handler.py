@@ -10,25 +10,27 @@ from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from mangum.types import LambdaContext
 
-from fileflow_api.access import AccessControl, UploadTokens
 from fileflow_api.app import create_app
-from fileflow_api.audit import AuditTrail
-from fileflow_api.audit_table import DynamoAuditLog
-from fileflow_api.counters import DynamoUsageCounters, DynamoWindowCounter
-from fileflow_api.cursors import CursorCodec, derive_cursor_key
+from fileflow_api.audit.table import DynamoAuditLog
+from fileflow_api.audit.trail import AuditTrail
+from fileflow_api.auth.access import AccessControl, UploadTokens
+from fileflow_api.auth.ratelimit import RateLimit, RateLimiter
+from fileflow_api.core.cursors import CursorCodec, derive_cursor_key
 from fileflow_api.dependencies import ApiDependencies
-from fileflow_api.event_table import DynamoEventLog
-from fileflow_api.file_events import EventsPolicy, FileEventsService
-from fileflow_api.file_storage import S3FileObjects
-from fileflow_api.file_table import DynamoFileIndex
-from fileflow_api.files import FileService, FilesPolicy
-from fileflow_api.hls import HLS_CONTENT_TYPE, HlsPolicy, HlsService
-from fileflow_api.probes import BucketProbe, QueueProbe, TableProbe
-from fileflow_api.quotas import Quota, QuotaPolicy, UserQuotas
-from fileflow_api.ratelimit import RateLimit, RateLimiter
+from fileflow_api.events.service import EventsPolicy, FileEventsService
+from fileflow_api.events.table import DynamoEventLog
+from fileflow_api.files.service import FileService, FilesPolicy
+from fileflow_api.files.storage import S3FileObjects
+from fileflow_api.files.table import DynamoFileIndex
+from fileflow_api.health.probes import BucketProbe, QueueProbe, TableProbe
+from fileflow_api.hls.service import HLS_CONTENT_TYPE, HlsPolicy, HlsService
+from fileflow_api.page.routes import WebPage
 from fileflow_api.settings import ApiSettings
-from fileflow_api.uploads import UploadPolicy, UploadService
-from fileflow_api.web_page import WebPage
+from fileflow_api.uploads.service import UploadPolicy, UploadService
+from fileflow_api.uploads.storage import S3UploadStorage
+from fileflow_api.uploads.table import DynamoFileCatalog, DynamoUploadSessionStore
+from fileflow_api.usage.counters import DynamoUsageCounters, DynamoWindowCounter
+from fileflow_api.usage.quotas import Quota, QuotaPolicy, UserQuotas
 from fileflow_common.aws import dynamodb_client, dynamodb_resource, s3_client, s3_presigner, sqs_client
 from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.token_config import (
@@ -37,8 +39,6 @@ from fileflow_common.token_config import (
     token_minter,
     upload_token_verifier,
 )
-from fileflow_common.upload_storage import S3UploadStorage
-from fileflow_common.upload_table import DynamoFileCatalog, DynamoUploadSessionStore
 from fileflow_web import STATIC_FILES, read_static_files
 
 

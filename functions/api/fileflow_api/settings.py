@@ -3,7 +3,7 @@ from typing import Annotated
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from fileflow_api.part_plan import (
+from fileflow_api.uploads.part_plan import (
     S3_MAX_OBJECT_SIZE,
     S3_MAX_PART_SIZE,
     S3_MAX_SINGLE_PUT_SIZE,
@@ -61,13 +61,13 @@ class ApiSettings(TokenSettings):
     table_name: TableName
     queue_url: QueueUrl
     allowed_origins: tuple[Origin, ...]
-    # Access limits (fileflow_api.access): upload-token lifetime, per-user rate limit and quotas.
+    # Access limits (fileflow_api.auth.access): upload-token lifetime, per-user rate limit and quotas.
     upload_token_ttl_seconds: Annotated[int, Field(ge=60, le=86_400)] = 3600
     rate_limit_requests: Annotated[int, Field(ge=1)] = 300
     rate_limit_window_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     quota_max_bytes: Annotated[int, Field(ge=0)] = 10 * 1024**3
     quota_max_files: Annotated[int, Field(ge=0)] = 10_000
-    # Uploads (fileflow_api.uploads): limits, part planning, lifetimes of URLs and sessions.
+    # Uploads (fileflow_api.uploads.service): limits, part planning, lifetimes of URLs and sessions.
     max_upload_size: Annotated[int, Field(gt=0, le=S3_MAX_OBJECT_SIZE)] = 100 * GiB
     allowed_content_types: tuple[MediaType, ...] = DEFAULT_ALLOWED_CONTENT_TYPES
     single_put_threshold: Annotated[int, Field(gt=0, le=S3_MAX_SINGLE_PUT_SIZE)] = 16 * MiB
@@ -75,11 +75,11 @@ class ApiSettings(TokenSettings):
     presigned_url_ttl_seconds: Annotated[int, Field(ge=60, le=12 * 3600)] = 900
     # At most 36 h: the bucket's lifecycle rule aborts multipart uploads 2 days old (the backstop).
     upload_session_ttl_seconds: Annotated[int, Field(ge=900, le=36 * 3600)] = 86_400
-    # Files and audit (fileflow_api.files, fileflow_api.audit).
+    # Files and audit (fileflow_api.files.service, fileflow_api.audit.trail).
     audit_table_name: TableName
     download_url_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 300
     audit_retention_days: Annotated[int, Field(ge=1, le=3650)] = 400
-    # GET /v1/files/{id}/events (fileflow_api.file_events): how often a waiting request reads the events.
+    # GET /v1/files/{id}/events (fileflow_api.events.service): how often a waiting request reads the events.
     events_poll_interval_seconds: Annotated[float, Field(ge=0.05, le=1.0)] = 0.25
     # HLS segment URLs live the download TTL plus the playlist's duration, at most this long.
     hls_max_url_ttl_seconds: Annotated[int, Field(ge=60, le=12 * 3600)] = 3600

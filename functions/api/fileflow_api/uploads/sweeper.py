@@ -17,9 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from fileflow_common.clock import utc_now
-from fileflow_common.observability import logger
-from fileflow_common.uploads import (
+from fileflow_api.uploads.session import (
     FileCatalog,
     ObjectStore,
     UploadSession,
@@ -27,13 +25,15 @@ from fileflow_common.uploads import (
     UploadStatus,
     finish_completed,
 )
+from fileflow_common.clock import utc_now
+from fileflow_common.observability import logger
 
 # Stop starting new sessions when less than this is left of the invocation; the next run goes on.
 TIME_RESERVE = timedelta(seconds=10)
 
 
 class UsageRelease(Protocol):
-    """What the sweeper needs of fileflow_api.quotas.UsageCounters: give back an expired reservation."""
+    """What the sweeper needs of fileflow_api.usage.quotas.UsageCounters: give back an expired reservation."""
 
     def subtract(self, user_id: str, *, size: int, files: int) -> None: ...
 

@@ -2,7 +2,7 @@
 
 Every lookup is by (caller, file id) in the caller's own partition: another user's file is "not found",
 never "forbidden", and nothing of it is ever signed. Pagination positions travel in HMAC-signed cursors
-(fileflow_api.cursors) bound to the caller and the query.
+(fileflow_api.core.cursors) bound to the caller and the query.
 
 Delete leaves a tombstone first (one conditional write that only one request can win), then removes
 the objects and the records; the processor's conditional writes never write past a tombstone, so a
@@ -19,14 +19,14 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from fileflow_api.cursors import CursorCodec
-from fileflow_api.quotas import QuotaPolicy
+from fileflow_api.core.cursors import CursorCodec
+from fileflow_api.uploads.session import UploadSession
+from fileflow_api.usage.quotas import QuotaPolicy
 from fileflow_common.clock import utc_now
 from fileflow_common.errors import FileflowError
 from fileflow_common.keys import DERIVED_PREFIX, derived_key, upload_key
 from fileflow_common.observability import logger
 from fileflow_common.table import name_key
-from fileflow_common.uploads import UploadSession
 
 # --- errors (mapped to HTTP in fileflow_api.errors) --------------------------------------------------------
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import ConditionBase, Key
 
-from fileflow_api.file_table import plain
+from fileflow_api.files.table import plain
 from fileflow_common.observability import logger
 from fileflow_common.pipeline import EVENT_PREFIX, StageEvent, event_from_item
 from fileflow_common.table import FILE_PREFIX, PARTITION_KEY, SORT_KEY

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from fileflow_api.cursors import InvalidCursorError
-from fileflow_api.files import FileLookup, FileRecord, FileStatus, live_file
+from fileflow_api.core.cursors import InvalidCursorError
+from fileflow_api.files.service import FileLookup, FileRecord, FileStatus, live_file
 from fileflow_common import pipeline
 from fileflow_common.pipeline import StageEvent
 

@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel
 
-from fileflow_api.audit import AuditAction
+from fileflow_api.audit.request import Audit
+from fileflow_api.audit.trail import AuditAction
+from fileflow_api.auth.identity import User, current_user
+from fileflow_api.core.public_url import api_base_url
 from fileflow_api.dependencies import ApiDependencies, get_dependencies
-from fileflow_api.identity import User, current_user
-from fileflow_api.public_url import api_base_url
-from fileflow_api.request_audit import Audit
 from fileflow_common.clock import to_timestamp
 
 router = APIRouter()

@@ -17,12 +17,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, StrictInt
 
-from fileflow_api.audit import AuditAction
-from fileflow_api.correlation import CorrelationId
-from fileflow_api.identity import User, uppy_user
-from fileflow_api.request_audit import Audit
-from fileflow_api.upload_routes import Service, UploadId
-from fileflow_api.uploads import ClientPart, InvalidPartRequestError, PartRequest
+from fileflow_api.audit.request import Audit
+from fileflow_api.audit.trail import AuditAction
+from fileflow_api.auth.identity import User, uppy_user
+from fileflow_api.core.correlation import CorrelationId
+from fileflow_api.uploads.routes import Service, UploadId
+from fileflow_api.uploads.service import ClientPart, InvalidPartRequestError, PartRequest
 
 router = APIRouter(prefix="/uppy/{token}/s3", tags=["uppy"])
 

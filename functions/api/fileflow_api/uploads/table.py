@@ -16,6 +16,14 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from fileflow_api.uploads.session import (
+    Checksum,
+    ChecksumAlgorithm,
+    StoredObject,
+    UploadMode,
+    UploadSession,
+    UploadStatus,
+)
 from fileflow_common.clock import from_timestamp, to_timestamp
 from fileflow_common.dynamo import is_condition_failure, update_expression
 from fileflow_common.table import (
@@ -28,14 +36,6 @@ from fileflow_common.table import (
     files_status_partition,
     name_key,
     upload_session_item_key,
-)
-from fileflow_common.uploads import (
-    Checksum,
-    ChecksumAlgorithm,
-    StoredObject,
-    UploadMode,
-    UploadSession,
-    UploadStatus,
 )
 
 if TYPE_CHECKING:

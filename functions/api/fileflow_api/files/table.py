@@ -28,8 +28,8 @@ from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from fileflow_api.cursors import InvalidCursorError
-from fileflow_api.files import (
+from fileflow_api.core.cursors import InvalidCursorError
+from fileflow_api.files.service import (
     DerivativeRecord,
     FileRecord,
     FileStatus,
@@ -44,6 +44,8 @@ from fileflow_api.files import (
     TombstoneState,
     UnknownFileError,
 )
+from fileflow_api.uploads.session import UploadSession
+from fileflow_api.uploads.table import DynamoUploadSessionStore
 from fileflow_common.clock import to_timestamp, utc_now
 from fileflow_common.dynamo import is_condition_failure
 from fileflow_common.errors import InvalidIdentifierError
@@ -66,8 +68,6 @@ from fileflow_common.table import (
     tag_item_key,
     upload_session_item_key,
 )
-from fileflow_common.upload_table import DynamoUploadSessionStore
-from fileflow_common.uploads import UploadSession
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.conditions import Key
 
-from fileflow_api.audit import AuditAction, AuditEvent, AuditPage
-from fileflow_api.cursors import InvalidCursorError
-from fileflow_api.file_table import plain
+from fileflow_api.audit.trail import AuditAction, AuditEvent, AuditPage
+from fileflow_api.core.cursors import InvalidCursorError
+from fileflow_api.files.table import plain
 from fileflow_common.clock import from_timestamp, to_timestamp
 from fileflow_common.keys import validate_id
 from fileflow_common.table import PARTITION_KEY, SORT_KEY, USER_PREFIX

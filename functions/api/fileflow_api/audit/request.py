@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from fileflow_api.audit import AuditAction, AuditDetail, AuditTrail, RequestOrigin
+from fileflow_api.audit.trail import AuditAction, AuditDetail, AuditTrail, RequestOrigin
+from fileflow_api.auth.identity import User
 from fileflow_api.dependencies import get_dependencies
-from fileflow_api.identity import User
 
 
 def request_origin(request: Request) -> RequestOrigin:

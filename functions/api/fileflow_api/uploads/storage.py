@@ -18,8 +18,7 @@ from urllib.parse import quote, urlsplit
 
 from botocore.exceptions import ClientError
 
-from fileflow_common.keys import UPLOADS_PREFIX
-from fileflow_common.uploads import (
+from fileflow_api.uploads.session import (
     Checksum,
     ChecksumAlgorithm,
     MultipartUploadGoneError,
@@ -29,6 +28,7 @@ from fileflow_common.uploads import (
     StoredObject,
     StoredPart,
 )
+from fileflow_common.keys import UPLOADS_PREFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

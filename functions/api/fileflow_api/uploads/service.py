@@ -16,13 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from fileflow_api.filenames import sanitize_filename
-from fileflow_api.part_plan import S3_MAX_PARTS, S3_MAX_SINGLE_PUT_SIZE, S3_MIN_PART_SIZE, plan_parts
-from fileflow_api.quotas import QuotaPolicy
-from fileflow_common.clock import utc_now
-from fileflow_common.errors import FileflowError
-from fileflow_common.keys import upload_key
-from fileflow_common.uploads import (
+from fileflow_api.uploads.filenames import sanitize_filename
+from fileflow_api.uploads.part_plan import S3_MAX_PARTS, S3_MAX_SINGLE_PUT_SIZE, S3_MIN_PART_SIZE, plan_parts
+from fileflow_api.uploads.session import (
     Checksum,
     ChecksumAlgorithm,
     FileCatalog,
@@ -41,6 +37,10 @@ from fileflow_common.uploads import (
     finish_completed,
     state_error,
 )
+from fileflow_api.usage.quotas import QuotaPolicy
+from fileflow_common.clock import utc_now
+from fileflow_common.errors import FileflowError
+from fileflow_common.keys import upload_key
 
 # --- errors (mapped to HTTP in fileflow_api.errors) -------------------------------------------------------
 
@@ -182,7 +182,7 @@ class NewUpload:
     content_type: str
     sha256: str | None = None  # hex
     checksum_algorithm: ChecksumAlgorithm | None = None  # per-part checksums the client will send
-    correlation_id: str | None = None  # the initiating API request's (fileflow_api.correlation)
+    correlation_id: str | None = None  # the initiating API request's (fileflow_api.core.correlation)
 
 
 @dataclass(frozen=True, slots=True)

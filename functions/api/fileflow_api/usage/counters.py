@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from fileflow_api.quotas import Quota, Usage
+from fileflow_api.usage.quotas import Quota, Usage
 from fileflow_common.dynamo import is_condition_failure
 from fileflow_common.observability import logger
 from fileflow_common.table import rate_window_item_key, usage_item_key

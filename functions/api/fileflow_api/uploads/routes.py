@@ -8,20 +8,19 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Security, st
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, StrictInt
 
-from fileflow_api.audit import AuditAction
-from fileflow_api.correlation import CorrelationId
+from fileflow_api.audit.request import Audit
+from fileflow_api.audit.trail import AuditAction
+from fileflow_api.auth.identity import User, current_user
+from fileflow_api.core.correlation import CorrelationId
 from fileflow_api.dependencies import get_dependencies
-from fileflow_api.identity import User, current_user
-from fileflow_api.request_audit import Audit
-from fileflow_api.uploads import (
+from fileflow_api.uploads.service import (
     InvalidPartRequestError,
     NewUpload,
     PartNumberOutOfRangeError,
     PartRequest,
     UploadService,
 )
-from fileflow_common.clock import to_timestamp
-from fileflow_common.uploads import (
+from fileflow_api.uploads.session import (
     Checksum,
     ChecksumAlgorithm,
     PresignedRequest,
@@ -30,6 +29,7 @@ from fileflow_common.uploads import (
     UploadSession,
     UploadStatus,
 )
+from fileflow_common.clock import to_timestamp
 
 # Declares the scheme in the OpenAPI document; the token itself is checked by the API Gateway
 # authorizer or by `current_user`, so a missing header is not refused here.

@@ -4,8 +4,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fileflow_api.quotas import QuotaPolicy
-from fileflow_api.ratelimit import RateLimiter
+from fileflow_api.auth.ratelimit import RateLimiter
+from fileflow_api.usage.quotas import QuotaPolicy
 from fileflow_common.clock import utc_now
 from fileflow_common.tokens import UPLOAD_AUDIENCE, MintedToken, TokenClaims, TokenMinter, TokenVerifier
 

@@ -13,14 +13,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fileflow_api.counters import DynamoUsageCounters
-from fileflow_api.sweeper import UploadSweeper
+from fileflow_api.uploads.storage import S3UploadStorage
+from fileflow_api.uploads.sweeper import UploadSweeper
+from fileflow_api.uploads.table import DynamoFileCatalog, DynamoUploadSessionStore
+from fileflow_api.usage.counters import DynamoUsageCounters
 from fileflow_common.aws import dynamodb_resource, s3_client
 from fileflow_common.errors import FileflowError
 from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.settings_types import BucketName, TableName
-from fileflow_common.upload_storage import S3UploadStorage
-from fileflow_common.upload_table import DynamoFileCatalog, DynamoUploadSessionStore
 
 
 class SweeperSettings(BaseSettings):

@@ -12,10 +12,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, Security, status
 from pydantic import BaseModel, Field
 
-from fileflow_api.audit import AuditAction
-from fileflow_api.cursors import MAX_CURSOR_LENGTH
+from fileflow_api.audit.request import Audit
+from fileflow_api.audit.trail import AuditAction
+from fileflow_api.auth.identity import User, current_user
+from fileflow_api.core.cursors import MAX_CURSOR_LENGTH
 from fileflow_api.dependencies import get_dependencies
-from fileflow_api.files import (
+from fileflow_api.files.service import (
     FileRecord,
     FileService,
     FileStatus,
@@ -31,9 +33,7 @@ from fileflow_api.files import (
     normalize_tag,
     validate_type_filter,
 )
-from fileflow_api.identity import User, current_user
-from fileflow_api.request_audit import Audit
-from fileflow_api.upload_routes import BEARER_AUTH
+from fileflow_api.uploads.routes import BEARER_AUTH
 
 router = APIRouter(prefix="/v1/files", tags=["files"], dependencies=[Security(BEARER_AUTH)])
 

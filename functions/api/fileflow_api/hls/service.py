@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from fileflow_api.files import DerivativeRecord, FileLookup, UnknownFileError, live_file, owns_derivative
+from fileflow_api.files.service import (
+    DerivativeRecord,
+    FileLookup,
+    UnknownFileError,
+    live_file,
+    owns_derivative,
+)
 from fileflow_common.errors import FileflowError
 
 HLS_CONTENT_TYPE = "application/vnd.apple.mpegurl"
