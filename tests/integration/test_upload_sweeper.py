@@ -15,12 +15,13 @@ from fileflow_api.uploads.sweeper_handler import lambda_handler as sweeper_handl
 from fileflow_api.uploads.sweeper_handler import sweeper
 from fileflow_api.uploads.table import DynamoFileCatalog
 from fileflow_common.clock import to_timestamp
+from fileflow_common.files import FileStatus
 from fileflow_common.keys import UploadKey
 from fileflow_intake.files import DynamoIntakeRecords
 from fileflow_intake.stored_objects import StoredObject as ProcessorStoredObject
 from fileflow_stages._runtime.content import ContentKind
 from fileflow_stages._runtime.records import DynamoRecords
-from fileflow_stages._runtime.state import FileProcessingState, FileStatus
+from fileflow_stages._runtime.state import FileProcessingState
 from tests.events import load_event
 from tests.integration.api_requests import ALICE, call
 from tests.integration.conftest import BUCKET_NAME, Cloud, FakeLambdaContext

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from fileflow_common.files import FileStatus
 from fileflow_common.pipeline import Stage
 from fileflow_stages._runtime.jobs import JobError, JobStatus, Task
 from fileflow_stages._runtime.stage import (
@@ -25,7 +26,7 @@ from fileflow_stages._runtime.stage import (
     TransientStageError,
     run_stage,
 )
-from fileflow_stages._runtime.state import CaughtError, DeclaredFile, FileStatus, StageInvocation
+from fileflow_stages._runtime.state import CaughtError, DeclaredFile, StageInvocation
 from fileflow_stages.detect.handler import detect_file
 from fileflow_stages.failure.handler import job_error, record_failure
 from fileflow_stages.image.handler import render

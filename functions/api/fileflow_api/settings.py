@@ -11,13 +11,12 @@ from fileflow_api.uploads.part_plan import (
     GiB,
     MiB,
 )
+from fileflow_common.files import MEDIA_TYPE_REGEX
 from fileflow_common.settings_types import BucketName, QueueUrl, TableName
 from fileflow_common.token_config import TokenSettings
 
 # A media type without parameters, lower case (what the allow-list holds).
-MediaType = Annotated[
-    str, Field(pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
-]
+MediaType = Annotated[str, Field(pattern=f"^{MEDIA_TYPE_REGEX}$")]
 # Images, documents, text and archives; application/octet-stream is what browsers and CLIs send for
 # anything they cannot name, so refusing it would refuse ordinary files.
 DEFAULT_ALLOWED_CONTENT_TYPES: tuple[str, ...] = (

@@ -6,6 +6,7 @@
 
 import re
 from dataclasses import dataclass
+from typing import Final
 
 from fileflow_common.errors import ForeignObjectKeyError, InvalidIdentifierError
 
@@ -13,14 +14,14 @@ UPLOADS_PREFIX = "uploads/"
 DERIVED_PREFIX = "derived/"
 
 # fullmatch, never `$`: `$` would accept a trailing newline.
-_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ID_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Starts with an alphanumeric so "." / ".." / hidden names are impossible.
 _DERIVED_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 def validate_id(value: str, *, kind: str) -> str:
     """Return `value` when it is a URL-safe id (``[A-Za-z0-9_-]{1,64}``), else raise."""
-    if not _ID_PATTERN.fullmatch(value):
+    if not ID_PATTERN.fullmatch(value):
         raise InvalidIdentifierError(f"{kind} must match [A-Za-z0-9_-]{{1,64}}")
     return value
 

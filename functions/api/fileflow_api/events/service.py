@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from fileflow_api.core.cursors import InvalidCursorError
-from fileflow_api.files.service import FileLookup, FileRecord, FileStatus, live_file
+from fileflow_api.files.service import FileLookup, FileRecord, live_file
 from fileflow_common import pipeline
+from fileflow_common.files import FileStatus
 from fileflow_common.pipeline import StageEvent
 
 # API Gateway answers 504 after 29 s: a wait never gets near it (infra/constructs/api.py).

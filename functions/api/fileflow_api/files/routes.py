@@ -20,7 +20,6 @@ from fileflow_api.dependencies import get_dependencies
 from fileflow_api.files.service import (
     FileRecord,
     FileService,
-    FileStatus,
     InvalidQueryError,
     ListQuery,
     NameMatch,
@@ -34,6 +33,7 @@ from fileflow_api.files.service import (
     validate_type_filter,
 )
 from fileflow_api.uploads.routes import BEARER_AUTH
+from fileflow_common.files import FileStatus
 
 router = APIRouter(prefix="/v1/files", tags=["files"], dependencies=[Security(BEARER_AUTH)])
 

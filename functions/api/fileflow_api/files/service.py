@@ -24,7 +24,8 @@ from fileflow_api.uploads.session import UploadSession
 from fileflow_api.usage.quotas import QuotaPolicy
 from fileflow_common.clock import utc_now
 from fileflow_common.errors import FileflowError
-from fileflow_common.keys import DERIVED_PREFIX, derived_key, upload_key
+from fileflow_common.files import MEDIA_TYPE_FILTER, FileStatus
+from fileflow_common.keys import DERIVED_PREFIX, ID_PATTERN, derived_key, upload_key
 from fileflow_common.observability import logger
 from fileflow_common.table import name_key
 
@@ -66,18 +67,6 @@ class TagsConflictError(FileflowError):
 
 
 # --- model -------------------------------------------------------------------------------------------------
-
-
-class FileStatus(StrEnum):
-    """The file item's status: the upload API's first, then the processor's."""
-
-    UPLOADING = "uploading"
-    UPLOADED = "uploaded"
-    PROCESSING = "processing"
-    PROCESSED = "processed"
-    NEEDS_REVIEW = "needs_review"
-    FAILED = "failed"
-    REJECTED = "rejected"
 
 
 class SortField(StrEnum):
@@ -281,9 +270,7 @@ class FileObjects(Protocol):
 
 # --- the service -------------------------------------------------------------------------------------------
 
-_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TAG = re.compile(r"[a-z0-9][a-z0-9_.:/+-]{0,63}")
-_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/([a-z0-9][a-z0-9!#$&^_.+-]{0,126}|\*)")
 _FORBIDDEN_IN_TEXT = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 LIST_SCOPE = "files.list"
 SEARCH_SCOPE = "files.search"
@@ -327,7 +314,7 @@ def normalize_search_text(raw: str) -> str:
 
 def validate_type_filter(raw: str) -> str:
     value = raw.strip().lower()
-    if not _TYPE.fullmatch(value):
+    if not MEDIA_TYPE_FILTER.fullmatch(value):
         raise InvalidQueryError("type must be a media type (image/png) or a major type (image/*)")
     return value
 
@@ -339,7 +326,7 @@ def as_utc(moment: datetime) -> datetime:
 
 def live_file(files: FileLookup, user_id: str, file_id: str) -> FileRecord:
     """The caller's live file; UnknownFileError (404) for anything else, whatever the route."""
-    file = files.get(user_id, file_id) if _ID.fullmatch(file_id) else None
+    file = files.get(user_id, file_id) if ID_PATTERN.fullmatch(file_id) else None
     if file is None:
         raise UnknownFileError(f"no file {file_id[:64]!r}")
     return file
@@ -443,7 +430,7 @@ class FileService:
 
     def delete(self, user_id: str, file_id: str) -> FileRecord:
         """Delete the file. The first call answers the file; later ones raise UnknownFileError (404)."""
-        if not _ID.fullmatch(file_id):
+        if not ID_PATTERN.fullmatch(file_id):
             raise UnknownFileError(f"no file {file_id[:64]!r}")
         now = self._clock()
         outcome = self._index.tombstone(user_id, file_id, at=now, expires_at=now + self._policy.tombstone_ttl)

@@ -32,7 +32,6 @@ from fileflow_api.core.cursors import InvalidCursorError
 from fileflow_api.files.service import (
     DerivativeRecord,
     FileRecord,
-    FileStatus,
     JobRecord,
     ListQuery,
     NameMatch,
@@ -49,6 +48,7 @@ from fileflow_api.uploads.table import DynamoUploadSessionStore
 from fileflow_common.clock import to_timestamp, utc_now
 from fileflow_common.dynamo import is_condition_failure
 from fileflow_common.errors import InvalidIdentifierError
+from fileflow_common.files import FileStatus
 from fileflow_common.pipeline import EVENT_PREFIX
 from fileflow_common.table import (
     DELETED_AT,

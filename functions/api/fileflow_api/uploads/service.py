@@ -40,7 +40,8 @@ from fileflow_api.uploads.session import (
 from fileflow_api.usage.quotas import QuotaPolicy
 from fileflow_common.clock import utc_now
 from fileflow_common.errors import FileflowError
-from fileflow_common.keys import upload_key
+from fileflow_common.files import MEDIA_TYPE
+from fileflow_common.keys import ID_PATTERN, upload_key
 
 # --- errors (mapped to HTTP in fileflow_api.errors) -------------------------------------------------------
 
@@ -103,7 +104,6 @@ class SizeMismatchError(FileflowError):
 
 # --- policy and ports ---------------------------------------------------------------------------------------
 
-_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 _HEADER_SAFE = re.compile(r"[\x20-\x7e]*")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _CHECKSUM_BYTES = {ChecksumAlgorithm.SHA256: 32, ChecksumAlgorithm.CRC32C: 4}
@@ -580,7 +580,7 @@ class UploadService:
         essence, _, parameters = raw.partition(";")
         essence = essence.strip().lower()
         parameters = parameters.strip()
-        if not _MEDIA_TYPE.fullmatch(essence) or not _HEADER_SAFE.fullmatch(parameters):
+        if not MEDIA_TYPE.fullmatch(essence) or not _HEADER_SAFE.fullmatch(parameters):
             raise InvalidContentTypeError("content type must be a media type such as image/png")
         if essence not in self._policy.allowed_content_types:
             raise UnsupportedContentTypeError(f"content type {essence} is not allowed")
@@ -676,7 +676,7 @@ class UploadService:
 
     def _load(self, user_id: str, upload_id: str, key: str | None) -> UploadSession:
         session = None
-        if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", upload_id):
+        if ID_PATTERN.fullmatch(upload_id):
             session = self._sessions.get(user_id, upload_id)
         if session is None or (key is not None and key != session.key):
             raise UploadNotFoundError(f"no upload {upload_id[:64]!r}")

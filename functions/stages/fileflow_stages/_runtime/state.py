@@ -8,27 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from fileflow_common.errors import FileflowError
+from fileflow_common.files import FileStatus
 from fileflow_common.keys import UploadKey
 from fileflow_common.pipeline import ObjectVersion
 from fileflow_stages._runtime.content import ContentKind
 from fileflow_stages._runtime.jobs import JobError, Task
-
-
-class FileStatus(StrEnum):
-    """The file item's status as the workflow moves it (the upload API sets the ones before)."""
-
-    PROCESSING = "processing"
-    PROCESSED = "processed"
-    NEEDS_REVIEW = "needs_review"
-    FAILED = "failed"
-    # Content of a type Fileflow does not process.
-    REJECTED = "rejected"
 
 
 class FileDeletedError(FileflowError):

@@ -11,13 +11,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fileflow_common.files import FileStatus
 from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.pipeline import Stage
 from fileflow_stages._runtime.content import ContentKind, UnsupportedTypeError
 from fileflow_stages._runtime.jobs import task_for
 from fileflow_stages._runtime.object_store import DETECTION_BYTES
 from fileflow_stages._runtime.stage import StageContext, StageResult, run_stage
-from fileflow_stages._runtime.state import FileProcessingState, FileStatus
+from fileflow_stages._runtime.state import FileProcessingState
 from fileflow_stages.detect.detection import ZIP, declared_mismatch, detect
 
 SUPPORTED = (

@@ -16,12 +16,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fileflow_common.files import FileStatus
 from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.pipeline import Stage
 from fileflow_stages._runtime.content import ContentKind
 from fileflow_stages._runtime.jobs import JobError, JobStatus
 from fileflow_stages._runtime.stage import FileDeleted, StageContext, StageResult, run_stage
-from fileflow_stages._runtime.state import CaughtError, FileDeletedError, FileProcessingState, FileStatus
+from fileflow_stages._runtime.state import CaughtError, FileDeletedError, FileProcessingState
 
 REJECTED = "FileRejected"
 DELETED = "FileDeleted"

@@ -11,11 +11,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fileflow_common.files import FileStatus
 from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.pipeline import Stage
 from fileflow_stages._runtime.jobs import Job, JobStatus
 from fileflow_stages._runtime.stage import StageContext, StageResult, run_stage
-from fileflow_stages._runtime.state import FileProcessingState, FileStatus
+from fileflow_stages._runtime.state import FileProcessingState
 
 _JOB_METRICS = {JobStatus.SUCCEEDED: "JobsSucceeded", JobStatus.NEEDS_REVIEW: "JobsNeedingReview"}
 _FILE_STATUS = {JobStatus.SUCCEEDED: FileStatus.PROCESSED, JobStatus.NEEDS_REVIEW: FileStatus.NEEDS_REVIEW}
