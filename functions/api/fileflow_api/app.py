@@ -5,35 +5,24 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from fileflow_api.audit import routes as audit_routes
+from fileflow_api.audit import routes as audit
 from fileflow_api.core.security import SecurityHeadersMiddleware
 from fileflow_api.dependencies import ApiDependencies
 from fileflow_api.errors import register_exception_handlers
-from fileflow_api.events import routes as file_event_routes
-from fileflow_api.files import detail_routes as file_detail_routes
-from fileflow_api.files import routes as file_routes
+from fileflow_api.events import routes as events
+from fileflow_api.files import routes as files
 from fileflow_api.health import routes as health
-from fileflow_api.hls import routes as hls_routes
-from fileflow_api.page import routes as web_page
-from fileflow_api.uploads import routes as upload_routes
-from fileflow_api.uploads import token_routes as upload_tokens
-from fileflow_api.uploads import uppy_routes
+from fileflow_api.hls import routes as hls
+from fileflow_api.page import routes as page
+from fileflow_api.uploads import routes as uploads
 
 
 def create_app(dependencies: ApiDependencies, *, allowed_origins: Sequence[str] = ()) -> FastAPI:
     app = FastAPI(title="Fileflow API", version="0.1.0")
     app.state.dependencies = dependencies
-    app.include_router(health.router)
-    app.include_router(upload_tokens.router)
-    app.include_router(upload_routes.router)
-    app.include_router(uppy_routes.router)
-    # /v1/files/search before /v1/files/{file_id}: the first router that matches a path serves it.
-    app.include_router(file_routes.router)
-    app.include_router(file_detail_routes.router)
-    app.include_router(file_event_routes.router)
-    app.include_router(hls_routes.router)
-    app.include_router(audit_routes.router)
-    app.include_router(web_page.router)
+    # Order matters where paths overlap: the first route that matches a path serves it.
+    for capability in (health, uploads, files, events, hls, audit, page):
+        app.include_router(capability.router)
     register_exception_handlers(app)
     app.add_middleware(
         CORSMiddleware,

@@ -11,75 +11,25 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from fileflow_api.auth.identity import UnauthenticatedError
-from fileflow_api.auth.ratelimit import RateLimitedError
-from fileflow_api.core.cursors import InvalidCursorError
+from fileflow_api.auth import errors as auth_errors
+from fileflow_api.core import errors as core_errors
 from fileflow_api.core.security import SECURITY_HEADERS
-from fileflow_api.files.service import (
-    FileUploadingError,
-    InvalidQueryError,
-    InvalidTagsError,
-    TagsConflictError,
-    TagsVersionMismatchError,
-    UnknownFileError,
-)
-from fileflow_api.hls.service import PlaylistInvalidError
-from fileflow_api.uploads.filenames import InvalidFilenameError
-from fileflow_api.uploads.service import (
-    InvalidChecksumError,
-    InvalidContentTypeError,
-    InvalidPartRequestError,
-    MissingPartsError,
-    NotMultipartUploadError,
-    NotUploadedError,
-    PartMismatchError,
-    PartNumberOutOfRangeError,
-    PartSizeMismatchError,
-    SizeMismatchError,
-    UnsupportedContentTypeError,
-    UploadTooLargeError,
-)
-from fileflow_api.uploads.session import MultipartUploadGoneError, UploadNotFoundError, UploadStateError
-from fileflow_api.usage.quotas import QuotaExceededError
-from fileflow_common.errors import FileflowError, InvalidIdentifierError
+from fileflow_api.files import errors as files_errors
+from fileflow_api.hls import errors as hls_errors
+from fileflow_api.uploads import errors as uploads_errors
+from fileflow_api.usage import errors as usage_errors
+from fileflow_common.errors import FileflowError
 from fileflow_common.observability import logger
-from fileflow_common.tokens import InvalidTokenError, TokenKeysUnavailableError
 
-# Looked up along the exception's MRO, so a subclass inherits its parent's status.
+# Each capability maps its own errors; looked up along the exception's MRO, so a subclass inherits its
+# parent's status, and any other domain error is a 400.
 STATUS_BY_ERROR: Mapping[type[FileflowError], int] = {
-    UnauthenticatedError: status.HTTP_401_UNAUTHORIZED,
-    InvalidTokenError: status.HTTP_401_UNAUTHORIZED,
-    TokenKeysUnavailableError: status.HTTP_503_SERVICE_UNAVAILABLE,
-    RateLimitedError: status.HTTP_429_TOO_MANY_REQUESTS,
-    QuotaExceededError: status.HTTP_403_FORBIDDEN,
-    # Uploads (docs/api-contract.md, "Errors").
-    UploadNotFoundError: status.HTTP_404_NOT_FOUND,
-    UploadStateError: status.HTTP_409_CONFLICT,
-    MultipartUploadGoneError: status.HTTP_409_CONFLICT,
-    NotMultipartUploadError: status.HTTP_409_CONFLICT,
-    NotUploadedError: status.HTTP_409_CONFLICT,
-    MissingPartsError: status.HTTP_409_CONFLICT,
-    PartSizeMismatchError: status.HTTP_409_CONFLICT,
-    PartMismatchError: status.HTTP_409_CONFLICT,
-    SizeMismatchError: status.HTTP_409_CONFLICT,
-    UploadTooLargeError: status.HTTP_413_CONTENT_TOO_LARGE,
-    UnsupportedContentTypeError: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-    InvalidFilenameError: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    InvalidContentTypeError: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    InvalidPartRequestError: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    InvalidChecksumError: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    PartNumberOutOfRangeError: status.HTTP_400_BAD_REQUEST,
-    InvalidIdentifierError: status.HTTP_400_BAD_REQUEST,
-    # Files (docs/files-api.md, "Errors").
-    UnknownFileError: status.HTTP_404_NOT_FOUND,
-    InvalidCursorError: status.HTTP_400_BAD_REQUEST,
-    InvalidTagsError: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    InvalidQueryError: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    FileUploadingError: status.HTTP_409_CONFLICT,
-    TagsConflictError: status.HTTP_409_CONFLICT,
-    TagsVersionMismatchError: status.HTTP_412_PRECONDITION_FAILED,
-    # HLS (docs/files-api.md, "HLS playlists"); PlaylistNotFound is a FileNotFound: 404.
-    PlaylistInvalidError: status.HTTP_502_BAD_GATEWAY,
+    **auth_errors.ERROR_STATUS,
+    **usage_errors.ERROR_STATUS,
+    **uploads_errors.ERROR_STATUS,
+    **files_errors.ERROR_STATUS,
+    **hls_errors.ERROR_STATUS,
+    **core_errors.ERROR_STATUS,
     FileflowError: status.HTTP_400_BAD_REQUEST,
 }
 
@@ -89,12 +39,7 @@ def status_for(error: FileflowError) -> int:
 
 
 def headers_for(error: FileflowError) -> dict[str, str] | None:
-    """Headers a status needs: the auth scheme with a 401 (RFC 6750), the wait with a 429 (RFC 6585)."""
-    if isinstance(error, UnauthenticatedError | InvalidTokenError):
-        return {"WWW-Authenticate": "Bearer"}
-    if isinstance(error, RateLimitedError):
-        return {"Retry-After": str(error.retry_after_seconds)}
-    return None
+    return auth_errors.error_headers(error)
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:

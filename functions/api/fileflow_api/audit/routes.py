@@ -8,10 +8,9 @@ from fastapi import APIRouter, Depends, Query, Request, Security
 from pydantic import BaseModel, Field
 
 from fileflow_api.audit.trail import AuditAction, AuditTrail
-from fileflow_api.auth.identity import User, current_user
+from fileflow_api.auth.identity import BEARER_AUTH, User, current_user
 from fileflow_api.core.cursors import MAX_CURSOR_LENGTH, CursorCodec
 from fileflow_api.dependencies import get_dependencies
-from fileflow_api.uploads.routes import BEARER_AUTH
 from fileflow_common.clock import to_timestamp
 
 AUDIT_SCOPE = "audit"

@@ -14,12 +14,22 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Path, Request
+from fastapi.security import HTTPBearer
 
 from fileflow_api.dependencies import get_dependencies
 from fileflow_common.errors import FileflowError, InvalidIdentifierError
 from fileflow_common.keys import validate_id
 from fileflow_common.observability import logger
 from fileflow_common.tokens import InvalidTokenError, bearer_token
+
+# Declares the scheme in the OpenAPI document; the token itself is checked by the API Gateway
+# authorizer or by `current_user`, so a missing header is not refused here.
+BEARER_AUTH = HTTPBearer(
+    scheme_name="BearerAuth",
+    bearerFormat="JWT",
+    description="A Fileflow access token (JWT)",
+    auto_error=False,
+)
 
 
 class UnauthenticatedError(FileflowError):

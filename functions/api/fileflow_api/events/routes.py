@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Security
 from pydantic import BaseModel, Field
 
+from fileflow_api.auth.identity import BEARER_AUTH
 from fileflow_api.dependencies import get_dependencies
 from fileflow_api.events.service import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, FileEventsService
-from fileflow_api.files.routes import Caller, FileId
-from fileflow_api.uploads.routes import BEARER_AUTH
+from fileflow_api.files.listing_routes import Caller, FileId
 from fileflow_common.clock import to_timestamp
 from fileflow_common.pipeline import StageEvent
 

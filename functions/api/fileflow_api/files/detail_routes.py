@@ -15,11 +15,11 @@ from fastapi import APIRouter, Header, Response, Security, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from fileflow_api.auth.identity import BEARER_AUTH
 from fileflow_api.core.conditional import entity_tag, none_match
 from fileflow_api.events.routes import Events, StageEventModel
-from fileflow_api.files.routes import Caller, FileId, Files, FileSummaryModel
+from fileflow_api.files.listing_routes import Caller, FileId, Files, FileSummaryModel
 from fileflow_api.files.service import FileDetail, JobRecord
-from fileflow_api.uploads.routes import BEARER_AUTH
 from fileflow_common.clock import to_timestamp
 from fileflow_common.pipeline import StageEvent
 

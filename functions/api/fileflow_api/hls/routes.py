@@ -7,11 +7,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request, Response, Security, status
 
+from fileflow_api.auth.identity import BEARER_AUTH
 from fileflow_api.core.public_url import api_base_url
 from fileflow_api.dependencies import ApiDependencies, get_dependencies
-from fileflow_api.files.routes import Caller, FileId
+from fileflow_api.files.listing_routes import Caller, FileId
 from fileflow_api.hls.service import HLS_CONTENT_TYPE, HlsService
-from fileflow_api.uploads.routes import BEARER_AUTH
 
 router = APIRouter(prefix="/v1/files", tags=["files"], dependencies=[Security(BEARER_AUTH)])
 
