@@ -65,6 +65,14 @@ def hello():
 """
 
 
+# Touches every page it allocates (bytes * n writes them), as a real handler's data would.
+ALLOCATES = """
+def handler(event, context):
+    data = b"x" * (event["allocate_mb"] * 1024 * 1024)
+    return {"held_mb": len(data) // (1024 * 1024)}
+"""
+
+
 def zip_of(files: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -197,6 +205,34 @@ def test_timeout_is_reported_and_the_process_is_gone(echo_function: str, aws: Aw
     error, result = invoke(aws.lambda_, echo_function, {"value": "after"})
     assert error is None
     assert result["echo"] == "after"
+
+
+def test_a_function_past_its_memory_size_fails_out_of_memory_and_the_next_call_succeeds(
+    local_cloud: None, aws: AwsClients
+):
+    # Given a function of 128 MB
+    name = create_function(aws.lambda_, code={"app.py": ALLOCATES}, memory=128, timeout=20)
+    try:
+        # When an invocation allocates 400 MB
+        error, result = invoke(aws.lambda_, name, {"allocate_mb": 400})
+        # Then it fails as on AWS: the sandbox is killed and the error says out of memory
+        assert error == "Unhandled"
+        assert result["errorType"] == "Runtime.OutOfMemory"
+        assert "Runtime exited with error: signal: killed" in result["errorMessage"]
+        report = wait_for(
+            lambda: next(
+                (m for m in log_messages(aws.logs, name) if "Error Type: Runtime.OutOfMemory" in m), None
+            ),
+            timeout=20,
+            what="the out-of-memory REPORT line",
+        )
+        assert "Memory Size: 128 MB\tMax Memory Used: 128 MB" in report
+        # and the next invocation gets a fresh environment and succeeds
+        error, result = invoke(aws.lambda_, name, {"allocate_mb": 16})
+        assert error is None, result
+        assert result == {"held_mb": 16}
+    finally:
+        aws.lambda_.delete_function(FunctionName=name)
 
 
 def test_twenty_concurrent_invocations_all_succeed(local_cloud: None, aws: AwsClients):

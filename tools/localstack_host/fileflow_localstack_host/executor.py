@@ -4,7 +4,8 @@ LocalStack's default executor starts a Docker container per environment; this on
 ``bootstrap.py`` under the interpreter matching the function's runtime, with only the function's
 code, its layers and the runtime-provided packages importable. It enforces the function timeout
 (the process group is killed and ``Task timed out`` returned; the next invocation starts a fresh
-process, as AWS re-initialises a sandbox after a timeout), and hands each invocation's output to
+process, as AWS re-initialises a sandbox after a timeout) and the function's memory size (the group
+is killed and ``Runtime.OutOfMemory`` returned, see memory.py), and hands each invocation's output to
 LocalStack, which writes it to CloudWatch Logs (``/aws/lambda/<function>``).
 """
 
@@ -40,6 +41,7 @@ from fileflow_localstack_host.interpreters import (
     python_version_of,
     runtime_packages_dir,
 )
+from fileflow_localstack_host.memory import MemoryWatch
 
 LOG = logging.getLogger(__name__)
 
@@ -50,6 +52,14 @@ LOG_DRAIN_SECONDS = 5.0
 # Grace between SIGTERM and SIGKILL when an environment is stopped.
 STOP_GRACE_SECONDS = 1.0
 NO_PROXY = {"http": "", "https": ""}
+OUT_OF_MEMORY = "Runtime.OutOfMemory"
+KILLED = "Runtime exited with error: signal: killed"
+
+
+def out_of_memory_error(request_id: str) -> bytes:
+    return json.dumps(
+        {"errorType": OUT_OF_MEMORY, "errorMessage": f"RequestId: {request_id} Error: {KILLED}"}
+    ).encode()
 
 
 class OutputCapture:
@@ -147,6 +157,8 @@ class HostProcessExecutor(RuntimeExecutor):
         )
         self.process: subprocess.Popen[bytes] | None = None
         self.capture: OutputCapture | None = None
+        self.memory: MemoryWatch | None = None
+        self._request_id = ""
         self.env_vars: dict[str, str] = {}
         self.workdir = Path(tempfile.mkdtemp(prefix=f"lambda-{function_version.id.function_name}-{id}-"))
         self._invoke_lock = threading.Lock()
@@ -220,14 +232,18 @@ class HostProcessExecutor(RuntimeExecutor):
         )
         assert self.process.stdout is not None
         self.capture = OutputCapture(self.process.stdout, self.workdir / "output.log")
-        threading.Thread(target=self._watch, args=(self.process,), name="lambda-watch", daemon=True).start()
+        self.memory = MemoryWatch(self.process.pid, self.function_version.config.memory_size).start()
+        threading.Thread(
+            target=self._watch, args=(self.process, self.memory), name="lambda-watch", daemon=True
+        ).start()
         LOG.debug(
             "started %s for %s (pid %s)", self.id, self.function_version.qualified_arn, self.process.pid
         )
 
-    def _watch(self, process: subprocess.Popen[bytes]) -> None:
+    def _watch(self, process: subprocess.Popen[bytes], memory: MemoryWatch) -> None:
         """Turns an unexpected exit into a startup or invocation error instead of a hang."""
         code = process.wait()
+        memory.stop()
         if self._stopping or process is not self.process:
             return
         message = (
@@ -235,7 +251,11 @@ class HostProcessExecutor(RuntimeExecutor):
             if code >= 0
             else f"Runtime exited with error: signal: {signal.Signals(-code).name.lower()}"
         )
-        payload = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
+        payload = (
+            out_of_memory_error(self._request_id)
+            if memory.exceeded
+            else json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
+        )
         startup = self.executor_endpoint.startup_future
         if startup is not None and not startup.done():
             output = self.capture.take_pending() if self.capture is not None else ""
@@ -254,6 +274,8 @@ class HostProcessExecutor(RuntimeExecutor):
 
     def stop(self) -> None:
         self._stopping = True
+        if self.memory is not None:
+            self.memory.stop()
         self._kill()
         shutil.rmtree(self.workdir, ignore_errors=True)
         try:
@@ -287,6 +309,7 @@ class HostProcessExecutor(RuntimeExecutor):
 
     def _invoke(self, payload: dict[str, str]) -> InvocationResult:
         request_id = payload["invoke-id"]
+        self._request_id = request_id
         timeout = float(self.function_version.config.timeout)
         endpoint = self.executor_endpoint
         endpoint.invocation_future = Future()
@@ -305,7 +328,15 @@ class HostProcessExecutor(RuntimeExecutor):
             timed_out = True
         duration_ms = (time.monotonic() - started) * 1000
         assert self.capture is not None
-        if timed_out:
+        assert self.memory is not None
+        # A spike between two samples passed the limit too: the sandbox would have been killed.
+        out_of_memory = self.memory.check()
+        if out_of_memory and not timed_out:
+            self._kill()
+            output = self.capture.take_pending()
+            output += f"{datetime.now(UTC).isoformat(timespec='milliseconds')} {request_id} Error: {KILLED}\n"
+            result = InvocationResult(request_id, out_of_memory_error(request_id), is_error=True, logs=None)
+        elif timed_out:
             self._kill()
             output = self.capture.take_pending()
             message = f"Task timed out after {timeout:.2f} seconds"
@@ -319,21 +350,28 @@ class HostProcessExecutor(RuntimeExecutor):
             output = self.capture.take_pending()
         else:
             output = self.capture.take(request_id, LOG_DRAIN_SECONDS)
-        logs = self._frame(request_id, output, duration_ms, timed_out)
+        logs = self._frame(request_id, output, duration_ms, timed_out, out_of_memory)
         return InvocationResult(request_id or result.request_id, result.payload, result.is_error, logs)
 
-    def _frame(self, request_id: str, output: str, duration_ms: float, timed_out: bool) -> str:
+    def _frame(
+        self, request_id: str, output: str, duration_ms: float, timed_out: bool, out_of_memory: bool
+    ) -> str:
         """START / END / REPORT lines around the invocation's output, as Lambda writes them."""
         if output and not output.endswith("\n"):
             output += "\n"
         memory = self.function_version.config.memory_size
+        # Lambda reports at most the memory size: the sandbox is killed as it passes it.
+        used = min(self.memory.peak_mb(), memory) if self.memory is not None else 0
         status = "\tStatus: timeout" if timed_out else ""
+        if out_of_memory:
+            status = f"\tStatus: error\tError Type: {OUT_OF_MEMORY}"
         return (
             f"START RequestId: {request_id} Version: {self.function_version.id.qualifier}\n"
             f"{output}"
             f"END RequestId: {request_id}\n"
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-            f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {memory} MB{status}\n"
+            f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {memory} MB\t"
+            f"Max Memory Used: {used} MB{status}\n"
         )
 
     # --- addressing ------------------------------------------------------------------------------
