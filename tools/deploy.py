@@ -19,12 +19,15 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from tools import localcloud
 from tools.stack import LOCAL_ENDPOINT, load_outputs, stack_name
 
 ROOT = Path(__file__).resolve().parent.parent
 CDKLOCAL = ROOT / "node_modules" / ".bin" / "cdklocal"
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 OUTPUTS_DIR = ROOT / ".fileflow"
+# LocalStack's warning when it keeps a resource as it was and reports the update as done.
+SKIPPED_UPDATE = re.compile(r'Unable to update resource type "([^"]+)", id "([^"]+)"')
 TOO_OLD = re.compile(r"Maximum schema version supported is|cloud assembly schema version mismatch", re.I)
 
 
@@ -110,8 +113,36 @@ def assembly_dir() -> list[str]:
     return ["--output", f"cdk.out/{stack_name()}"]
 
 
+def skipped_updates(log_text: str) -> list[tuple[str, str]]:
+    """The (resource type, logical id) pairs whose update the local cloud skipped, once each."""
+    return list(dict.fromkeys(SKIPPED_UPDATE.findall(log_text)))
+
+
+def _log_size() -> int:
+    return localcloud.LOG_FILE.stat().st_size if localcloud.LOG_FILE.exists() else 0
+
+
+def warn_about_skipped_updates(log_offset: int) -> None:
+    """Names what this deploy left unchanged on the local cloud (only a LocalStack we started logs here)."""
+    if not localcloud.LOG_FILE.exists():
+        return
+    with localcloud.LOG_FILE.open(errors="replace") as log:
+        log.seek(log_offset)
+        skipped = skipped_updates(log.read())
+    if not skipped:
+        return
+    print(
+        "\nwarning: the local cloud kept these resources as they were (it cannot update them):",
+        file=sys.stderr,
+    )
+    for resource_type, logical_id in skipped:
+        print(f"  {resource_type}  {logical_id}", file=sys.stderr)
+    print("to apply the change, deploy from nothing: make down && make up", file=sys.stderr)
+
+
 def up() -> None:
     started = time.monotonic()
+    log_offset = _log_size()
     if not stack_exists("CDKToolkit"):
         run_cdk(["bootstrap", "--quiet", *assembly_dir()])
     OUTPUTS_DIR.mkdir(exist_ok=True)
@@ -128,6 +159,7 @@ def up() -> None:
             *assembly_dir(),
         ]
     )
+    warn_about_skipped_updates(log_offset)
     outputs = load_outputs()
     outputs_file().write_text(
         json.dumps({"stack": stack_name(), "api_url": outputs.api_url, **outputs.values}, indent=2) + "\n"

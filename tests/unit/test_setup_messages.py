@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import deploy
+from tools import deploy, localcloud
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,3 +108,39 @@ def test_missing_cdklocal_is_explained(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(deploy, "CDKLOCAL", tmp_path / "absent")
     with pytest.raises(deploy.DeployError, match="make deps"):
         deploy.run_cdk(["deploy"])
+
+
+SKIPPING_LOG = (
+    "2026-12-01T22:40:01 WARN --- [...] l.s.c.resource_provider : Unable to update resource type "
+    '"AWS::Logs::SubscriptionFilter", id "ApiLogsFilter", the update operation is not implemented\n'
+    "2026-12-01T22:40:02 INFO --- [...] deployed\n"
+    'Unable to update resource type "AWS::Logs::SubscriptionFilter", id "ApiLogsFilter", again\n'
+)
+
+
+def test_updates_the_local_cloud_skipped_are_named_with_what_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    # Given a LocalStack log in which a deploy's update was skipped, after what an earlier deploy logged
+    log = tmp_path / "localstack.log"
+    earlier = 'Unable to update resource type "AWS::S3::Bucket", id "OldNews", long ago\n'
+    log.write_text(earlier + SKIPPING_LOG)
+    monkeypatch.setattr(localcloud, "LOG_FILE", log)
+    # When the deploy looks at what it logged
+    deploy.warn_about_skipped_updates(len(earlier))
+    # Then it names each skipped resource once, and says what to run
+    err = capsys.readouterr().err
+    assert "AWS::Logs::SubscriptionFilter  ApiLogsFilter" in err
+    assert err.count("ApiLogsFilter") == 1
+    assert "OldNews" not in err
+    assert "make down && make up" in err
+
+
+def test_a_deploy_that_skipped_nothing_says_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    log = tmp_path / "localstack.log"
+    log.write_text("2026-12-01T22:40:02 INFO --- [...] deployed\n")
+    monkeypatch.setattr(localcloud, "LOG_FILE", log)
+    deploy.warn_about_skipped_updates(0)
+    assert capsys.readouterr().err == ""
