@@ -24,11 +24,9 @@ for source in ("functions/common", "functions/api"):
 
 def openapi_document() -> dict[str, Any]:
     # Imported here, after the path set-up above.
-    from fileflow_api.app import create_app
-    from fileflow_api.dependencies import ApiDependencies
+    from fileflow_api.app import openapi_document as routes_document
 
-    document: dict[str, Any] = create_app(ApiDependencies(probes=())).openapi()
-    return document
+    return routes_document()
 
 
 def render(document: dict[str, Any]) -> str:

@@ -113,6 +113,13 @@ def derivative_versions(cloud: Cloud, file_id: str, *, user: str = USER) -> dict
     return counts
 
 
+def delete_object_versions(cloud: Cloud, prefix: str = "") -> None:
+    """Every version and delete marker under `prefix` (the bucket is versioned)."""
+    for page in cloud.s3.get_paginator("list_object_versions").paginate(Bucket=BUCKET_NAME, Prefix=prefix):
+        for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            cloud.s3.delete_object(Bucket=BUCKET_NAME, Key=entry["Key"], VersionId=entry["VersionId"])
+
+
 def delete_file(cloud: Cloud, file_id: str, *, user: str = USER) -> None:
     """What DELETE /v1/files/{id} does (fileflow_api.files.service): the tombstone first, then every object
     version of the original and its derivatives, then the file's partition (jobs and events)."""
@@ -123,8 +130,6 @@ def delete_file(cloud: Cloud, file_id: str, *, user: str = USER) -> None:
         ExpressionAttributeValues={":deleted": "deleted", ":at": "2026-05-04T10:20:00.000Z"},
     )
     for prefix in (f"uploads/{user}/{file_id}", f"derived/{user}/{file_id}/"):
-        listed = cloud.s3.list_object_versions(Bucket=BUCKET_NAME, Prefix=prefix)
-        for entry in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]:
-            cloud.s3.delete_object(Bucket=BUCKET_NAME, Key=entry["Key"], VersionId=entry["VersionId"])
+        delete_object_versions(cloud, prefix)
     for item in _partition(cloud, file_id):
         cloud.table.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})

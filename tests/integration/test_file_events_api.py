@@ -19,7 +19,8 @@ from boto3.dynamodb.conditions import Key
 
 from fileflow_api.events.service import EventsPolicy, FileEventsService
 from fileflow_api.events.table import DynamoEventLog
-from fileflow_api.files.service import FileService, FilesPolicy
+from fileflow_api.files.policy import FilesPolicy
+from fileflow_api.files.service import FileService
 from fileflow_api.files.storage import S3FileObjects
 from fileflow_api.files.table import DynamoFileIndex
 from fileflow_api.handler import asgi_handler
@@ -340,6 +341,7 @@ def test_the_etag_holds_while_the_urls_are_signed_in_the_same_half_lifetime(
             index=DynamoFileIndex(cloud.table),
             objects=S3FileObjects(s3_client(), BUCKET_NAME, presigner=s3_presigner()),
             cursors=app.state.dependencies.cursors,  # type: ignore[attr-defined]
+            quotas=app.state.dependencies.access.quotas,  # type: ignore[attr-defined]
             policy=FilesPolicy(download_ttl=timedelta(seconds=300)),
             clock=lambda: moment,
         )

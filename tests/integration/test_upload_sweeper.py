@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from fileflow_api.uploads.model import CompletedObject, UploadMode, UploadSession, UploadStatus
 from fileflow_api.uploads.part_plan import MiB
-from fileflow_api.uploads.session import StoredObject, UploadMode, UploadSession, UploadStatus
 from fileflow_api.uploads.sweeper_handler import lambda_handler as sweeper_handler
 from fileflow_api.uploads.sweeper_handler import sweeper
 from fileflow_api.uploads.table import DynamoFileCatalog
@@ -18,7 +18,7 @@ from fileflow_common.clock import to_timestamp
 from fileflow_common.files import FileStatus
 from fileflow_common.keys import UploadKey
 from fileflow_intake.files import DynamoIntakeRecords
-from fileflow_intake.stored_objects import StoredObject as ProcessorStoredObject
+from fileflow_intake.stored_objects import StoredObject
 from fileflow_stages._runtime.content import ContentKind
 from fileflow_stages._runtime.records import DynamoRecords
 from fileflow_stages._runtime.state import FileProcessingState
@@ -86,14 +86,14 @@ def completed_session(cloud: Cloud) -> tuple[UploadSession, UploadSession]:
         part_size=5, part_count=1, status=UploadStatus.INITIATED, created_at=now, expires_at=now,
         sha256="ab" * 32,
     )  # fmt: skip
-    return session, session.finished(UploadStatus.COMPLETED, now, StoredObject(size=5, etag="e7d81"))
+    return session, session.finished(UploadStatus.COMPLETED, now, CompletedObject(size=5, etag="e7d81"))
 
 
 def processor_stored(cloud: Cloud) -> None:
     """The pipeline's two writes: the starter's S3 facts of ObjectCreated, then a stage's status."""
     now = datetime(2026, 5, 4, 10, 0, 1, tzinfo=UTC)
     upload = UploadKey(ALICE, FILE_ID)
-    stored = ProcessorStoredObject(
+    stored = StoredObject(
         upload=upload, bucket=BUCKET_NAME, size=5, etag="e7d81", version_id="v1",
         sequencer="0" * 63 + "1", stored_at=now,
     )  # fmt: skip

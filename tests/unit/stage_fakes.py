@@ -10,6 +10,7 @@ from typing import Any, cast
 import pytest
 from botocore.exceptions import ClientError
 
+from fileflow_common.errors import FileDeletedError
 from fileflow_common.keys import UploadKey
 from fileflow_common.pipeline import ObjectVersion, Stage, StageEvent, StageState
 from fileflow_intake.starter import execution_input
@@ -21,12 +22,7 @@ from fileflow_stages._runtime.object_store import S3ObjectStore, StoredContent
 from fileflow_stages._runtime.records import DynamoRecords
 from fileflow_stages._runtime.settings import StageSettings
 from fileflow_stages._runtime.stage import Services, run_stage
-from fileflow_stages._runtime.state import (
-    DeclaredFile,
-    FileDeletedError,
-    FileProcessingState,
-    ObjectGoneError,
-)
+from fileflow_stages._runtime.state import DeclaredFile, FileProcessingState, ObjectGoneError
 from fileflow_stages.analysis.handler import analyze as summarize_job
 from fileflow_stages.detect.handler import detect_file
 from fileflow_stages.finalize.handler import finalize

@@ -16,10 +16,7 @@ pytestmark = pytest.mark.skipif(not supported(), reason="needs /proc (Linux)")
 
 # Touches every page (bytes * n writes them), then holds the memory until killed or told to go.
 HOLD = "import sys, time; data = b'x' * ({mb} * 1024 * 1024); print('ready', flush=True); time.sleep(30)"
-SPAWNS_CHILD = (
-    "import subprocess, sys; "
-    "subprocess.run([sys.executable, '-c', {child!r}]); "
-)
+SPAWNS_CHILD = "import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}]); "
 
 
 @contextmanager

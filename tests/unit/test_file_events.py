@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fileflow_api.events.service import EventsPolicy, FileEventsService, InvalidEventCursorError
-from fileflow_api.files.service import FileRecord, UnknownFileError
+from fileflow_api.files.errors import UnknownFileError
+from fileflow_api.files.model import FileRecord
 from fileflow_common.pipeline import Stage, StageEvent, StageState, event_cursor
 
 USER, FILE = "user-alice", "file1"

@@ -7,9 +7,10 @@ from fastapi.testclient import TestClient
 
 from fileflow_api.app import create_app
 from fileflow_api.core.security import SECURITY_HEADERS
-from fileflow_api.dependencies import ApiDependencies, DependencyUnavailableError
+from fileflow_api.health.model import DependencyUnavailableError
 from fileflow_api.health.routes import HealthChecker
 from fileflow_common.errors import InvalidIdentifierError
+from tests.unit.api_dependencies import api_dependencies
 
 ALLOWED_ORIGIN = "https://app.example.com"
 
@@ -27,7 +28,7 @@ class FakeProbe:
 
 
 def build_app(*probes: FakeProbe) -> FastAPI:
-    return create_app(ApiDependencies(probes=probes), allowed_origins=[ALLOWED_ORIGIN])
+    return create_app(api_dependencies(probes=probes), allowed_origins=[ALLOWED_ORIGIN])
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from fileflow_api.files.service import DerivativeRecord, FileRecord, UnknownFileError
+from fileflow_api.files.errors import UnknownFileError
+from fileflow_api.files.model import DerivativeRecord, FileRecord
+from fileflow_api.hls.errors import PlaylistInvalidError, UnknownPlaylistError
 from fileflow_api.hls.service import (
     HlsPolicy,
     HlsService,
-    PlaylistInvalidError,
-    UnknownPlaylistError,
     playlist_duration,
     rewrite_playlist,
 )

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from fileflow_api.auth.access import AccessControl, UploadTokens
 from fileflow_api.auth.identity import User, current_user, uppy_user
 from fileflow_api.auth.ratelimit import RateLimit, RateLimiter
-from fileflow_api.dependencies import ApiDependencies
 from fileflow_api.errors import register_exception_handlers
 from fileflow_api.usage.quotas import Quota, Usage, UserQuotas
 from fileflow_common.tokens import (
@@ -24,6 +23,7 @@ from fileflow_common.tokens import (
     TokenVerifier,
     TrustedIssuer,
 )
+from tests.unit.api_dependencies import api_dependencies
 
 KEY = "k" * 64
 ISSUER = "fileflow"
@@ -79,7 +79,7 @@ def client(window: CountingWindow) -> TestClient:
         quotas=UserQuotas(NoUsage(), Quota(max_bytes=1, max_files=1)),
     )
     app = FastAPI()
-    app.state.dependencies = ApiDependencies(probes=(), access=access)
+    app.state.dependencies = api_dependencies(access=access)
     register_exception_handlers(app)
 
     @app.get("/v1/me")
@@ -137,7 +137,7 @@ def test_third_request_in_the_window_is_429(client: TestClient) -> None:
 def test_without_access_control_nobody_gets_in_without_an_authorizer() -> None:
     # Given an app built without access control (as other routes' tests build it)
     app = FastAPI()
-    app.state.dependencies = ApiDependencies(probes=())
+    app.state.dependencies = api_dependencies()
     register_exception_handlers(app)
 
     @app.get("/v1/me")

@@ -3,7 +3,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from fileflow_api.dependencies import DependencyUnavailableError
+from fileflow_api.health.model import DependencyUnavailableError
 from fileflow_api.health.probes import BucketProbe, QueueProbe, TableProbe
 
 

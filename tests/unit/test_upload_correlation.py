@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from fileflow_api.uploads.model import NewUpload
 from fileflow_api.uploads.part_plan import MiB
-from fileflow_api.uploads.service import NewUpload
 from tests.unit.upload_fakes import make_world
 
 ALICE = "user-alice"

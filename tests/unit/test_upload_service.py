@@ -7,38 +7,38 @@ from datetime import timedelta
 
 import pytest
 
-from fileflow_api.uploads.filenames import InvalidFilenameError
-from fileflow_api.uploads.part_plan import MiB
-from fileflow_api.uploads.service import (
-    ClientPart,
+from fileflow_api.uploads.errors import (
     InvalidChecksumError,
     InvalidContentTypeError,
     InvalidPartRequestError,
     MissingPartsError,
-    NewUpload,
+    MultipartUploadGoneError,
     NotMultipartUploadError,
     NotUploadedError,
     PartMismatchError,
     PartNumberOutOfRangeError,
-    PartRequest,
     PartSizeMismatchError,
     SizeMismatchError,
     UnsupportedContentTypeError,
-    UploadTooLargeError,
-)
-from fileflow_api.uploads.session import (
-    Checksum,
-    ChecksumAlgorithm,
-    MultipartUploadGoneError,
-    StoredObject,
     UploadAbortedError,
     UploadCompletedError,
     UploadExpiredError,
-    UploadMode,
     UploadNotFoundError,
+    UploadTooLargeError,
+)
+from fileflow_api.uploads.filenames import InvalidFilenameError
+from fileflow_api.uploads.model import (
+    Checksum,
+    ChecksumAlgorithm,
+    ClientPart,
+    CompletedObject,
+    NewUpload,
+    PartRequest,
+    UploadMode,
     UploadSession,
     UploadStatus,
 )
+from fileflow_api.uploads.part_plan import MiB
 from fileflow_api.usage.quotas import Quota, QuotaExceededError
 from tests.unit.upload_fakes import POLICY, T0, World, make_world
 
@@ -378,7 +378,7 @@ def test_complete_finds_an_object_s3_already_assembled(world: World) -> None:
     upload_all_parts(world, session)
     assert session.s3_upload_id is not None
     world.s3.complete_multipart_upload(session.key, session.s3_upload_id, [])
-    world.s3.objects[session.key] = StoredObject(size=SIZE, etag="final")
+    world.s3.objects[session.key] = CompletedObject(size=SIZE, etag="final")
     # When completed / Then the object is recorded
     completed = world.service.complete(ALICE, session.upload_id)
     assert completed.result is not None

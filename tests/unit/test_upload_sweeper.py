@@ -4,9 +4,8 @@ from datetime import timedelta
 
 import pytest
 
+from fileflow_api.uploads.model import NewUpload, UploadSession, UploadStatus
 from fileflow_api.uploads.part_plan import MiB
-from fileflow_api.uploads.service import NewUpload
-from fileflow_api.uploads.session import UploadSession, UploadStatus
 from fileflow_api.uploads.sweeper import SweepReport, UploadSweeper
 from tests.unit.upload_fakes import World, make_world
 

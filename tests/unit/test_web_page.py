@@ -8,11 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fileflow_api.app import create_app
-from fileflow_api.dependencies import ApiDependencies
-from fileflow_api.page.routes import WebPage, content_security_policy
+from fileflow_api.page.assets import WebPage, content_security_policy
 from fileflow_api.uploads.storage import S3UploadStorage
 from fileflow_common.aws import clear_cached_clients, s3_client, s3_presigner
 from fileflow_web import STATIC_FILES
+from tests.unit.api_dependencies import api_dependencies
 
 S3_ORIGIN = "https://files-bucket.s3.eu-west-1.amazonaws.com"
 INDEX = (
@@ -36,7 +36,7 @@ def web_page() -> WebPage:
 
 @pytest.fixture
 def client(web_page: WebPage) -> Iterator[TestClient]:
-    app = create_app(ApiDependencies(probes=(), web_page=lambda: web_page))
+    app = create_app(api_dependencies(web_page=lambda: web_page))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -127,7 +127,7 @@ def test_page_is_not_part_of_the_api_description(client: TestClient) -> None:
 
 
 def test_without_a_web_page_the_routes_are_not_found() -> None:
-    app = create_app(ApiDependencies(probes=()))
+    app = create_app(api_dependencies())
     with TestClient(app) as client:
         assert client.get("/app/").status_code == 404
 

@@ -8,20 +8,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
-from fileflow_api.uploads.part_plan import MiB
-from fileflow_api.uploads.service import UploadPolicy, UploadService
-from fileflow_api.uploads.session import (
+from fileflow_api.uploads.errors import MultipartUploadGoneError
+from fileflow_api.uploads.model import (
     Checksum,
     ChecksumAlgorithm,
-    MultipartUploadGoneError,
+    CompletedObject,
     PartsPage,
     PresignedPost,
     PresignedRequest,
-    StoredObject,
     StoredPart,
     UploadSession,
     UploadStatus,
 )
+from fileflow_api.uploads.part_plan import MiB
+from fileflow_api.uploads.policy import UploadPolicy
+from fileflow_api.uploads.service import UploadService
 from fileflow_api.usage.quotas import Quota, QuotaExceededError, Usage
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
@@ -77,7 +78,7 @@ class FakeS3:
 
     def __init__(self) -> None:
         self.multipart: dict[str, FakeMultipart] = {}
-        self.objects: dict[str, StoredObject] = {}
+        self.objects: dict[str, CompletedObject] = {}
         self.presigned: list[dict[str, object]] = []
         self.aborted: list[str] = []
         self.completed: list[str] = []
@@ -91,7 +92,7 @@ class FakeS3:
         return etag
 
     def put_object(self, key: str, size: int) -> None:
-        self.objects[key] = StoredObject(size=size, etag=f"etag-{size}")
+        self.objects[key] = CompletedObject(size=size, etag=f"etag-{size}")
 
     # --- the UploadStorage port ---
     def object_url(self, key: str) -> str:
@@ -181,11 +182,11 @@ class FakeS3:
 
     def complete_multipart_upload(
         self, key: str, s3_upload_id: str, parts: Sequence[StoredPart]
-    ) -> StoredObject:
+    ) -> CompletedObject:
         self._upload(key, s3_upload_id)
         del self.multipart[s3_upload_id]
         self.completed.append(s3_upload_id)
-        stored = StoredObject(size=sum(p.size for p in parts), etag=f"final-{len(parts)}")
+        stored = CompletedObject(size=sum(p.size for p in parts), etag=f"final-{len(parts)}")
         self.objects[key] = stored
         return stored
 
@@ -193,7 +194,7 @@ class FakeS3:
         self.aborted.append(s3_upload_id)
         self.multipart.pop(s3_upload_id, None)
 
-    def head(self, key: str) -> StoredObject | None:
+    def head(self, key: str) -> CompletedObject | None:
         return self.objects.get(key)
 
 

@@ -1,6 +1,7 @@
 """The FastAPI application factory; the composition root (handler.py) injects real adapters."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,8 +19,18 @@ from fileflow_api.uploads import routes as uploads
 
 
 def create_app(dependencies: ApiDependencies, *, allowed_origins: Sequence[str] = ()) -> FastAPI:
-    app = FastAPI(title="Fileflow API", version="0.1.0")
+    app = _routed_app(allowed_origins)
     app.state.dependencies = dependencies
+    return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The API's OpenAPI description: its routes' alone, so no dependency is built for it."""
+    return _routed_app(()).openapi()
+
+
+def _routed_app(allowed_origins: Sequence[str]) -> FastAPI:
+    app = FastAPI(title="Fileflow API", version="0.1.0")
     # Order matters where paths overlap: the first route that matches a path serves it.
     for capability in (health, uploads, files, events, hls, audit, page):
         app.include_router(capability.router)

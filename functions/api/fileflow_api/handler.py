@@ -19,14 +19,16 @@ from fileflow_api.core.cursors import CursorCodec, derive_cursor_key
 from fileflow_api.dependencies import ApiDependencies
 from fileflow_api.events.service import EventsPolicy, FileEventsService
 from fileflow_api.events.table import DynamoEventLog
-from fileflow_api.files.service import FileService, FilesPolicy
+from fileflow_api.files.policy import FilesPolicy
+from fileflow_api.files.service import FileService
 from fileflow_api.files.storage import S3FileObjects
 from fileflow_api.files.table import DynamoFileIndex
 from fileflow_api.health.probes import BucketProbe, QueueProbe, TableProbe
 from fileflow_api.hls.service import HLS_CONTENT_TYPE, HlsPolicy, HlsService
-from fileflow_api.page.routes import WebPage
+from fileflow_api.page.assets import WebPage
 from fileflow_api.settings import ApiSettings
-from fileflow_api.uploads.service import UploadPolicy, UploadService
+from fileflow_api.uploads.policy import UploadPolicy
+from fileflow_api.uploads.service import UploadService
 from fileflow_api.uploads.storage import S3UploadStorage
 from fileflow_api.uploads.table import DynamoFileCatalog, DynamoUploadSessionStore
 from fileflow_api.usage.counters import DynamoUsageCounters, DynamoWindowCounter

@@ -14,6 +14,12 @@ def is_condition_failure(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == CONDITIONAL_CHECK_FAILED
 
 
+def failed_conditions(exc: ClientError, items: int) -> tuple[bool, ...]:
+    """Which of a cancelled transaction's `items` items its ConditionExpression refused, in order."""
+    codes = [reason.get("Code") for reason in exc.response.get("CancellationReasons") or []]
+    return tuple(code == "ConditionalCheckFailed" for code in [*codes, *[None] * items][:items])
+
+
 def to_dynamo(value: Any) -> Any:
     """A JSON-like value DynamoDB accepts: floats become Decimals, tuples lists."""
     if isinstance(value, float):

@@ -19,3 +19,9 @@ class ForeignObjectKeyError(FileflowError):
     """An S3 object key that does not follow the Fileflow key layout."""
 
     code = "ForeignObjectKey"
+
+
+class FileDeletedError(FileflowError):
+    """The file was deleted (DELETE /v1/files/{id}, its tombstone): no writer may bring it back."""
+
+    code = "FileDeleted"

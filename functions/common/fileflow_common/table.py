@@ -18,6 +18,8 @@ RATE_WINDOW_PREFIX = "RATE#"
 USAGE_SORT_KEY = "USAGE"
 # Set on the tombstone a deleted file leaves (DELETE /v1/files/{id}): no writer may bring the file back.
 DELETED_AT = "deleted_at"
+# The condition of every write that must not bring a deleted file back.
+NOT_DELETED = f"attribute_not_exists({DELETED_AT})"
 
 type ItemKey = dict[str, str]
 

@@ -10,20 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from botocore.exceptions import ClientError
-
 from fileflow_common.clock import to_timestamp
-from fileflow_common.dynamo import is_condition_failure, update_expression
+from fileflow_common.dynamo import failed_conditions, update_expression
+from fileflow_common.errors import FileDeletedError as FileDeletedError  # test_files_api imports it here
 from fileflow_common.keys import UploadKey
-from fileflow_common.table import DELETED_AT, file_item_key, job_item_key
+from fileflow_common.table import DELETED_AT, NOT_DELETED, file_item_key, job_item_key
 from fileflow_intake.stored_objects import Recorded, RecordedObject, StoredObject
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-_NOT_DELETED = f"attribute_not_exists({DELETED_AT})"
 _NEWER_EVENT_CONDITION = (
-    f"{_NOT_DELETED} AND (attribute_not_exists(s3_sequencer) OR s3_sequencer < :s3_sequencer"
+    f"{NOT_DELETED} AND (attribute_not_exists(s3_sequencer) OR s3_sequencer < :s3_sequencer"
     " OR (s3_sequencer = :s3_sequencer"
     " AND (attribute_not_exists(source_object) OR source_object <> :source_object)))"
 )
@@ -31,13 +29,10 @@ _NEWER_EVENT_CONDITION = (
 QUEUED_TASK = "detection"
 
 
-class FileDeletedError(Exception):
-    """The file was deleted before its job could be queued."""
-
-
 class DynamoIntakeRecords:
     def __init__(self, table: Table) -> None:
         self._table = table
+        self._errors = table.meta.client.exceptions
 
     def record_stored_object(self, stored: StoredObject, *, updated_at: datetime) -> RecordedObject:
         """Conditional upsert of the object's S3 facts; SAME / SUPERSEDED when the item is as new or newer."""
@@ -71,9 +66,7 @@ class DynamoIntakeRecords:
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
+        except self._errors.ConditionalCheckFailedException as exc:
             old = cast(dict[str, Any] | None, exc.response.get("Item"))  # DynamoDB JSON: {"S": ...}
             if old is not None and DELETED_AT in old:
                 return RecordedObject(Recorded.DELETED)
@@ -121,7 +114,7 @@ class DynamoIntakeRecords:
                         "ConditionCheck": {
                             "TableName": self._table.name,
                             "Key": file_item_key(stored.upload.user_id, stored.upload.file_id),
-                            "ConditionExpression": _NOT_DELETED,
+                            "ConditionExpression": NOT_DELETED,
                         }
                     },
                     {
@@ -133,13 +126,10 @@ class DynamoIntakeRecords:
                     },
                 ]
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons: list[dict[str, Any]] = list(exc.response.get("CancellationReasons") or [{}, {}])  # type: ignore[arg-type]
-            file_check, job_put = (reason.get("Code") for reason in [*reasons, {}, {}][:2])
-            if file_check == "ConditionalCheckFailed":
+        except self._errors.TransactionCanceledException as exc:
+            file_deleted, job_exists = failed_conditions(exc, 2)
+            if file_deleted:
                 raise FileDeletedError(f"file {stored.upload.file_id} was deleted") from exc
-            if job_put != "ConditionalCheckFailed":
+            if not job_exists:
                 raise
             # else the job exists already (a redelivery)

@@ -14,7 +14,7 @@ from boto3.dynamodb.conditions import Key
 
 from fileflow_api.audit.trail import AuditAction, AuditEvent, AuditPage
 from fileflow_api.core.cursors import InvalidCursorError
-from fileflow_api.files.table import plain
+from fileflow_api.core.items import plain
 from fileflow_common.clock import from_timestamp, to_timestamp
 from fileflow_common.keys import validate_id
 from fileflow_common.table import PARTITION_KEY, SORT_KEY, USER_PREFIX

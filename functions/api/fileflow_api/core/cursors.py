@@ -100,6 +100,18 @@ class CursorCodec:
             raise InvalidCursorError("cursor expired: list again from the first page")
         return position
 
+    def position(
+        self, cursor: str | None, *, user_id: str, scope: str, query: Mapping[str, object]
+    ) -> Position | None:
+        """Where the page a cursor names starts; None (the first page) without a cursor."""
+        return None if cursor is None else self.decode(cursor, user_id=user_id, scope=scope, query=query)
+
+    def next_cursor(
+        self, position: Mapping[str, str] | None, *, user_id: str, scope: str, query: Mapping[str, object]
+    ) -> str | None:
+        """The cursor of the page after `position`; None after the last page."""
+        return None if position is None else self.encode(position, user_id=user_id, scope=scope, query=query)
+
     def _mac(self, payload: str, *, user_id: str, scope: str, query: Mapping[str, object]) -> bytes:
         message = "\n".join((CURSOR_VERSION, user_id, scope, query_fingerprint(query), payload))
         return hmac.new(self._key(), message.encode(), hashlib.sha256).digest()

@@ -5,26 +5,23 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Security
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from fileflow_api.auth.identity import BEARER_AUTH
+from fileflow_api.core.params import Caller
 from fileflow_api.dependencies import get_dependencies
 from fileflow_api.events.service import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, FileEventsService
-from fileflow_api.files.listing_routes import Caller, FileId
+from fileflow_api.files.params import FileId, files_router
 from fileflow_common.clock import to_timestamp
 from fileflow_common.pipeline import StageEvent
 
-router = APIRouter(prefix="/v1/files", tags=["files"], dependencies=[Security(BEARER_AUTH)])
+router = files_router()
 # Time kept back from the function's remaining time for the answer itself.
 _ANSWER_MARGIN_SECONDS = 2.0
 
 
 def get_events_service(request: Request) -> FileEventsService:
-    service = get_dependencies(request).events
-    if service is None:
-        raise RuntimeError("file events are not configured: ApiDependencies.events is None")
-    return service
+    return get_dependencies(request).events
 
 
 Events = Annotated[FileEventsService, Depends(get_events_service)]

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from fileflow_api.core.cursors import InvalidCursorError
-from fileflow_api.files.service import FileLookup, FileRecord, live_file
+from fileflow_api.files.model import FileRecord
+from fileflow_api.files.service import FileLookup, live_file
 from fileflow_common import pipeline
 from fileflow_common.files import FileStatus
 from fileflow_common.pipeline import StageEvent

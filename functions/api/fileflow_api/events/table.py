@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import ConditionBase, Key
 
-from fileflow_api.files.table import plain
+from fileflow_api.core.items import plain
 from fileflow_common.observability import logger
 from fileflow_common.pipeline import EVENT_PREFIX, StageEvent, event_from_item
 from fileflow_common.table import FILE_PREFIX, PARTITION_KEY, SORT_KEY
@@ -35,14 +35,14 @@ class DynamoEventLog:
         else:
             bounds = (EVENT_PREFIX + after, EVENT_PREFIX + _AFTER_EVERY_CURSOR)
             key, wanted = partition & Key(SORT_KEY).between(*bounds), limit + 1
-        items: list[dict[str, Any]] = []
-        request: dict[str, Any] = {"KeyConditionExpression": key, "ConsistentRead": True}
-        while len(items) < wanted:
-            response = self._table.query(**request, Limit=wanted - len(items))
-            items += response.get("Items", [])
-            if "LastEvaluatedKey" not in response:
-                break
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        # The resource's client takes the key condition and answers plain values, as the Table does.
+        pages = self._table.meta.client.get_paginator("query").paginate(
+            TableName=self._table.name,
+            KeyConditionExpression=key,  # type: ignore[arg-type]
+            ConsistentRead=True,
+            PaginationConfig={"MaxItems": wanted, "PageSize": wanted},
+        )
+        items: list[dict[str, Any]] = [item for page in pages for item in page.get("Items", [])]
         skipped = EVENT_PREFIX + after if after is not None else None
         events = [_event(item) for item in items if item[SORT_KEY] != skipped]
         return [event for event in events if event is not None][:limit]

@@ -1,0 +1,1 @@
+"""Files: listing, search, detail, downloads, tags and deletion (`/v1/files`), over the file items."""

@@ -11,19 +11,20 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response, Security, status
+from fastapi import Header, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from fileflow_api.auth.identity import BEARER_AUTH
 from fileflow_api.core.conditional import entity_tag, none_match
+from fileflow_api.core.params import Caller
 from fileflow_api.events.routes import Events, StageEventModel
-from fileflow_api.files.listing_routes import Caller, FileId, Files, FileSummaryModel
-from fileflow_api.files.service import FileDetail, JobRecord
+from fileflow_api.files.listing_routes import FileSummaryModel
+from fileflow_api.files.model import FileDetail, JobRecord, SignedDownload
+from fileflow_api.files.params import FileId, Files, files_router
 from fileflow_common.clock import to_timestamp
 from fileflow_common.pipeline import StageEvent
 
-router = APIRouter(prefix="/v1/files", tags=["files"], dependencies=[Security(BEARER_AUTH)])
+router = files_router()
 # Cached (privately) but revalidated on every use: the ETag makes that a 304 without a body.
 CACHE_CONTROL = "private, no-cache"
 
@@ -33,6 +34,10 @@ CACHE_CONTROL = "private, no-cache"
 class DownloadModel(BaseModel):
     url: Annotated[str, Field(description="presigned GET (SigV4), valid until expires_at")]
     expires_at: str
+
+    @classmethod
+    def of(cls, signed: SignedDownload) -> DownloadModel:
+        return cls(url=signed.url, expires_at=to_timestamp(signed.expires_at))
 
 
 class OriginalModel(BaseModel):
@@ -57,6 +62,11 @@ class ObjectVersionModel(BaseModel):
     key: str
     version_id: str | None
     etag: str | None
+
+    @classmethod
+    def source_of(cls, job: JobRecord) -> ObjectVersionModel:
+        """The object version the job read."""
+        return cls(key=job.source_key, version_id=job.source_version_id, etag=job.source_etag)
 
 
 class JobModel(BaseModel):
@@ -83,9 +93,7 @@ class JobModel(BaseModel):
             ended_at=job.ended_at,
             attempts=job.attempts,
             error=dict(job.error) if job.error else None,
-            source=ObjectVersionModel(
-                key=job.source_key, version_id=job.source_version_id, etag=job.source_etag
-            ),
+            source=ObjectVersionModel.source_of(job),
             derivatives=list(job.derivatives),
             findings=[dict(finding) for finding in job.findings],
         )
@@ -156,11 +164,7 @@ def _detail(detail: FileDetail, stages: list[StageEvent]) -> FileDetailResponse:
             version_id=file.version_id,
             etag=file.etag,
             size=file.size,
-            download=DownloadModel(
-                url=detail.original.url, expires_at=to_timestamp(detail.original.expires_at)
-            )
-            if detail.original
-            else None,
+            download=DownloadModel.of(detail.original) if detail.original else None,
         ),
         derivatives=[
             DerivativeModel(
@@ -170,7 +174,7 @@ def _detail(detail: FileDetail, stages: list[StageEvent]) -> FileDetailResponse:
                 size=derivative.size,
                 width=derivative.width,
                 height=derivative.height,
-                download=DownloadModel(url=signed.url, expires_at=to_timestamp(signed.expires_at)),
+                download=DownloadModel.of(signed),
             )
             for derivative, signed in detail.derivatives
         ],
@@ -191,9 +195,7 @@ def _detail(detail: FileDetail, stages: list[StageEvent]) -> FileDetailResponse:
                     job_id=job.job_id,
                     task=job.task,
                     status=job.status,
-                    source=ObjectVersionModel(
-                        key=job.source_key, version_id=job.source_version_id, etag=job.source_etag
-                    ),
+                    source=ObjectVersionModel.source_of(job),
                     derivatives=[derivative_keys.get(name, name) for name in job.derivatives],
                 )
                 for job in detail.jobs

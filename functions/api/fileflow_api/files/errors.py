@@ -4,15 +4,42 @@ from collections.abc import Mapping
 
 from fastapi import status
 
-from fileflow_api.files.service import (
-    FileUploadingError,
-    InvalidQueryError,
-    InvalidTagsError,
-    TagsConflictError,
-    TagsVersionMismatchError,
-    UnknownFileError,
-)
 from fileflow_common.errors import FileflowError
+
+
+class UnknownFileError(FileflowError):
+    """No such file for this user (another user's file, a deleted one, a malformed id: all the same)."""
+
+    code = "FileNotFound"
+
+
+class InvalidTagsError(FileflowError):
+    code = "InvalidTags"
+
+
+class InvalidQueryError(FileflowError):
+    """Filters that contradict each other or a search text that cannot match a name."""
+
+    code = "InvalidQuery"
+
+
+class FileUploadingError(FileflowError):
+    """The file's upload has not completed: abort it (DELETE /v1/uploads/{id}) or complete it first."""
+
+    code = "FileUploading"
+
+
+class TagsVersionMismatchError(FileflowError):
+    """If-Match named another version of the tags than the current one."""
+
+    code = "TagsVersionMismatch"
+
+
+class TagsConflictError(FileflowError):
+    """The tags kept changing under concurrent writers; the request can be repeated."""
+
+    code = "TagsConflict"
+
 
 ERROR_STATUS: Mapping[type[FileflowError], int] = {
     UnknownFileError: status.HTTP_404_NOT_FOUND,

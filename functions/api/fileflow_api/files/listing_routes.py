@@ -1,7 +1,7 @@
 """/v1/files: list, search, tags, delete (docs/files-api.md). Thin: parse, call, map.
 
-GET /v1/files/{id} is in file_detail_routes, its events in file_event_routes, its HLS playlists in
-hls_routes.
+GET /v1/files/{id} is in detail_routes, its events in fileflow_api.events, its HLS playlists in
+fileflow_api.hls.
 """
 
 from __future__ import annotations
@@ -9,48 +9,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, Security, status
+from fastapi import Header, Query, Response, status
 from pydantic import BaseModel, Field
 
 from fileflow_api.audit.request import Audit
 from fileflow_api.audit.trail import AuditAction
-from fileflow_api.auth.identity import BEARER_AUTH, User, current_user
-from fileflow_api.core.cursors import MAX_CURSOR_LENGTH
-from fileflow_api.dependencies import get_dependencies
-from fileflow_api.files.service import (
+from fileflow_api.core.params import Caller, Cursor
+from fileflow_api.files.errors import InvalidQueryError, TagsVersionMismatchError
+from fileflow_api.files.model import (
+    FilePage,
     FileRecord,
-    FileService,
-    InvalidQueryError,
     ListQuery,
     NameMatch,
     SearchQuery,
     SortField,
     SortOrder,
-    TagsVersionMismatchError,
-    as_utc,
-    normalize_search_text,
-    normalize_tag,
-    validate_type_filter,
 )
+from fileflow_api.files.params import FileId, Files, files_router
+from fileflow_api.files.policy import as_utc, normalize_search_text, normalize_tag, validate_type_filter
 from fileflow_common.files import FileStatus
 
-router = APIRouter(prefix="/v1/files", tags=["files"], dependencies=[Security(BEARER_AUTH)])
-
-
-def get_file_service(request: Request) -> FileService:
-    service = get_dependencies(request).files
-    if service is None:
-        raise RuntimeError("files are not configured: ApiDependencies.files is None")
-    return service
-
-
-Files = Annotated[FileService, Depends(get_file_service)]
-Caller = Annotated[User, Depends(current_user)]
-FileId = Annotated[str, Path(max_length=256, description="the file id (file_id of the upload)")]
+router = files_router()
 Limit = Annotated[int, Query(ge=1, le=100, description="at most this many files")]
-Cursor = Annotated[
-    str | None, Query(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page")
-]
 
 # --- models -------------------------------------------------------------------------------------------------
 
@@ -90,6 +70,10 @@ class FileListResponse(BaseModel):
             "fewer files than `limit` while a cursor follows."
         ),
     ]
+
+    @classmethod
+    def of(cls, page: FilePage) -> FileListResponse:
+        return cls(files=[FileSummaryModel.of(file) for file in page.files], next_cursor=page.next_cursor)
 
 
 class TagsRequest(BaseModel):
@@ -149,10 +133,7 @@ def list_files(
         sort=sort,
         order=order,
     )
-    page = files.list_files(user.user_id, query, cursor=cursor, limit=limit)
-    return FileListResponse(
-        files=[FileSummaryModel.of(file) for file in page.files], next_cursor=page.next_cursor
-    )
+    return FileListResponse.of(files.list_files(user.user_id, query, cursor=cursor, limit=limit))
 
 
 @router.get("/search")
@@ -170,10 +151,7 @@ def search_files(
         tag=normalize_tag(tag) if tag is not None else None,
         match=match,
     )
-    page = files.search_files(user.user_id, query, cursor=cursor, limit=limit)
-    return FileListResponse(
-        files=[FileSummaryModel.of(file) for file in page.files], next_cursor=page.next_cursor
-    )
+    return FileListResponse.of(files.search_files(user.user_id, query, cursor=cursor, limit=limit))
 
 
 @router.put("/{file_id}/tags")

@@ -11,210 +11,39 @@ job still running cannot bring the file back (docs/files-api.md, "Delete").
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Protocol
 
 from fileflow_api.core.cursors import CursorCodec
-from fileflow_api.uploads.session import UploadSession
+from fileflow_api.files.errors import (
+    FileUploadingError,
+    InvalidQueryError,
+    TagsConflictError,
+    TagsVersionMismatchError,
+    UnknownFileError,
+)
+from fileflow_api.files.model import (
+    DerivativeRecord,
+    FileDetail,
+    FilePage,
+    FileRecord,
+    JobRecord,
+    ListQuery,
+    Page,
+    SearchQuery,
+    SignedDownload,
+    Tombstoned,
+    TombstoneState,
+)
+from fileflow_api.files.policy import FilesPolicy, normalize_tags
+from fileflow_api.uploads.model import UploadSession
 from fileflow_api.usage.quotas import QuotaPolicy
 from fileflow_common.clock import utc_now
 from fileflow_common.errors import FileflowError
-from fileflow_common.files import MEDIA_TYPE_FILTER, FileStatus
+from fileflow_common.files import FileStatus
 from fileflow_common.keys import DERIVED_PREFIX, ID_PATTERN, derived_key, upload_key
 from fileflow_common.observability import logger
-from fileflow_common.table import name_key
-
-# --- errors (mapped to HTTP in fileflow_api.errors) --------------------------------------------------------
-
-
-class UnknownFileError(FileflowError):
-    """No such file for this user (another user's file, a deleted one, a malformed id: all the same)."""
-
-    code = "FileNotFound"
-
-
-class InvalidTagsError(FileflowError):
-    code = "InvalidTags"
-
-
-class InvalidQueryError(FileflowError):
-    """Filters that contradict each other or a search text that cannot match a name."""
-
-    code = "InvalidQuery"
-
-
-class FileUploadingError(FileflowError):
-    """The file's upload has not completed: abort it (DELETE /v1/uploads/{id}) or complete it first."""
-
-    code = "FileUploading"
-
-
-class TagsVersionMismatchError(FileflowError):
-    """If-Match named another version of the tags than the current one."""
-
-    code = "TagsVersionMismatch"
-
-
-class TagsConflictError(FileflowError):
-    """The tags kept changing under concurrent writers; the request can be repeated."""
-
-    code = "TagsConflict"
-
-
-# --- model -------------------------------------------------------------------------------------------------
-
-
-class SortField(StrEnum):
-    CREATED = "created"
-    NAME = "name"
-
-
-class SortOrder(StrEnum):
-    ASC = "asc"
-    DESC = "desc"
-
-
-class NameMatch(StrEnum):
-    PREFIX = "prefix"  # served by the name index: cost grows with the matches
-    CONTAINS = "contains"  # a filtered read of the user's name index: cost grows with the user's files
-
-
-@dataclass(frozen=True, slots=True)
-class DerivativeRecord:
-    name: str
-    key: str
-    content_type: str | None
-    size: int | None
-    width: int | None = None
-    height: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FileRecord:
-    user_id: str
-    file_id: str
-    key: str
-    filename: str | None
-    content_type: str | None
-    status: str
-    created_at: str | None
-    updated_at: str | None = None
-    uploaded_at: str | None = None
-    size: int | None = None
-    etag: str | None = None
-    version_id: str | None = None
-    sha256: str | None = None
-    upload_id: str | None = None
-    detected_type: str | None = None
-    detected_kind: str | None = None
-    type_mismatch: Mapping[str, Any] | None = None
-    processing_error: Mapping[str, Any] | None = None
-    processing_job_id: str | None = None
-    analysis: Mapping[str, Any] = field(default_factory=dict)
-    derivatives: tuple[DerivativeRecord, ...] = ()
-    tags: tuple[str, ...] = ()
-    tags_version: int = 0
-    quota_bytes: int | None = None  # what the quota counted at initiate (None: not counted)
-    # The workflow's current stage (fileflow_common.pipeline) and the upload's correlation id.
-    stage: str | None = None
-    stage_state: str | None = None
-    stage_updated_at: str | None = None
-    execution_arn: str | None = None
-    correlation_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class JobRecord:
-    job_id: str
-    task: str
-    status: str
-    user_id: str
-    source_key: str
-    source_version_id: str | None
-    source_etag: str | None
-    queued_at: str | None
-    started_at: str | None
-    ended_at: str | None
-    attempts: int
-    error: Mapping[str, Any] | None
-    derivatives: tuple[str, ...]
-    findings: tuple[Mapping[str, Any], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ListQuery:
-    status: FileStatus | None = None
-    type: str | None = None  # "image/png", or "image/*" for a whole major type
-    created_from: datetime | None = None  # inclusive
-    created_to: datetime | None = None  # exclusive
-    sort: SortField = SortField.CREATED
-    order: SortOrder = SortOrder.DESC
-
-    def fingerprint(self) -> dict[str, str | None]:
-        return {
-            "status": self.status.value if self.status else None,
-            "type": self.type,
-            "from": self.created_from.isoformat() if self.created_from else None,
-            "to": self.created_to.isoformat() if self.created_to else None,
-            "sort": self.sort.value,
-            "order": self.order.value,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class SearchQuery:
-    text: str | None = None  # compared with name_key(filename)
-    tag: str | None = None
-    match: NameMatch = NameMatch.PREFIX
-
-    def fingerprint(self) -> dict[str, str | None]:
-        return {"q": self.text, "tag": self.tag, "match": self.match.value}
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    files: list[FileRecord]
-    next_position: dict[str, str] | None
-
-
-@dataclass(frozen=True, slots=True)
-class FilePage:
-    files: list[FileRecord]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class SignedDownload:
-    url: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class FileDetail:
-    file: FileRecord
-    original: SignedDownload | None
-    derivatives: list[tuple[DerivativeRecord, SignedDownload]]
-    jobs: list[JobRecord]
-    upload: UploadSession | None
-
-
-class TombstoneState(StrEnum):
-    DELETED = "deleted"  # this request deleted the file
-    ALREADY_DELETED = "already_deleted"  # an earlier request did (the tombstone is still there)
-    MISSING = "missing"
-    UPLOADING = "uploading"
-
-
-@dataclass(frozen=True, slots=True)
-class Tombstoned:
-    state: TombstoneState
-    record: FileRecord | None  # the file as it was (DELETED) or what the tombstone remembers
-
 
 # --- ports -------------------------------------------------------------------------------------------------
 
@@ -270,58 +99,8 @@ class FileObjects(Protocol):
 
 # --- the service -------------------------------------------------------------------------------------------
 
-_TAG = re.compile(r"[a-z0-9][a-z0-9_.:/+-]{0,63}")
-_FORBIDDEN_IN_TEXT = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 LIST_SCOPE = "files.list"
 SEARCH_SCOPE = "files.search"
-
-
-@dataclass(frozen=True, slots=True)
-class FilesPolicy:
-    download_ttl: timedelta = timedelta(minutes=5)
-    # Longer than any message can live (the DLQ keeps 14 days): a redriven event still meets the tombstone.
-    tombstone_ttl: timedelta = timedelta(days=15)
-    max_tags: int = 20
-
-
-def normalize_tags(raw: Sequence[str], *, max_tags: int) -> tuple[str, ...]:
-    """Lower-cased, trimmed, de-duplicated and sorted; each one `[a-z0-9][a-z0-9_.:/+-]{0,63}`."""
-    tags = sorted({tag.strip().lower() for tag in raw})
-    bad = [tag for tag in tags if not _TAG.fullmatch(tag)]
-    if bad:
-        raise InvalidTagsError(
-            f"invalid tag {bad[0][:70]!r}: 1 to 64 characters of a-z 0-9 _ . : / + -, starting with a letter "
-            "or digit"
-        )
-    if len(tags) > max_tags:
-        raise InvalidTagsError(f"at most {max_tags} tags per file, not {len(tags)}")
-    return tuple(tags)
-
-
-def normalize_tag(raw: str) -> str:
-    tag = raw.strip().lower()
-    if not _TAG.fullmatch(tag):
-        raise InvalidQueryError("tag must be 1 to 64 characters of a-z 0-9 _ . : / + -")
-    return tag
-
-
-def normalize_search_text(raw: str) -> str:
-    text = name_key(raw.strip())
-    if not text or any(unicodedata.category(character) in _FORBIDDEN_IN_TEXT for character in text):
-        raise InvalidQueryError("q must be printable text that a file name could hold")
-    return text
-
-
-def validate_type_filter(raw: str) -> str:
-    value = raw.strip().lower()
-    if not MEDIA_TYPE_FILTER.fullmatch(value):
-        raise InvalidQueryError("type must be a media type (image/png) or a major type (image/*)")
-    return value
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A date without a time zone is taken as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def live_file(files: FileLookup, user_id: str, file_id: str) -> FileRecord:
@@ -351,7 +130,7 @@ class FileService:
         index: FileIndex,
         objects: FileObjects,
         cursors: CursorCodec,
-        quotas: QuotaPolicy | None = None,
+        quotas: QuotaPolicy,
         policy: FilesPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -372,7 +151,7 @@ class FileService:
         if query.created_from and query.created_to and query.created_from >= query.created_to:
             raise InvalidQueryError("created_from must be earlier than created_to")
         fingerprint = query.fingerprint()
-        after = self._position(cursor, user_id=user_id, scope=LIST_SCOPE, query=fingerprint)
+        after = self._cursors.position(cursor, user_id=user_id, scope=LIST_SCOPE, query=fingerprint)
         page = self._index.list_files(user_id, query, after=after, limit=limit)
         return self._page(page, user_id=user_id, scope=LIST_SCOPE, query=fingerprint)
 
@@ -380,7 +159,7 @@ class FileService:
         if query.text is None and query.tag is None:
             raise InvalidQueryError("search needs q (a file name), tag, or both")
         fingerprint = query.fingerprint()
-        after = self._position(cursor, user_id=user_id, scope=SEARCH_SCOPE, query=fingerprint)
+        after = self._cursors.position(cursor, user_id=user_id, scope=SEARCH_SCOPE, query=fingerprint)
         page = self._index.search_files(user_id, query, after=after, limit=limit)
         return self._page(page, user_id=user_id, scope=SEARCH_SCOPE, query=fingerprint)
 
@@ -450,7 +229,7 @@ class FileService:
         assert outcome.record is not None
         file = outcome.record
         # Given back once: only the request that wrote the tombstone gets here.
-        if self._quotas is not None and file.quota_bytes is not None:
+        if file.quota_bytes is not None:
             self._quotas.release(user_id, size=file.quota_bytes)
         self._clean_up(file, at=now)
         return file
@@ -466,15 +245,6 @@ class FileService:
     def _live(self, user_id: str, file_id: str) -> FileRecord:
         return live_file(self._index, user_id, file_id)
 
-    def _position(
-        self, cursor: str | None, *, user_id: str, scope: str, query: Mapping[str, object]
-    ) -> dict[str, str] | None:
-        if cursor is None:
-            return None
-        return self._cursors.decode(cursor, user_id=user_id, scope=scope, query=query)
-
     def _page(self, page: Page, *, user_id: str, scope: str, query: Mapping[str, object]) -> FilePage:
-        next_cursor = None
-        if page.next_position is not None:
-            next_cursor = self._cursors.encode(page.next_position, user_id=user_id, scope=scope, query=query)
+        next_cursor = self._cursors.next_cursor(page.next_position, user_id=user_id, scope=scope, query=query)
         return FilePage(files=page.files, next_cursor=next_cursor)

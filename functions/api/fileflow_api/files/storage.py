@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 # DeleteObjects takes at most 1,000 keys a request.
 _DELETE_BATCH = 1000
-_NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
+_RANGE_NOT_SATISFIABLE = 416
 
 
 class FileDeletionError(Exception):
@@ -41,11 +41,11 @@ class S3FileObjects:
         """The object's first `max_bytes` + 1 bytes (more than `max_bytes`: too large); None if missing."""
         try:
             response = self._client.get_object(Bucket=self._bucket, Key=key, Range=f"bytes=0-{max_bytes}")
+        except self._client.exceptions.NoSuchKey:
+            return None
         except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in _NOT_FOUND_CODES:
-                return None
-            if code == "InvalidRange":  # an empty object has no byte 0
+            # 416: an empty object has no byte 0 (S3 models no exception for it: its status tells).
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == _RANGE_NOT_SATISFIABLE:
                 return b""
             raise
         return response["Body"].read(max_bytes + 1)

@@ -1,4 +1,4 @@
-"""boto3 adapters of the DependencyProbe interface."""
+"""boto3 adapters of the DependencyProbe interface (health/model.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from fileflow_api.dependencies import DependencyUnavailableError
+from fileflow_api.health.model import DependencyUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping

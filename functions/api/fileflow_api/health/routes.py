@@ -10,12 +10,8 @@ from fastapi import APIRouter, Depends, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from fileflow_api.dependencies import (
-    ApiDependencies,
-    DependencyProbe,
-    DependencyUnavailableError,
-    get_dependencies,
-)
+from fileflow_api.dependencies import ApiDependencies, get_dependencies
+from fileflow_api.health.model import DependencyProbe, DependencyUnavailableError
 from fileflow_common.observability import logger, metrics
 
 

@@ -4,8 +4,21 @@ from collections.abc import Mapping
 
 from fastapi import status
 
-from fileflow_api.hls.service import PlaylistInvalidError
+from fileflow_api.files.errors import UnknownFileError
 from fileflow_common.errors import FileflowError
+
+
+class UnknownPlaylistError(UnknownFileError):
+    """The file has no such playlist (404, like a file that is not the caller's)."""
+
+    code = "PlaylistNotFound"
+
+
+class PlaylistInvalidError(FileflowError):
+    """The stored playlist cannot be served safely (502: the fault is the pipeline's, not the caller's)."""
+
+    code = "PlaylistInvalid"
+
 
 ERROR_STATUS: Mapping[type[FileflowError], int] = {
     PlaylistInvalidError: status.HTTP_502_BAD_GATEWAY,

@@ -1,26 +1,23 @@
-"""GET /v1/files/{file_id}/hls/{playlist}: a video's HLS playlist, rewritten for a player (hls.py). Thin."""
+"""GET /v1/files/{file_id}/hls/{playlist}: a video's HLS playlist, rewritten for a player. Thin."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Request, Response, Security, status
+from fastapi import Depends, Path, Request, Response, status
 
-from fileflow_api.auth.identity import BEARER_AUTH
+from fileflow_api.core.params import Caller
 from fileflow_api.core.public_url import api_base_url
 from fileflow_api.dependencies import ApiDependencies, get_dependencies
-from fileflow_api.files.listing_routes import Caller, FileId
+from fileflow_api.files.params import FileId, files_router
 from fileflow_api.hls.service import HLS_CONTENT_TYPE, HlsService
 
-router = APIRouter(prefix="/v1/files", tags=["files"], dependencies=[Security(BEARER_AUTH)])
+router = files_router()
 
 
 def get_hls_service(request: Request) -> HlsService:
-    service = get_dependencies(request).hls
-    if service is None:
-        raise RuntimeError("HLS is not configured: ApiDependencies.hls is None")
-    return service
+    return get_dependencies(request).hls
 
 
 Hls = Annotated[HlsService, Depends(get_hls_service)]

@@ -23,32 +23,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from fileflow_api.files.service import (
-    DerivativeRecord,
-    FileLookup,
-    UnknownFileError,
-    live_file,
-    owns_derivative,
-)
-from fileflow_common.errors import FileflowError
+from fileflow_api.files.model import DerivativeRecord
+from fileflow_api.files.service import FileLookup, live_file, owns_derivative
+from fileflow_api.hls.errors import PlaylistInvalidError, UnknownPlaylistError
 
 HLS_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 PLAYLIST_SUFFIX = ".m3u8"
 # An attribute of an attribute list (RFC 8216 4.2): NAME=value, the value quoted or not.
 _ATTRIBUTE = re.compile(r'[ \t]*([A-Z0-9-]+)=("[^"\r\n]*"|[^",\r\n]*?)[ \t]*(,|$)')
 _EXTINF = re.compile(r"#EXTINF:\s*([0-9]+(?:\.[0-9]*)?)")
-
-
-class UnknownPlaylistError(UnknownFileError):
-    """The file has no such playlist (404, like a file that is not the caller's)."""
-
-    code = "PlaylistNotFound"
-
-
-class PlaylistInvalidError(FileflowError):
-    """The stored playlist cannot be served safely (502: the fault is the pipeline's, not the caller's)."""
-
-    code = "PlaylistInvalid"
 
 
 # --- the pure part ------------------------------------------------------------------------------------------

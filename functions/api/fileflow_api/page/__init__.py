@@ -1,0 +1,1 @@
+"""The upload page (`/app/`), served from the `web` layer's files under a strict CSP."""

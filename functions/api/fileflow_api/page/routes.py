@@ -1,129 +1,21 @@
 """The upload page: `GET /app/` and `GET /app/static/{name}`, public, from the `web` layer's files.
 
 Served by the API function so the page and the API share one origin (no CORS for its API calls), on
-AWS and on the local cloud alike. Only the names of fileflow_web.STATIC_FILES are served (no path is
-ever built from the request). Every answer carries a strict Content-Security-Policy: scripts, styles
-and fonts from this origin only, and connections to this origin and the S3 origins of the presigned
-URLs the uploads use.
-
-Caching: index.html is revalidated on every load (`no-cache` + ETag, so usually a 304); it names its
-stylesheets and scripts with `?v=<content hash>`, and such a versioned URL is cached for a year.
-Unversioned URLs (app.js imports ./uppy.min.mjs) are revalidated like index.html.
+AWS and on the local cloud alike; what is served, and with which headers, is assets.py's.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.exceptions import HTTPException
 
 from fileflow_api.dependencies import ApiDependencies, get_dependencies
-
-INDEX = "index.html"
-_VERSION_LENGTH = 16
-_REVALIDATE = "no-cache"
-_IMMUTABLE = "public, max-age=31536000, immutable"
-
-
-def content_security_policy(connect_origins: Sequence[str]) -> str:
-    """The page's CSP: nothing inline, nothing from elsewhere but uploads to the given S3 origins.
-
-    `img-src data: blob:`: Uppy's stylesheet draws icons as data: URIs and its Dashboard previews files
-    through blob: URLs. No 'unsafe-inline' and no 'unsafe-eval' anywhere.
-    """
-    connect = " ".join(["'self'", *sorted(set(connect_origins))])
-    return "; ".join(
-        (
-            "default-src 'none'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self' data: blob:",
-            "font-src 'self'",
-            f"connect-src {connect}",
-            "base-uri 'none'",
-            "form-action 'none'",
-            "frame-ancestors 'none'",
-        )
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class StaticAsset:
-    body: bytes
-    media_type: str
-    version: str
-
-    @property
-    def etag(self) -> str:
-        return f'"{self.version}"'
-
-
-def _version(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()[:_VERSION_LENGTH]
-
-
-@dataclass(frozen=True, slots=True)
-class WebPage:
-    """The page's files (the allow-list is their names) and the headers every answer carries."""
-
-    assets: Mapping[str, StaticAsset]
-    headers: Mapping[str, str]
-
-    @classmethod
-    def build(
-        cls, files: Mapping[str, bytes], media_types: Mapping[str, str], *, connect_origins: Sequence[str]
-    ) -> WebPage:
-        """`files` by name (index.html among them); index.html's `static/<name>` references get versioned."""
-        if INDEX not in files or set(files) - set(media_types):
-            raise ValueError(f"the page needs {INDEX} and a media type for every file: {sorted(files)}")
-        assets = {
-            name: StaticAsset(body, media_types[name], _version(body))
-            for name, body in files.items()
-            if name != INDEX
-        }
-        index = files[INDEX]
-        for name, asset in assets.items():
-            index = index.replace(f'"static/{name}"'.encode(), f'"static/{name}?v={asset.version}"'.encode())
-        assets[INDEX] = StaticAsset(index, media_types[INDEX], _version(index))
-        headers = {
-            "Content-Security-Policy": content_security_policy(connect_origins),
-            "X-Content-Type-Options": "nosniff",
-            "X-Frame-Options": "DENY",
-            # The Uppy endpoint's path holds the upload token: never send it anywhere as a referrer.
-            "Referrer-Policy": "no-referrer",
-            "Cross-Origin-Opener-Policy": "same-origin",
-            "Cross-Origin-Resource-Policy": "same-origin",
-            "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-        }
-        return cls(assets=assets, headers=headers)
-
-    def respond(self, name: str, request: Request) -> Response:
-        asset = self.assets.get(name)
-        if asset is None:
-            raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
-        versioned = name != INDEX and request.query_params.get("v") == asset.version
-        headers = {
-            **self.headers,
-            "ETag": asset.etag,
-            "Cache-Control": _IMMUTABLE if versioned else _REVALIDATE,
-        }
-        if asset.etag in _etags(request.headers.get("if-none-match", "")):
-            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        return Response(content=asset.body, media_type=asset.media_type, headers=headers)
-
-
-def _etags(header: str) -> set[str]:
-    """The entity tags of an If-None-Match header (weak ones compare equal, RFC 9110 8.8.3.2)."""
-    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+from fileflow_api.page.assets import INDEX, WebPage
 
 
 def get_web_page(dependencies: Annotated[ApiDependencies, Depends(get_dependencies)]) -> WebPage:
-    if dependencies.web_page is None:
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
     return dependencies.web_page()
 
 

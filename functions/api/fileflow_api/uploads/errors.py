@@ -5,22 +5,112 @@ from collections.abc import Mapping
 from fastapi import status
 
 from fileflow_api.uploads.filenames import InvalidFilenameError
-from fileflow_api.uploads.service import (
-    InvalidChecksumError,
-    InvalidContentTypeError,
-    InvalidPartRequestError,
-    MissingPartsError,
-    NotMultipartUploadError,
-    NotUploadedError,
-    PartMismatchError,
-    PartNumberOutOfRangeError,
-    PartSizeMismatchError,
-    SizeMismatchError,
-    UnsupportedContentTypeError,
-    UploadTooLargeError,
-)
-from fileflow_api.uploads.session import MultipartUploadGoneError, UploadNotFoundError, UploadStateError
+from fileflow_api.uploads.model import UploadSession, UploadStatus
 from fileflow_common.errors import FileflowError
+
+
+class UploadNotFoundError(FileflowError):
+    """No such upload for this user (another user's upload is "not found" too)."""
+
+    code = "UploadNotFound"
+
+
+class UploadStateError(FileflowError):
+    """The upload is no longer `initiated`, so the operation cannot apply."""
+
+    code = "UploadNotActive"
+
+    def __init__(self, message: str, *, status: UploadStatus) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class UploadCompletedError(UploadStateError):
+    code = "UploadCompleted"
+
+
+class UploadAbortedError(UploadStateError):
+    code = "UploadAborted"
+
+
+class UploadExpiredError(UploadStateError):
+    code = "UploadExpired"
+
+
+_STATE_ERRORS: Mapping[UploadStatus, type[UploadStateError]] = {
+    UploadStatus.COMPLETED: UploadCompletedError,
+    UploadStatus.ABORTED: UploadAbortedError,
+    UploadStatus.EXPIRED: UploadExpiredError,
+}
+
+
+def state_error(session: UploadSession, action: str) -> UploadStateError:
+    """The precise error for `action` on a session that left `initiated`."""
+    error = _STATE_ERRORS[session.status]
+    return error(f"cannot {action}: upload {session.upload_id} is {session.status}", status=session.status)
+
+
+class MultipartUploadGoneError(FileflowError):
+    """S3 no longer knows the multipart upload (completed, aborted, or removed by the lifecycle rule)."""
+
+    code = "MultipartUploadGone"
+
+
+class UploadTooLargeError(FileflowError):
+    code = "UploadTooLarge"
+
+
+class UnsupportedContentTypeError(FileflowError):
+    code = "UnsupportedContentType"
+
+
+class InvalidContentTypeError(FileflowError):
+    code = "InvalidContentType"
+
+
+class PartNumberOutOfRangeError(FileflowError):
+    code = "PartNumberOutOfRange"
+
+
+class InvalidPartRequestError(FileflowError):
+    """Duplicate part numbers, too many at once, or a checksum of another algorithm than the upload's."""
+
+    code = "InvalidPartRequest"
+
+
+class InvalidChecksumError(FileflowError):
+    """A checksum that cannot be one: not hex/base64, or not the algorithm's digest length."""
+
+    code = "InvalidChecksum"
+
+
+class NotMultipartUploadError(FileflowError):
+    code = "NotMultipartUpload"
+
+
+class NotUploadedError(FileflowError):
+    """Complete of a single-PUT upload whose object S3 does not hold yet."""
+
+    code = "NotUploaded"
+
+
+class MissingPartsError(FileflowError):
+    code = "MissingParts"
+
+
+class PartSizeMismatchError(FileflowError):
+    code = "PartSizeMismatch"
+
+
+class PartMismatchError(FileflowError):
+    """A part the client lists is not the one S3 holds (another ETag)."""
+
+    code = "PartMismatch"
+
+
+class SizeMismatchError(FileflowError):
+    code = "SizeMismatch"
+
 
 ERROR_STATUS: Mapping[type[FileflowError], int] = {
     UploadNotFoundError: status.HTTP_404_NOT_FOUND,

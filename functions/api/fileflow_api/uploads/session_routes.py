@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Security, status
-from pydantic import BaseModel, Field, StrictInt
 
 from fileflow_api.audit.request import Audit
 from fileflow_api.audit.trail import AuditAction
 from fileflow_api.auth.identity import BEARER_AUTH, User, current_user
 from fileflow_api.core.correlation import CorrelationId
 from fileflow_api.dependencies import get_dependencies
-from fileflow_api.uploads.service import (
-    InvalidPartRequestError,
-    NewUpload,
-    PartNumberOutOfRangeError,
-    PartRequest,
-    UploadService,
+from fileflow_api.uploads.errors import PartNumberOutOfRangeError
+from fileflow_api.uploads.model import NewUpload
+from fileflow_api.uploads.schemas import (
+    AbortUploadResponse,
+    CompleteUploadRequest,
+    CompleteUploadResponse,
+    InitiateUploadRequest,
+    InitiateUploadResponse,
+    ListPartsResponse,
+    PresignedRequestModel,
+    SignedPartModel,
+    SignPartsRequest,
+    SignPartsResponse,
+    StoredPartModel,
+    UploadStatusResponse,
+    completed_response,
 )
-from fileflow_api.uploads.session import (
-    Checksum,
-    ChecksumAlgorithm,
-    PresignedRequest,
-    StoredPart,
-    UploadMode,
-    UploadSession,
-    UploadStatus,
-)
+from fileflow_api.uploads.service import UploadService
 from fileflow_common.clock import to_timestamp
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"], dependencies=[Security(BEARER_AUTH)])
@@ -43,177 +44,6 @@ def get_upload_service(request: Request) -> UploadService:
 Service = Annotated[UploadService, Depends(get_upload_service)]
 Caller = Annotated[User, Depends(current_user)]
 UploadId = Annotated[str, Path(description="the upload id returned by POST /v1/uploads")]
-
-# --- models -------------------------------------------------------------------------------------------------
-
-
-class InitiateUploadRequest(BaseModel):
-    filename: Annotated[str, Field(min_length=1, max_length=4096, description="metadata only, never the key")]
-    size: Annotated[StrictInt, Field(ge=0, description="bytes")]
-    content_type: Annotated[str, Field(min_length=1, max_length=255)]
-    sha256: Annotated[
-        str | None, Field(pattern=r"^[0-9a-fA-F]{64}$", description="hex SHA-256 of the whole file")
-    ] = None
-    checksum_algorithm: Annotated[
-        ChecksumAlgorithm | None,
-        Field(description="multipart: every part will carry this checksum, verified by S3"),
-    ] = None
-
-
-class PresignedRequestModel(BaseModel):
-    method: Literal["PUT"]
-    url: str
-    headers: Annotated[dict[str, str], Field(description="send exactly these: they are signed")]
-
-    @classmethod
-    def of(cls, request: PresignedRequest) -> PresignedRequestModel:
-        return cls(method="PUT", url=request.url, headers=request.headers)
-
-
-class InitiateUploadResponse(BaseModel):
-    upload_id: str
-    file_id: str
-    key: str
-    filename: Annotated[str, Field(description="as stored: directories dropped, NFC-normalised")]
-    content_type: str
-    mode: UploadMode
-    size: int
-    part_size: int
-    part_count: int
-    checksum_algorithm: ChecksumAlgorithm | None
-    expires_at: str
-    single: Annotated[PresignedRequestModel | None, Field(description="mode single: PUT the file here")]
-    correlation_id: Annotated[
-        str, Field(description="this request's id, carried by the file, its object and its processing")
-    ]
-
-
-class PartToSign(BaseModel):
-    part_number: StrictInt
-    checksum_sha256: Annotated[str | None, Field(max_length=64, description="base64 SHA-256")] = None
-    checksum_crc32c: Annotated[str | None, Field(max_length=16, description="base64 CRC32C")] = None
-
-    def to_request(self) -> PartRequest:
-        if self.checksum_sha256 is not None and self.checksum_crc32c is not None:
-            raise InvalidPartRequestError(f"part {self.part_number}: give one checksum, not two")
-        checksum = None
-        if self.checksum_sha256 is not None:
-            checksum = Checksum(ChecksumAlgorithm.SHA256, self.checksum_sha256)
-        elif self.checksum_crc32c is not None:
-            checksum = Checksum(ChecksumAlgorithm.CRC32C, self.checksum_crc32c)
-        return PartRequest(part_number=self.part_number, checksum=checksum)
-
-
-class SignPartsRequest(BaseModel):
-    parts: Annotated[list[PartToSign], Field(min_length=1, max_length=100)]
-
-
-class SignedPartModel(PresignedRequestModel):
-    part_number: int
-    size: Annotated[int | None, Field(description="the exact Content-Length the URL accepts")]
-
-
-class SignPartsResponse(BaseModel):
-    parts: list[SignedPartModel]
-    expires_at: Annotated[str, Field(description="when these URLs stop working")]
-
-
-class StoredPartModel(BaseModel):
-    part_number: int
-    size: int
-    etag: str
-    checksum_sha256: str | None = None
-    checksum_crc32c: str | None = None
-
-    @classmethod
-    def of(cls, part: StoredPart) -> StoredPartModel:
-        checksums = {part.checksum.algorithm: part.checksum.value} if part.checksum else {}
-        return cls(
-            part_number=part.part_number,
-            size=part.size,
-            etag=part.etag,
-            checksum_sha256=checksums.get(ChecksumAlgorithm.SHA256),
-            checksum_crc32c=checksums.get(ChecksumAlgorithm.CRC32C),
-        )
-
-
-class ListPartsResponse(BaseModel):
-    parts: list[StoredPartModel]
-    next_cursor: Annotated[str | None, Field(description="?cursor= of the next page; null on the last")]
-
-
-class CompleteUploadRequest(BaseModel):
-    """Empty: S3's part list (ListParts) is checked against the plan, not a list from the client."""
-
-
-class ChecksumModel(BaseModel):
-    algorithm: ChecksumAlgorithm
-    value: str
-    type: str | None
-
-
-class CompleteUploadResponse(BaseModel):
-    upload_id: str
-    file_id: str
-    key: str
-    status: Literal["completed"]
-    filename: str
-    content_type: str
-    size: int
-    etag: str
-    sha256: Annotated[str | None, Field(description="as declared on initiate")]
-    checksum: Annotated[ChecksumModel | None, Field(description="S3's checksum of the object")]
-    completed_at: str
-
-
-class AbortUploadResponse(BaseModel):
-    upload_id: str
-    status: Literal["aborted"]
-
-
-class UploadStatusResponse(BaseModel):
-    upload_id: str
-    file_id: str
-    key: str
-    status: UploadStatus
-    mode: UploadMode
-    filename: str
-    content_type: str
-    size: int | None
-    part_size: int | None
-    part_count: int | None
-    checksum_algorithm: ChecksumAlgorithm | None
-    bytes_received: int
-    parts_received: int | None
-    created_at: str
-    expires_at: str
-    finished_at: str | None
-    etag: str | None
-
-
-def _checksum_model(checksum: Checksum | None) -> ChecksumModel | None:
-    if checksum is None:
-        return None
-    return ChecksumModel(algorithm=checksum.algorithm, value=checksum.value, type=checksum.type)
-
-
-def _completed(session: UploadSession) -> CompleteUploadResponse:
-    assert session.result is not None
-    assert session.finished_at is not None
-    return CompleteUploadResponse(
-        upload_id=session.upload_id,
-        file_id=session.file_id,
-        key=session.key,
-        status="completed",
-        filename=session.filename,
-        content_type=session.content_type,
-        size=session.result.size,
-        etag=session.result.etag,
-        sha256=session.sha256,
-        checksum=_checksum_model(session.result.checksum),
-        completed_at=to_timestamp(session.finished_at),
-    )
-
 
 # --- routes -------------------------------------------------------------------------------------------------
 
@@ -243,9 +73,8 @@ def initiate_upload(
         size=session.size,
         correlation_id=session.correlation_id,
     )
-    assert session.size is not None
-    assert session.part_size is not None
-    assert session.part_count is not None
+    plan = session.plan
+    assert plan is not None  # /v1/uploads declares the size, so the server plans every upload
     return InitiateUploadResponse(
         upload_id=session.upload_id,
         file_id=session.file_id,
@@ -253,9 +82,9 @@ def initiate_upload(
         filename=session.filename,
         content_type=session.content_type,
         mode=session.mode,
-        size=session.size,
-        part_size=session.part_size,
-        part_count=session.part_count,
+        size=plan.size,
+        part_size=plan.part_size,
+        part_count=plan.part_count,
         checksum_algorithm=session.checksum_algorithm,
         expires_at=to_timestamp(session.expires_at),
         single=PresignedRequestModel.of(initiated.single) if initiated.single else None,
@@ -315,7 +144,7 @@ def complete_upload(
         resource_id=upload_id,
         file_id=session.file_id,
     )
-    return _completed(session)
+    return completed_response(session)
 
 
 @router.delete("/{upload_id}")

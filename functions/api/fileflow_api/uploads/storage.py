@@ -12,20 +12,22 @@ every single-PUT client must send.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit
 
 from botocore.exceptions import ClientError
 
-from fileflow_api.uploads.session import (
+from fileflow_api.uploads.errors import MultipartUploadGoneError
+from fileflow_api.uploads.model import (
     Checksum,
     ChecksumAlgorithm,
-    MultipartUploadGoneError,
+    CompletedObject,
     PartsPage,
     PresignedPost,
     PresignedRequest,
-    StoredObject,
     StoredPart,
 )
 from fileflow_common.keys import UPLOADS_PREFIX
@@ -42,17 +44,21 @@ CHECKSUM_HEADERS: Mapping[ChecksumAlgorithm, str] = {
     ChecksumAlgorithm.SHA256: "x-amz-checksum-sha256",
     ChecksumAlgorithm.CRC32C: "x-amz-checksum-crc32c",
 }
-_NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
 # User metadata of an original: S3 stores it as `x-amz-meta-correlation-id`.
 CORRELATION_ID_METADATA = "correlation-id"
 
 
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def _strip_quotes(etag: str) -> str:
     return etag.strip('"')
+
+
+def _stored_part(part: Mapping[str, Any]) -> StoredPart:
+    return StoredPart(
+        part_number=part["PartNumber"],
+        size=part["Size"],
+        etag=_strip_quotes(part["ETag"]),
+        checksum=_checksum_of(part),
+    )
 
 
 def _checksum_of(response: Mapping[str, Any]) -> Checksum | None:
@@ -121,9 +127,7 @@ class S3UploadStorage:
             "ContentType": content_type,
         }
         headers = {"Content-Length": str(size), "Content-Type": content_type}
-        self._add_checksum(params, headers, checksum)
-        url = self._presigner.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
-        return PresignedRequest(url=url, headers=headers)
+        return self._presign("put_object", params, headers, checksum, expires_in)
 
     def presign_part(
         self,
@@ -145,9 +149,7 @@ class S3UploadStorage:
         if size is not None:
             params["ContentLength"] = size
             headers["Content-Length"] = str(size)
-        self._add_checksum(params, headers, checksum)
-        url = self._presigner.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_in)
-        return PresignedRequest(url=url, headers=headers)
+        return self._presign("upload_part", params, headers, checksum, expires_in)
 
     def presign_post(
         self,
@@ -174,83 +176,82 @@ class S3UploadStorage:
         return PresignedPost(url=url if url.endswith("/") else url + "/", fields=dict(post["fields"]))
 
     def list_parts(self, key: str, s3_upload_id: str, *, after: int = 0, limit: int = 1000) -> PartsPage:
-        try:
+        with self._multipart_upload(key):
             response = self._s3.list_parts(
                 Bucket=self._bucket, Key=key, UploadId=s3_upload_id, PartNumberMarker=after, MaxParts=limit
             )
-        except ClientError as exc:
-            if _error_code(exc) == "NoSuchUpload":
-                raise MultipartUploadGoneError(f"S3 holds no multipart upload for {key}") from exc
-            raise
-        parts = [
-            StoredPart(
-                part_number=part["PartNumber"],
-                size=part["Size"],
-                etag=_strip_quotes(part["ETag"]),
-                checksum=_checksum_of(part),
-            )
-            for part in response.get("Parts", [])
-        ]
         next_marker = response.get("NextPartNumberMarker") if response.get("IsTruncated") else None
-        return PartsPage(parts=parts, next_marker=int(next_marker) if next_marker is not None else None)
+        return PartsPage(
+            parts=[_stored_part(part) for part in response.get("Parts", [])],
+            next_marker=int(next_marker) if next_marker is not None else None,
+        )
 
     def all_parts(self, key: str, s3_upload_id: str) -> list[StoredPart]:
-        parts: list[StoredPart] = []
-        after: int | None = 0
-        while after is not None:
-            page = self.list_parts(key, s3_upload_id, after=after)
-            parts.extend(page.parts)
-            after = page.next_marker
-        return parts
+        pages = self._s3.get_paginator("list_parts").paginate(
+            Bucket=self._bucket, Key=key, UploadId=s3_upload_id
+        )
+        with self._multipart_upload(key):
+            return [_stored_part(part) for page in pages for part in page.get("Parts", [])]
 
     def complete_multipart_upload(
         self, key: str, s3_upload_id: str, parts: Sequence[StoredPart]
-    ) -> StoredObject:
+    ) -> CompletedObject:
         completed_parts: list[Any] = []
         for part in parts:
             entry: dict[str, Any] = {"PartNumber": part.part_number, "ETag": f'"{part.etag}"'}
             if part.checksum is not None:
                 entry[_CHECKSUM_FIELDS[part.checksum.algorithm]] = part.checksum.value
             completed_parts.append(entry)
-        try:
+        with self._multipart_upload(key):
             response = self._s3.complete_multipart_upload(
                 Bucket=self._bucket,
                 Key=key,
                 UploadId=s3_upload_id,
                 MultipartUpload={"Parts": completed_parts},
             )
-        except ClientError as exc:
-            if _error_code(exc) == "NoSuchUpload":
-                raise MultipartUploadGoneError(f"S3 holds no multipart upload for {key}") from exc
-            raise
-        return StoredObject(
+        return CompletedObject(
             size=sum(part.size for part in parts),
             etag=_strip_quotes(response["ETag"]),
             checksum=_checksum_of(response),
         )
 
     def abort_multipart_upload(self, key: str, s3_upload_id: str) -> None:
-        try:
+        with suppress(self._s3.exceptions.NoSuchUpload):
             self._s3.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=s3_upload_id)
-        except ClientError as exc:
-            if _error_code(exc) != "NoSuchUpload":
-                raise
 
-    def head(self, key: str) -> StoredObject | None:
+    def head(self, key: str) -> CompletedObject | None:
         try:
             response = self._s3.head_object(Bucket=self._bucket, Key=key, ChecksumMode="ENABLED")
         except ClientError as exc:
-            if _error_code(exc) in _NOT_FOUND_CODES:
+            # A HEAD response has no body, so S3's 404 comes without a modelled error: its status says it.
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == HTTPStatus.NOT_FOUND:
                 return None
             raise
-        return StoredObject(
+        return CompletedObject(
             size=response["ContentLength"],
             etag=_strip_quotes(response["ETag"]),
             checksum=_checksum_of(response),
         )
 
-    @staticmethod
-    def _add_checksum(params: dict[str, Any], headers: dict[str, str], checksum: Checksum | None) -> None:
+    @contextmanager
+    def _multipart_upload(self, key: str) -> Iterator[None]:
+        """S3's NoSuchUpload as the domain's error: the multipart upload was completed, aborted or swept."""
+        try:
+            yield
+        except self._s3.exceptions.NoSuchUpload as exc:
+            raise MultipartUploadGoneError(f"S3 holds no multipart upload for {key}") from exc
+
+    def _presign(
+        self,
+        operation: Literal["put_object", "upload_part"],
+        params: dict[str, Any],
+        headers: dict[str, str],
+        checksum: Checksum | None,
+        expires_in: int,
+    ) -> PresignedRequest:
+        """A query-signed PUT; a checksum is signed both as a parameter and as the header to send."""
         if checksum is not None:
             params[_CHECKSUM_FIELDS[checksum.algorithm]] = checksum.value
             headers[CHECKSUM_HEADERS[checksum.algorithm]] = checksum.value
+        url = self._presigner.generate_presigned_url(operation, Params=params, ExpiresIn=expires_in)
+        return PresignedRequest(url=url, headers=headers)

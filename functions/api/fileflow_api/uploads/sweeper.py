@@ -17,14 +17,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from fileflow_api.uploads.session import (
-    FileCatalog,
-    ObjectStore,
-    UploadSession,
-    UploadSessionStore,
-    UploadStatus,
-    finish_completed,
-)
+from fileflow_api.uploads.model import UploadSession, UploadStatus
+from fileflow_api.uploads.ports import FileCatalog, ObjectStore, UploadSessionStore, finish_completed
 from fileflow_common.clock import utc_now
 from fileflow_common.observability import logger
 
@@ -69,7 +63,7 @@ class UploadSweeper:
         sessions: UploadSessionStore,
         storage: ObjectStore,
         files: FileCatalog,
-        usage: UsageRelease | None,
+        usage: UsageRelease,
         grace: timedelta,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -104,16 +98,15 @@ class UploadSweeper:
     def sweep_one(self, session: UploadSession) -> SweepOutcome:
         if session.s3_upload_id is not None:
             self._storage.abort_multipart_upload(session.key, session.s3_upload_id)
-        stored = self._storage.head(session.key)
+        found = self._storage.head(session.key)
         now = self._clock()
-        if stored is not None:
-            finished = finish_completed(self._sessions, self._files, session, stored, at=now)
+        if found is not None:
+            finished = finish_completed(self._sessions, self._files, session, found, at=now)
             if finished.status is UploadStatus.COMPLETED:
                 return SweepOutcome.COMPLETED
             return SweepOutcome.SKIPPED
         if not self._sessions.finish(session.finished(UploadStatus.EXPIRED, now)):
             return SweepOutcome.SKIPPED
         self._files.forget(session)
-        if self._usage is not None:
-            self._usage.subtract(session.user_id, size=session.size or 0, files=1)
+        self._usage.subtract(session.user_id, size=session.size.quota_bytes, files=1)
         return SweepOutcome.EXPIRED

@@ -10,22 +10,25 @@ sweeper has long finished with a session before DynamoDB deletes it.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
-from fileflow_api.uploads.session import (
+from fileflow_api.uploads.model import (
     Checksum,
     ChecksumAlgorithm,
-    StoredObject,
+    CompletedObject,
     UploadMode,
     UploadSession,
     UploadStatus,
+    declared_bytes,
+    file_size,
 )
+from fileflow_api.uploads.part_plan import PartPlan
 from fileflow_common.clock import from_timestamp, to_timestamp
-from fileflow_common.dynamo import is_condition_failure, update_expression
+from fileflow_common.dynamo import update_expression
 from fileflow_common.table import (
     DELETED_AT,
     PARTITION_KEY,
@@ -88,8 +91,8 @@ class DynamoUploadSessionStore:
             "gsi1sk": to_timestamp(session.expires_at),
         }
         optional = {
-            "size": session.size,
-            "part_size": session.part_size,
+            "size": declared_bytes(session.size),
+            "part_size": session.plan.part_size if session.plan else None,
             "part_count": session.part_count,
             "s3_upload_id": session.s3_upload_id,
             "sha256": session.sha256,
@@ -130,10 +133,8 @@ class DynamoUploadSessionStore:
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
+        except self._table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
         return True
 
     def expired(self, *, before: datetime) -> Iterator[UploadSession]:
@@ -142,6 +143,7 @@ class DynamoUploadSessionStore:
             "KeyConditionExpression": Key("gsi1pk").eq(INITIATED_UPLOADS_PARTITION)
             & Key("gsi1sk").lt(to_timestamp(before)),
         }
+        # Paged by hand: boto3's query paginator is the client's, which speaks typed attribute values.
         while True:
             page = self._table.query(**query)
             for item in page.get("Items", []):
@@ -156,7 +158,7 @@ def _optional_int(item: Mapping[str, Any], name: str) -> int | None:
     return None if value is None else int(value)
 
 
-def _result_from_item(item: Mapping[str, Any]) -> StoredObject | None:
+def _result_from_item(item: Mapping[str, Any]) -> CompletedObject | None:
     if "etag" not in item:
         return None
     checksum = None
@@ -166,7 +168,13 @@ def _result_from_item(item: Mapping[str, Any]) -> StoredObject | None:
             value=str(item["result_checksum"]),
             type=item.get("result_checksum_type"),
         )
-    return StoredObject(size=int(item["size"]), etag=str(item["etag"]), checksum=checksum)
+    return CompletedObject(size=int(item["size"]), etag=str(item["etag"]), checksum=checksum)
+
+
+def _plan_from_item(item: Mapping[str, Any]) -> PartPlan | None:
+    if not {"size", "part_size", "part_count"} <= item.keys():
+        return None
+    return PartPlan(size=int(item["size"]), part_size=int(item["part_size"]), part_count=int(item["part_count"]))
 
 
 def session_from_item(item: Mapping[str, Any]) -> UploadSession:
@@ -180,9 +188,9 @@ def session_from_item(item: Mapping[str, Any]) -> UploadSession:
         mode=UploadMode(item["mode"]),
         filename=str(item["filename"]),
         content_type=str(item["content_type"]),
-        size=_optional_int(item, "size"),
-        part_size=_optional_int(item, "part_size"),
-        part_count=_optional_int(item, "part_count"),
+        # Once completed, `size` is the object's: what complete checked any declared size against.
+        size=file_size(_optional_int(item, "size")),
+        plan=_plan_from_item(item),
         status=UploadStatus(item["status"]),
         created_at=from_timestamp(str(item["created_at"])),
         expires_at=from_timestamp(str(item["session_expires_at"])),
@@ -206,14 +214,13 @@ class DynamoFileCatalog:
 
     def __init__(self, table: Table) -> None:
         self._table = table
+        # A write its ConditionExpression refused: the item is ahead of this writer, which is fine.
+        self._refused = table.meta.client.exceptions.ConditionalCheckFailedException
 
     def declare(self, session: UploadSession, *, at: datetime) -> None:
         timestamp = to_timestamp(at)
         shared = {
-            "entity": ENTITY_FILE,
-            "user_id": session.user_id,
-            "file_id": session.file_id,
-            "key": session.key,
+            **self._identity(session),
             # The status and its index partition (gsi2) move together.
             **file_status_attributes(session.user_id, FILE_STATUS_UPLOADING),
         }
@@ -224,7 +231,7 @@ class DynamoFileCatalog:
             "updated_at": timestamp,
             "name_key": name_key(session.filename),
             # What the quota counted for this file (GET/DELETE /v1/files give back exactly this).
-            "quota_bytes": session.size or 0,
+            "quota_bytes": session.size.quota_bytes,
             # The pipeline's starter reads it here: the workflow's events and logs carry it.
             **({"correlation_id": session.correlation_id} if session.correlation_id else {}),
             **file_index_attributes(
@@ -239,10 +246,7 @@ class DynamoFileCatalog:
             raise ValueError("record_upload() takes a completed session")
         timestamp = to_timestamp(at)
         shared = {
-            "entity": ENTITY_FILE,
-            "user_id": session.user_id,
-            "file_id": session.file_id,
-            "key": session.key,
+            **self._identity(session),
             "size": result.size,
             "etag": result.etag,
         }
@@ -253,7 +257,8 @@ class DynamoFileCatalog:
             **_checksum_attributes("", result.checksum),
         }
         self._upsert(session, {**shared, **own}, keep_existing=frozenset(shared))
-        try:
+        # Refused when the processor has moved the status on already.
+        with suppress(self._refused):
             self._table.update_item(
                 Key=file_item_key(session.user_id, session.file_id),
                 UpdateExpression="SET #status = :uploaded, #gsi2pk = :status_partition",
@@ -265,21 +270,26 @@ class DynamoFileCatalog:
                     ":status_partition": files_status_partition(session.user_id, FILE_STATUS_UPLOADED),
                 },
             )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise  # else the processor has moved the status on already
 
     def forget(self, session: UploadSession) -> None:
-        try:
+        # Refused when an object did arrive: its item stays.
+        with suppress(self._refused):
             self._table.delete_item(
                 Key=file_item_key(session.user_id, session.file_id),
                 ConditionExpression="#status = :uploading AND attribute_not_exists(#etag)",
                 ExpressionAttributeNames={"#status": "status", "#etag": "etag"},
                 ExpressionAttributeValues={":uploading": FILE_STATUS_UPLOADING},
             )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise  # else an object did arrive: its item stays
+
+    @staticmethod
+    def _identity(session: UploadSession) -> dict[str, Any]:
+        """What names the file item: the same whichever writer creates it."""
+        return {
+            "entity": ENTITY_FILE,
+            "user_id": session.user_id,
+            "file_id": session.file_id,
+            "key": session.key,
+        }
 
     @staticmethod
     def _metadata(session: UploadSession) -> dict[str, Any]:
@@ -297,15 +307,12 @@ class DynamoFileCatalog:
     ) -> None:
         expression, names, values = update_expression(attributes, keep_existing=keep_existing)
         names["#deleted_at"] = DELETED_AT
-        try:
+        # A deleted file (DELETE /v1/files/{id} leaves a tombstone) is never written back.
+        with suppress(self._refused):
             self._table.update_item(
                 Key=file_item_key(session.user_id, session.file_id),
                 UpdateExpression=expression,
-                # A deleted file (DELETE /v1/files/{id} leaves a tombstone) is never written back.
                 ConditionExpression="attribute_not_exists(#deleted_at)",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise

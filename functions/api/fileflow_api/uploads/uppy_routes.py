@@ -21,7 +21,8 @@ from fileflow_api.audit.request import Audit
 from fileflow_api.audit.trail import AuditAction
 from fileflow_api.auth.identity import User, uppy_user
 from fileflow_api.core.correlation import CorrelationId
-from fileflow_api.uploads.service import ClientPart, InvalidPartRequestError, PartRequest
+from fileflow_api.uploads.errors import InvalidPartRequestError
+from fileflow_api.uploads.model import ClientPart, PartRequest
 from fileflow_api.uploads.session_routes import Service, UploadId
 
 router = APIRouter(prefix="/uppy/{token}/s3", tags=["uppy"])

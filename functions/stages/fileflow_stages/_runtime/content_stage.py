@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from fileflow_common.errors import FileDeletedError
 from fileflow_common.keys import derived_key
 from fileflow_common.observability import logger
 from fileflow_stages._runtime.content import Analysis, Derivative, LimitExceededError
 from fileflow_stages._runtime.jobs import Job
 from fileflow_stages._runtime.limits import Limits
-from fileflow_stages._runtime.stage import StageContext, StageResult
-from fileflow_stages._runtime.state import Detected, FileDeletedError
+from fileflow_stages._runtime.stage import StageContext, StageResult, StageWork
+from fileflow_stages._runtime.state import Detected
 
 type Analyzer = Callable[[Detected, bytes, Limits], Analysis]
 
@@ -64,6 +65,15 @@ def write_derivatives(context: StageContext, derivatives: list[Derivative]) -> l
         context.services.store.write_derivative(key, derivative, source=file.source)
         written.append({**derivative.describe(), "key": key})
     return written
+
+
+def analyzer_stage(analyze: Analyzer) -> StageWork:
+    """The work of a stage that reads the whole original and stores what `analyze` made of its bytes."""
+
+    def work(context: StageContext) -> StageResult:
+        return run_analyzer(context, analyze)
+
+    return work
 
 
 def run_analyzer(context: StageContext, analyze: Analyzer) -> StageResult:

@@ -30,8 +30,13 @@ class StoredContent:
     content_type: str | None = None
 
 
-# The version was deleted, or (unversioned bucket) the key now holds other content (If-Match failed).
-_GONE = frozenset({"NoSuchKey", "NoSuchVersion", "PreconditionFailed", "412", "404"})
+# Gone too, without a modelled exception: a deleted version, a failed If-Match (the key now holds other
+# content, unversioned bucket), and their bare status codes when an error response has no body.
+_UNMODELLED_GONE = frozenset({"NoSuchVersion", "PreconditionFailed", "412", "404"})
+
+
+def _gone(source: ObjectVersion) -> ObjectGoneError:
+    return ObjectGoneError(f"{source.key} ({source.version_id or source.etag}) is gone")
 
 
 class S3ObjectStore:
@@ -39,14 +44,16 @@ class S3ObjectStore:
         self._client = client
         self._bucket = bucket
 
-    def _get(self, source: ObjectVersion, **extra: str) -> Any:
+    def _get(self, source: ObjectVersion) -> Any:
         location = {"VersionId": source.version_id} if source.version_id else {"IfMatch": f'"{source.etag}"'}
         try:
-            return self._client.get_object(Bucket=source.bucket, Key=source.key, **location, **extra)  # type: ignore[arg-type]
+            return self._client.get_object(Bucket=source.bucket, Key=source.key, **location)  # type: ignore[arg-type]
+        except self._client.exceptions.NoSuchKey as exc:
+            raise _gone(source) from exc
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _GONE:
-                raise ObjectGoneError(f"{source.key} ({source.version_id or source.etag}) is gone") from exc
-            raise
+            if exc.response.get("Error", {}).get("Code") not in _UNMODELLED_GONE:
+                raise
+            raise _gone(source) from exc
 
     def read(self, source: ObjectVersion, *, max_bytes: int) -> StoredContent:
         """Read at most max_bytes + 1 bytes: a lying Content-Length can never make it load more."""

@@ -7,23 +7,21 @@ and a job never moves backwards.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from botocore.exceptions import ClientError
-
 from fileflow_common.clock import to_timestamp
-from fileflow_common.dynamo import from_dynamo, is_condition_failure, to_dynamo, update_expression
+from fileflow_common.dynamo import failed_conditions, from_dynamo, to_dynamo, update_expression
+from fileflow_common.errors import FileDeletedError
 from fileflow_common.keys import UploadKey
 from fileflow_common.pipeline import ObjectVersion, StageEvent, event_item
-from fileflow_common.table import DELETED_AT, file_item_key, file_status_attributes, job_item_key
+from fileflow_common.table import DELETED_AT, NOT_DELETED, file_item_key, file_status_attributes, job_item_key
 from fileflow_stages._runtime.jobs import Job, JobError, JobStatus, Task
-from fileflow_stages._runtime.state import DeclaredFile, FileDeletedError, FileProcessingState
+from fileflow_stages._runtime.state import DeclaredFile, FileProcessingState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
-
-_NOT_DELETED = f"attribute_not_exists({DELETED_AT})"
 
 
 class DynamoRecords:
@@ -31,6 +29,7 @@ class DynamoRecords:
 
     def __init__(self, table: Table) -> None:
         self._table = table
+        self._errors = table.meta.client.exceptions
 
     # --- the file item -------------------------------------------------------------------------------
     def declared(self, upload: UploadKey) -> DeclaredFile:
@@ -80,14 +79,12 @@ class DynamoRecords:
             self._table.update_item(
                 Key=file_item_key(upload.user_id, upload.file_id),
                 UpdateExpression=expression,
-                ConditionExpression=f"{_NOT_DELETED} AND #source_object = :source_object",
+                ConditionExpression=f"{NOT_DELETED} AND #source_object = :source_object",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
+        except self._errors.ConditionalCheckFailedException as exc:
             old = cast(dict[str, Any] | None, exc.response.get("Item"))
             if old is None or DELETED_AT in old:
                 raise FileDeletedError(f"file {upload.file_id} was deleted") from exc
@@ -145,20 +142,17 @@ class DynamoRecords:
                     {"Put": {"TableName": self._table.name, "Item": to_dynamo(event_item(event))}},
                 ]
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        except self._errors.TransactionCanceledException as exc:
+            stage_refused, _ = failed_conditions(exc, 2)
+            if not stage_refused:
                 raise
-            reasons = list(exc.response.get("CancellationReasons") or [])
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                current = self._table.get_item(
-                    Key=file_item_key(upload.user_id, upload.file_id), ConsistentRead=True
-                ).get("Item")
-                if current is None or DELETED_AT in current:
-                    raise FileDeletedError(f"file {upload.file_id} was deleted") from exc
-                # A newer event (or version) is recorded already: keep the history, leave the stage alone.
-                self._table.put_item(Item=to_dynamo(event_item(event)))
-                return
-            raise
+            current = self._table.get_item(
+                Key=file_item_key(upload.user_id, upload.file_id), ConsistentRead=True
+            ).get("Item")
+            if current is None or DELETED_AT in current:
+                raise FileDeletedError(f"file {upload.file_id} was deleted") from exc
+            # A newer event (or version) is recorded already: keep the history, leave the stage alone.
+            self._table.put_item(Item=to_dynamo(event_item(event)))
 
     # --- the job -----------------------------------------------------------------------------------------
     def get_job(self, file_id: str, job_id: str) -> Job | None:
@@ -194,10 +188,8 @@ class DynamoRecords:
                 },
                 ReturnValues="ALL_NEW",
             )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return None
-            raise
+        except self._errors.ConditionalCheckFailedException:
+            return None
         return job_from_item(dict(response["Attributes"]))
 
     def merge_job_result(self, job: Job, result: dict[str, Any]) -> None:
@@ -215,9 +207,7 @@ class DynamoRecords:
                 ExpressionAttributeNames={**names, "#status": "status", "#result": "result"},
                 ExpressionAttributeValues={**values, ":running": JobStatus.RUNNING.value},
             )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
+        except self._errors.ConditionalCheckFailedException as exc:
             raise FileDeletedError(f"job {job.job_id} is no longer running") from exc
 
     def finish_job(
@@ -230,7 +220,8 @@ class DynamoRecords:
         expression, names, values = update_expression(attributes, remove=() if error else ("error",))
         values[":running"] = JobStatus.RUNNING.value
         values[":queued"] = JobStatus.QUEUED.value
-        try:
+        # Already terminal (a retried finalize): its outcome stands.
+        with suppress(self._errors.ConditionalCheckFailedException):
             self._table.update_item(
                 Key=job_item_key(job.file_id, job.job_id),
                 UpdateExpression=expression,
@@ -238,10 +229,6 @@ class DynamoRecords:
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
-            # Already terminal (a retried finalize): its outcome stands.
 
 
 def job_from_item(item: dict[str, Any]) -> Job:

@@ -20,19 +20,21 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from fileflow_common.aws import aws_calls, dynamodb_resource, s3_client
 from fileflow_common.clock import utc_now
-from fileflow_common.observability import logger, metrics
+from fileflow_common.errors import FileDeletedError
+from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.pipeline import Stage, StageEvent, StageState, event_cursor
 from fileflow_stages._runtime.content import RejectedContentError
 from fileflow_stages._runtime.jobs import Job
 from fileflow_stages._runtime.object_store import S3ObjectStore
 from fileflow_stages._runtime.records import DynamoRecords
 from fileflow_stages._runtime.settings import StageSettings
-from fileflow_stages._runtime.state import FileDeletedError, FileRef, ObjectGoneError, StageInvocation
+from fileflow_stages._runtime.state import FileRef, ObjectGoneError, StageInvocation
 
 
 class FileRejected(Exception):  # noqa: N818 - the error name Step Functions matches on
@@ -99,6 +101,8 @@ class StageResult:
 
 
 type StageWork = Callable[[StageContext], StageResult]
+# (event, Lambda context) -> the stage's output; loose like the Powertools decorators that make it.
+type StageHandler = Callable[..., dict[str, Any]]
 
 
 def record_event(
@@ -181,6 +185,32 @@ def run_stage(
     metrics.add_metric(name="StageDuration", unit=MetricUnit.Milliseconds, value=duration_ms)
     logger.info("stage succeeded", extra={"duration_ms": duration_ms, **result.output})
     return result.output
+
+
+def stage_handler(
+    stage: Stage,
+    work: StageWork,
+    *,
+    record_started: bool = True,
+    deleted_output: dict[str, Any] | None = None,
+) -> StageHandler:
+    """A stage's Lambda entry point: `run_stage` under Powertools' logger, tracer and metrics.
+
+    With `deleted_output`, a file deleted meanwhile ends the workflow quietly with it, not with FileDeleted.
+    """
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            return run_stage(stage, event, work, record_started=record_started)
+        except FileDeleted:
+            if deleted_output is None:
+                raise
+            return dict(deleted_output)
+
+    return lambda_handler
 
 
 def _record_quietly(context: StageContext, stage: Stage, detail: dict[str, Any]) -> None:

@@ -20,12 +20,6 @@ from fileflow_stages._runtime.content import ContentKind
 from fileflow_stages._runtime.jobs import JobError, Task
 
 
-class FileDeletedError(FileflowError):
-    """The file was deleted (DELETE /v1/files/{id}) while its workflow ran: nothing may bring it back."""
-
-    code = "FileDeleted"
-
-
 class ObjectGoneError(FileflowError):
     """The version no longer exists (deleted, or overwritten in an unversioned bucket)."""
 

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.pipeline import Stage
-from fileflow_stages._runtime.stage import StageContext, StageResult, run_stage
+from fileflow_stages._runtime.stage import StageContext, StageResult, stage_handler
 from fileflow_stages.analysis.summary import summarize
 
 
@@ -29,8 +24,4 @@ def analyze(context: StageContext) -> StageResult:
     )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_stage(Stage.ANALYSIS, event, analyze)
+lambda_handler = stage_handler(Stage.ANALYSIS, analyze)

@@ -7,17 +7,13 @@ process is rejected here, before any other stage runs.
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from fileflow_common.files import FileStatus
-from fileflow_common.observability import logger, metrics, tracer
+from fileflow_common.observability import logger
 from fileflow_common.pipeline import Stage
 from fileflow_stages._runtime.content import ContentKind, UnsupportedTypeError
 from fileflow_stages._runtime.jobs import task_for
 from fileflow_stages._runtime.object_store import DETECTION_BYTES
-from fileflow_stages._runtime.stage import StageContext, StageResult, run_stage
+from fileflow_stages._runtime.stage import StageContext, StageResult, stage_handler
 from fileflow_stages._runtime.state import FileProcessingState
 from fileflow_stages.detect.detection import ZIP, declared_mismatch, detect
 
@@ -72,8 +68,4 @@ def detect_file(context: StageContext) -> StageResult:
     return StageResult(output=output, detail={"kind": detected.kind.value, "type": detected.mime})
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_stage(Stage.DETECT, event, detect_file)
+lambda_handler = stage_handler(Stage.DETECT, detect_file)

@@ -3,16 +3,11 @@ charset-normalizer, in the `documents` layer)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.pipeline import Stage
 from fileflow_stages._runtime.content import Analysis, ContentKind, UnsupportedTypeError
-from fileflow_stages._runtime.content_stage import run_analyzer
+from fileflow_stages._runtime.content_stage import analyzer_stage
 from fileflow_stages._runtime.limits import Limits
-from fileflow_stages._runtime.stage import StageContext, StageResult, run_stage
+from fileflow_stages._runtime.stage import stage_handler
 from fileflow_stages._runtime.state import Detected
 from fileflow_stages.detect.detection import DOCX, PDF
 from fileflow_stages.document import documents, text
@@ -28,12 +23,5 @@ def analyze(detected: Detected, data: bytes, limits: Limits) -> Analysis:
     raise UnsupportedTypeError(f"the document stage does not process {detected.mime}")
 
 
-def extract(context: StageContext) -> StageResult:
-    return run_analyzer(context, analyze)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_stage(Stage.DOCUMENT, event, extract)
+extract = analyzer_stage(analyze)
+lambda_handler = stage_handler(Stage.DOCUMENT, extract)

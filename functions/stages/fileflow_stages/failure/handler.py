@@ -14,15 +14,15 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from fileflow_common.errors import FileDeletedError
 from fileflow_common.files import FileStatus
-from fileflow_common.observability import logger, metrics, tracer
+from fileflow_common.observability import logger, metrics
 from fileflow_common.pipeline import Stage
 from fileflow_stages._runtime.content import ContentKind
 from fileflow_stages._runtime.jobs import JobError, JobStatus
-from fileflow_stages._runtime.stage import FileDeleted, StageContext, StageResult, run_stage
-from fileflow_stages._runtime.state import CaughtError, FileDeletedError, FileProcessingState
+from fileflow_stages._runtime.stage import StageContext, StageResult, stage_handler
+from fileflow_stages._runtime.state import CaughtError, FileProcessingState
 
 REJECTED = "FileRejected"
 DELETED = "FileDeleted"
@@ -91,13 +91,8 @@ def record_failure(context: StageContext) -> StageResult:
     )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Its own `failed` event is the record it writes; `started` would only repeat the stage that failed.
-    try:
-        return run_stage(Stage.FAILED, event, record_failure, record_started=False)
-    except FileDeleted:
-        # Deleted meanwhile (its event could not be written either): the workflow ends quietly.
-        return {"outcome": "deleted", "fatal": False}
+# Its own `failed` event is the record it writes (`started` would only repeat the stage that failed); a
+# file deleted meanwhile (its event could not be written either) ends the workflow quietly.
+lambda_handler = stage_handler(
+    Stage.FAILED, record_failure, record_started=False, deleted_output={"outcome": "deleted", "fatal": False}
+)

@@ -6,16 +6,13 @@ other ends processed. The job is finished last: a terminal job means the file it
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fileflow_common.files import FileStatus
-from fileflow_common.observability import logger, metrics, tracer
+from fileflow_common.observability import logger, metrics
 from fileflow_common.pipeline import Stage
 from fileflow_stages._runtime.jobs import Job, JobStatus
-from fileflow_stages._runtime.stage import StageContext, StageResult, run_stage
+from fileflow_stages._runtime.stage import StageContext, StageResult, stage_handler
 from fileflow_stages._runtime.state import FileProcessingState
 
 _JOB_METRICS = {JobStatus.SUCCEEDED: "JobsSucceeded", JobStatus.NEEDS_REVIEW: "JobsNeedingReview"}
@@ -69,8 +66,4 @@ def finalize(context: StageContext) -> StageResult:
     return StageResult(output={"status": file_status.value}, detail={"status": file_status.value})
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_stage(Stage.FINALIZE, event, finalize)
+lambda_handler = stage_handler(Stage.FINALIZE, finalize)

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.pipeline import Stage
-from fileflow_stages._runtime.stage import FileDeleted, StageContext, StageResult, run_stage
+from fileflow_stages._runtime.stage import StageContext, StageResult, stage_handler
 
 _EVENT_TYPES = {
     "processed": "file.processed",
@@ -40,12 +37,5 @@ def notify(context: StageContext) -> StageResult:
     return StageResult(output={"event": event_type}, detail=detail)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        return run_stage(Stage.NOTIFY, event, notify)
-    except FileDeleted:
-        # Deleted meanwhile: nobody is told about a file that is gone, and the workflow ends quietly.
-        return {"event": None}
+# Deleted meanwhile: nobody is told about a file that is gone, and the workflow ends quietly.
+lambda_handler = stage_handler(Stage.NOTIFY, notify, deleted_output={"event": None})

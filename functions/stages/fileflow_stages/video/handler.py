@@ -13,14 +13,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from fileflow_common.keys import derived_key
-from fileflow_common.observability import logger, metrics, tracer
+from fileflow_common.observability import logger
 from fileflow_common.pipeline import Stage
 from fileflow_stages._runtime.content import Analysis, LimitExceededError
 from fileflow_stages._runtime.content_stage import finished_result, store_analysis
-from fileflow_stages._runtime.stage import StageContext, StageResult, run_stage
+from fileflow_stages._runtime.stage import StageContext, StageResult, stage_handler
 from fileflow_stages.video.limits import VideoLimits
 from fileflow_stages.video.transcode import transcode_video
 
@@ -80,8 +78,4 @@ def transcode(context: StageContext) -> StageResult:
     return store_analysis(context, analysis, derivatives)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_stage(Stage.VIDEO, event, transcode)
+lambda_handler = stage_handler(Stage.VIDEO, transcode)
