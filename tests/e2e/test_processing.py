@@ -22,6 +22,7 @@ from infra import outputs as names
 from tests import samples
 from tests.e2e.conftest import AwsClients
 from tests.e2e.polling import wait_for
+from tests.events import s3_notification
 from tools import redrive
 from tools.stack import StackOutputs
 
@@ -50,23 +51,15 @@ def put(stack: StackOutputs, aws: AwsClients, data: bytes) -> Uploaded:
 
 def notification(stack: StackOutputs, uploaded: Uploaded) -> str:
     """The S3 event S3 sent for `uploaded`, crafted again (a duplicate delivery)."""
-    s3_object: dict[str, Any] = {
-        "key": uploaded.key,
-        "size": uploaded.size,
-        "eTag": uploaded.etag,
-        "sequencer": "0055AED6DCD90281E5",
-    }
-    if uploaded.version_id:
-        s3_object["versionId"] = uploaded.version_id
-    record = {
-        "eventVersion": "2.1",
-        "eventSource": "aws:s3",
-        "awsRegion": "us-east-1",
-        "eventTime": "2026-05-04T10:15:30.123Z",
-        "eventName": "ObjectCreated:Put",
-        "s3": {"bucket": {"name": stack[names.BUCKET_NAME]}, "object": s3_object},
-    }
-    return json.dumps({"Records": [record]})
+    notification = s3_notification(
+        bucket=stack[names.BUCKET_NAME],
+        key=uploaded.key,
+        size=uploaded.size,
+        eTag=uploaded.etag,
+        versionId=uploaded.version_id,
+        sequencer="0055AED6DCD90281E5",
+    )
+    return json.dumps(notification)
 
 
 def jobs(stack: StackOutputs, aws: AwsClients, file_id: str) -> list[dict[str, Any]]:

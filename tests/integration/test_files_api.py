@@ -16,7 +16,7 @@ from boto3.dynamodb.conditions import Key
 from tests import samples
 from tests.integration.api_requests import ALICE, BOB, Answer, call, call_with
 from tests.integration.conftest import AUDIT_TABLE_NAME, BUCKET_NAME, Cloud, FakeLambdaContext
-from tests.integration.workflow import deliver, raw_message
+from tests.integration.workflow import deliver, raw_message, s3_notification
 
 
 @pytest.fixture
@@ -53,28 +53,14 @@ def process(cloud: Cloud, api: FakeLambdaContext, key: str, *, version_id: str |
         if version_id
         else (cloud.s3.head_object(Bucket=BUCKET_NAME, Key=key))
     )
-    notification = {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": "us-east-1",
-                "eventTime": "2026-05-04T10:15:30.123Z",
-                "eventName": "ObjectCreated:Put",
-                "s3": {
-                    "bucket": {"name": BUCKET_NAME},
-                    "object": {
-                        "key": key,
-                        "size": head["ContentLength"],
-                        "eTag": head["ETag"].strip('"'),
-                        "versionId": head["VersionId"],
-                        "sequencer": f"{time.time_ns():020X}",
-                    },
-                },
-            }
-        ]
-    }
-    assert deliver([raw_message(json.dumps(notification))], api).response == {"batchItemFailures": []}
+    notification = s3_notification(
+        key,
+        size=head["ContentLength"],
+        etag=head["ETag"].strip('"'),
+        version_id=head["VersionId"],
+        sequencer=f"{time.time_ns():020X}",
+    )
+    assert deliver([raw_message(notification)], api).response == {"batchItemFailures": []}
 
 
 def processed_image(cloud: Cloud, api: FakeLambdaContext, *, filename: str = "Holiday.png") -> dict[str, Any]:

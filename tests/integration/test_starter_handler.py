@@ -19,7 +19,7 @@ from fileflow_intake.retries import backoff_seconds
 from fileflow_intake.stored_objects import RecordedObject, StoredObject
 from tests import samples
 from tests.conftest import LogReader
-from tests.events import load_event
+from tests.events import load_event, s3_notification
 from tests.integration.conftest import BUCKET_NAME, Cloud, FakeLambdaContext
 from tests.integration.processing import declare, file_item, jobs_of, upload
 from tests.integration.workflow import execution_arn_for, raw_message
@@ -41,10 +41,7 @@ def invoke(event: dict[str, Any], context: FakeLambdaContext) -> dict[str, Any]:
 
 def with_object(event: dict[str, Any], **object_fields: Any) -> dict[str, Any]:
     """The event with its (single) S3 record's object fields replaced."""
-    record = event["Records"][0]
-    notification = json.loads(record["body"])
-    notification["Records"][0]["s3"]["object"].update(object_fields)
-    record["body"] = json.dumps(notification)
+    event["Records"][0]["body"] = json.dumps(s3_notification(**object_fields))
     return event
 
 

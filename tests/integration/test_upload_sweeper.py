@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from fileflow_api.uploads.model import CompletedObject, UploadMode, UploadSession, UploadStatus
-from fileflow_api.uploads.part_plan import MiB
+from fileflow_api.uploads.model import CompletedObject, DeclaredSize, UploadMode, UploadSession, UploadStatus
+from fileflow_api.uploads.part_plan import MiB, PartPlan
 from fileflow_api.uploads.sweeper_handler import lambda_handler as sweeper_handler
 from fileflow_api.uploads.sweeper_handler import sweeper
 from fileflow_api.uploads.table import DynamoFileCatalog
@@ -82,9 +82,9 @@ def completed_session(cloud: Cloud) -> tuple[UploadSession, UploadSession]:
     now = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
     session = UploadSession(
         user_id=ALICE, upload_id="up-1", file_id=FILE_ID, key=f"uploads/{ALICE}/{FILE_ID}",
-        mode=UploadMode.SINGLE, filename="Q1 report.pdf", content_type="application/pdf", size=5,
-        part_size=5, part_count=1, status=UploadStatus.INITIATED, created_at=now, expires_at=now,
-        sha256="ab" * 32,
+        mode=UploadMode.SINGLE, filename="Q1 report.pdf", content_type="application/pdf",
+        size=DeclaredSize(5), plan=PartPlan(size=5, part_size=5, part_count=1),
+        status=UploadStatus.INITIATED, created_at=now, expires_at=now, sha256="ab" * 32,
     )  # fmt: skip
     return session, session.finished(UploadStatus.COMPLETED, now, CompletedObject(size=5, etag="e7d81"))
 

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import boto3
 
+from tests import events
 from tests.integration.conftest import BUCKET_NAME, FakeLambdaContext
 
 # definition.py's KIND_STAGES: the detect stage's kind -> the content stage's state.
@@ -212,27 +213,9 @@ def s3_notification(
 ) -> str:
     """The body S3 sends for one ObjectCreated:Put."""
     return json.dumps(
-        {
-            "Records": [
-                {
-                    "eventVersion": "2.1",
-                    "eventSource": "aws:s3",
-                    "awsRegion": "us-east-1",
-                    "eventTime": "2026-05-04T10:15:30.123Z",
-                    "eventName": "ObjectCreated:Put",
-                    "s3": {
-                        "bucket": {"name": bucket},
-                        "object": {
-                            "key": key,
-                            "size": size,
-                            "eTag": etag,
-                            "versionId": version_id,
-                            "sequencer": sequencer,
-                        },
-                    },
-                }
-            ]
-        }
+        events.s3_notification(
+            bucket=bucket, key=key, size=size, eTag=etag, versionId=version_id, sequencer=sequencer
+        )
     )
 
 

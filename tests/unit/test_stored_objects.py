@@ -1,4 +1,5 @@
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from fileflow_intake.stored_objects import (
     StoredObjectRecorder,
 )
 from tests.conftest import LogReader
-from tests.events import load_event
+from tests.events import load_event, s3_notification
 
 BUCKET = "fileflow-uploads-example"
 NOW = datetime(2026, 5, 4, 10, 20, tzinfo=UTC)
@@ -77,14 +78,11 @@ def recorder(
 
 def sample_notification() -> dict[str, Any]:
     """The S3 notification inside events/sqs_s3_object_created.json."""
-    notification: dict[str, Any] = json.loads(load_event("sqs_s3_object_created")["Records"][0]["body"])
-    return notification
+    return s3_notification()
 
 
 def notification_body(**object_fields: Any) -> str:
-    notification = sample_notification()
-    notification["Records"][0]["s3"]["object"].update(object_fields)
-    return json.dumps(notification)
+    return json.dumps(s3_notification(**object_fields))
 
 
 def test_upload_is_recorded_with_its_s3_metadata(
@@ -193,7 +191,7 @@ def test_url_encoded_keys_are_decoded() -> None:
     # Given S3's form encoding of "uploads/a b/c+d" / When parsed / Then the key is decoded
     notification = parse_notification(notification_body(key="uploads/a+b/c%2Bd"))
     assert isinstance(notification, S3EventNotification)
-    assert notification.records[0].s3.object.key == "uploads/a b/c+d"
+    assert notification.Records[0].s3.object.key == "uploads/a b/c+d"
 
 
 def test_s3_test_event_is_skipped(
@@ -254,6 +252,7 @@ def test_non_created_events_are_skipped(
         pytest.param("{}", "Records", id="empty-object"),
         pytest.param('{"Records": []}', "Records", id="no-records"),
         pytest.param('{"Records": [{"eventSource": "aws:sqs"}]}', "Records.0", id="not-s3"),
+        pytest.param('{"Records": [1]}', "Records.0", id="record-not-an-object"),
     ],
 )
 def test_bodies_that_are_not_s3_events_are_invalid(
@@ -262,6 +261,41 @@ def test_bodies_that_are_not_s3_events_are_invalid(
     # Given a poison body / When handled / Then a domain error explains why (the record will fail)
     with pytest.raises(InvalidNotificationError, match=reason):
         recorder.handle_message(body)
+
+
+@pytest.mark.parametrize(
+    ("change", "location"),
+    [
+        pytest.param(lambda record: record.pop("eventName"), "Records.0.eventName", id="no-event-name"),
+        pytest.param(lambda record: record.pop("s3"), "Records.0.s3", id="no-s3"),
+        pytest.param(lambda record: record["s3"].pop("object"), "Records.0.s3.object", id="no-object"),
+        pytest.param(lambda record: record["s3"]["object"].pop("eTag"), "Records.0: .*eTag", id="no-etag"),
+        pytest.param(
+            lambda record: record["s3"]["object"].update(size=1.5), "Records.0.s3.object.size", id="part-byte"
+        ),
+        pytest.param(
+            lambda record: record["s3"]["object"].update(sequencer="not-hex"),
+            "Records.0.s3.object.sequencer",
+            id="sequencer-not-hex",
+        ),
+    ],
+)
+def test_malformed_records_are_invalid_and_the_error_names_the_wrong_field(
+    recorder: StoredObjectRecorder, change: Callable[[dict[str, Any]], object], location: str
+) -> None:
+    # Given the sample notification with one field of its record missing or wrong
+    notification = sample_notification()
+    change(notification["Records"][0])
+    # When handled / Then a domain error says where (never a TypeError out of the parser's own checks)
+    with pytest.raises(InvalidNotificationError, match=f"^not an S3 event notification: {location}"):
+        recorder.handle_message(json.dumps(notification))
+
+
+def test_sizes_are_whole_bytes() -> None:
+    notification = parse_notification(notification_body(size=1048576.0))
+    assert isinstance(notification, S3EventNotification)
+    size = notification.Records[0].s3.object.size
+    assert (size, type(size)) == (1048576, int)
 
 
 def test_object_created_without_sequencer_is_invalid(recorder: StoredObjectRecorder) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fileflow_api.uploads.model import NewUpload
+from fileflow_api.uploads.model import BrowserUpload, DeclaredSize, NewUpload, UnknownSize
 from fileflow_api.uploads.part_plan import MiB
 from tests.unit.upload_fakes import make_world
 
@@ -21,12 +21,15 @@ def test_every_initiate_carries_the_correlation_id_to_the_session_the_file_and_t
             filename="b.bin", size=20 * MiB, content_type="application/octet-stream", correlation_id="m1"
         ),
     ).session
-    uppy = world.service.initiate_unplanned_multipart(
-        ALICE, filename="c.bin", content_type="application/octet-stream", size=None, correlation_id="u1"
-    )
-    form, _ = world.service.initiate_form_post(
-        ALICE, filename="d.png", content_type="image/png", size=4, correlation_id="f1"
-    )
+    uppy = world.service.initiate(
+        ALICE,
+        BrowserUpload(
+            "c.bin", "application/octet-stream", UnknownSize(), form_post=False, correlation_id="u1"
+        ),
+    ).session
+    form = world.service.initiate(
+        ALICE, BrowserUpload("d.png", "image/png", DeclaredSize(4), form_post=True, correlation_id="f1")
+    ).session
     expected = {single: CORRELATION_ID, multipart: "m1", uppy: "u1", form: "f1"}
     for session, correlation_id in expected.items():
         assert session.correlation_id == correlation_id

@@ -28,12 +28,14 @@ from fileflow_api.uploads.errors import (
 )
 from fileflow_api.uploads.filenames import InvalidFilenameError
 from fileflow_api.uploads.model import (
+    BrowserUpload,
     Checksum,
     ChecksumAlgorithm,
     ClientPart,
     CompletedObject,
     NewUpload,
     PartRequest,
+    UnknownSize,
     UploadMode,
     UploadSession,
     UploadStatus,
@@ -58,11 +60,17 @@ def start_multipart(world: World, *, size: int = SIZE, **kwargs: object) -> Uplo
     return world.service.initiate(ALICE, new).session
 
 
+def start_uppy_multipart(world: World, filename: str) -> UploadSession:
+    """Uppy's stock multipart flow: no declared size, parts sized by the browser."""
+    new = BrowserUpload(filename, "application/octet-stream", UnknownSize(), form_post=False)
+    return world.service.initiate(ALICE, new).session
+
+
 def upload_all_parts(world: World, session: UploadSession) -> None:
     assert session.s3_upload_id is not None
-    assert session.part_count is not None
-    for number in range(1, session.part_count + 1):
-        world.s3.put_part(session.s3_upload_id, number, session.planned_part_size(number))
+    assert session.plan is not None
+    for number in range(1, session.plan.part_count + 1):
+        world.s3.put_part(session.s3_upload_id, number, session.plan.part_length(number))
 
 
 # --- initiate ---------------------------------------------------------------------------------------------
@@ -396,11 +404,9 @@ def test_complete_of_parts_s3_no_longer_holds_is_a_conflict(world: World) -> Non
 
 def test_uppy_complete_uses_the_parts_the_browser_lists(world: World) -> None:
     # Given an Uppy upload (no declared size) with two parts in S3
-    session = world.service.initiate_unplanned_multipart(
-        ALICE, filename="clip.mov", content_type="application/octet-stream", size=None
-    )
+    session = start_uppy_multipart(world, "clip.mov")
     assert session.s3_upload_id is not None
-    assert not session.is_planned
+    assert session.plan is None
     etag1 = world.s3.put_part(session.s3_upload_id, 1, 6 * MiB)
     etag2 = world.s3.put_part(session.s3_upload_id, 2, 100)
     # When the browser lists a part with another ETag / Then refused
@@ -419,9 +425,7 @@ def test_uppy_complete_uses_the_parts_the_browser_lists(world: World) -> None:
 
 
 def test_uppy_parts_under_5_mib_but_the_last_are_refused(world: World) -> None:
-    session = world.service.initiate_unplanned_multipart(
-        ALICE, filename="clip.mov", content_type="application/octet-stream", size=None
-    )
+    session = start_uppy_multipart(world, "clip.mov")
     assert session.s3_upload_id is not None
     parts = [ClientPart(n, world.s3.put_part(session.s3_upload_id, n, MiB)) for n in (1, 2)]
     with pytest.raises(PartSizeMismatchError, match="at least 5 MiB"):
@@ -430,9 +434,7 @@ def test_uppy_parts_under_5_mib_but_the_last_are_refused(world: World) -> None:
 
 def test_uppy_upload_over_the_maximum_is_refused_at_complete() -> None:
     world = make_world(policy=replace(POLICY, max_upload_size=10 * MiB))
-    session = world.service.initiate_unplanned_multipart(
-        ALICE, filename="big.bin", content_type="application/octet-stream", size=None
-    )
+    session = start_uppy_multipart(world, "big.bin")
     assert session.s3_upload_id is not None
     parts = [ClientPart(n, world.s3.put_part(session.s3_upload_id, n, 6 * MiB)) for n in (1, 2)]
     with pytest.raises(UploadTooLargeError):

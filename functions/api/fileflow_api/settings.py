@@ -66,7 +66,7 @@ class ApiSettings(TokenSettings):
     rate_limit_window_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     quota_max_bytes: Annotated[int, Field(ge=0)] = 10 * 1024**3
     quota_max_files: Annotated[int, Field(ge=0)] = 10_000
-    # Uploads (fileflow_api.uploads.service): limits, part planning, lifetimes of URLs and sessions.
+    # Uploads (fileflow_api.uploads.policy): limits, part planning, lifetimes of URLs and sessions.
     max_upload_size: Annotated[int, Field(gt=0, le=S3_MAX_OBJECT_SIZE)] = 100 * GiB
     allowed_content_types: tuple[MediaType, ...] = DEFAULT_ALLOWED_CONTENT_TYPES
     single_put_threshold: Annotated[int, Field(gt=0, le=S3_MAX_SINGLE_PUT_SIZE)] = 16 * MiB

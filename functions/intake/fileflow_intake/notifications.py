@@ -1,18 +1,29 @@
-"""The S3 event notification format as it arrives in an SQS message body.
+"""The S3 event notification format as it arrives in an SQS message body: Powertools' parser models.
 
-Only the fields Fileflow uses are modelled; unknown fields are ignored so schema
-additions (eventVersion 2.x) never break processing.
+Powertools' S3 models are extended only where Fileflow relies on more: keys are URL-decoded, sizes are
+whole bytes, sequencers are hex, every record names its object, and a batch holds at least one record.
+Unknown fields are ignored (pydantic's default), so schema additions (eventVersion 2.x) never break it.
 """
 
 import json
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote_plus
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError
-from pydantic.alias_generators import to_camel, to_pascal
+from aws_lambda_powertools.utilities.parser.models.s3 import S3Message, S3Model, S3Object, S3RecordModel
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_pascal
 
 from fileflow_common.errors import FileflowError
+
+SEQUENCER_PATTERN = r"^[0-9A-Fa-f]{1,64}$"
 
 
 class InvalidNotificationError(FileflowError):
@@ -21,52 +32,51 @@ class InvalidNotificationError(FileflowError):
     code = "InvalidNotification"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", alias_generator=to_camel)
+class S3TestEvent(BaseModel):
+    """Sent once by S3 when a notification configuration is created or changed (no Powertools model)."""
 
-
-class S3TestEvent(_Model):
-    """Sent once by S3 when a notification configuration is created or changed."""
-
-    model_config = ConfigDict(alias_generator=to_pascal)
+    model_config = ConfigDict(frozen=True, alias_generator=to_pascal)
 
     event: Literal["s3:TestEvent"]
     bucket: str
 
 
-class S3Bucket(_Model):
-    name: str
+class NotifiedObject(S3Object):
+    size: NonNegativeInt | None = None  # Powertools declares a float: a size is whole bytes
+    sequencer: Annotated[str, Field(pattern=SEQUENCER_PATTERN)] | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _decode_key(cls, key: str) -> str:
+        # S3 form-encodes keys in notifications ("+" for space, %XX for the rest).
+        return unquote_plus(key)
 
 
-class S3Object(_Model):
-    # S3 form-encodes keys in notifications ("+" for space, %XX for the rest).
-    key: Annotated[str, AfterValidator(unquote_plus)]
-    size: NonNegativeInt | None = None
-    e_tag: str | None = None
-    version_id: str | None = None
-    sequencer: Annotated[str, Field(pattern=r"^[0-9A-Fa-f]{1,64}$")] | None = None
+class NotifiedMessage(S3Message):
+    object: NotifiedObject  # optional in Powertools (IntelligentTiering's get_object): ObjectCreated has one
 
 
-class S3Entity(_Model):
-    bucket: S3Bucket
-    object: S3Object
+class S3EventRecord(S3RecordModel):
+    s3: NotifiedMessage
 
-
-class S3EventRecord(_Model):
-    event_source: Literal["aws:s3"]
-    event_name: str
-    event_time: datetime
-    s3: S3Entity
+    @model_validator(mode="before")
+    @classmethod
+    def validate_s3_object(cls, values: Any) -> Any:
+        """Powertools' size-and-eTag check (this overrides it by name) on a record shaped for it only: it
+        crashes on others (TypeError, AttributeError), which field validation then reports by location."""
+        s3 = values.get("s3") if isinstance(values, dict) else None
+        s3_object = (s3.get("object") or s3.get("get_object")) if isinstance(s3, dict) else None
+        if isinstance(s3_object, dict) and isinstance(values.get("eventName"), str):
+            return super().validate_s3_object(values)  # type: ignore[operator]  # pydantic's proxy, callable
+        return values
 
     @property
     def is_object_created(self) -> bool:
-        return self.event_name.startswith("ObjectCreated:")
+        return self.eventName.startswith("ObjectCreated:")
 
 
-class S3EventNotification(_Model):
-    model_config = ConfigDict(alias_generator=to_pascal)
-
-    records: Annotated[list[S3EventRecord], Field(min_length=1)]
+class S3EventNotification(S3Model):
+    Records: Annotated[list[S3EventRecord], Field(min_length=1)]  # type: ignore[assignment]
 
 
 def parse_notification(body: str) -> S3EventNotification | S3TestEvent:

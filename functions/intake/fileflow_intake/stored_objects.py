@@ -113,7 +113,7 @@ class StoredObjectRecorder:
         if isinstance(notification, S3TestEvent):
             logger.info("s3 test event skipped", extra={"bucket": notification.bucket})
             return [Outcome.SKIPPED]
-        return [self._handle_record(record) for record in notification.records]
+        return [self._handle_record(record) for record in notification.Records]
 
     def _handle_record(self, record: S3EventRecord) -> Outcome:
         key = record.s3.object.key
@@ -122,7 +122,7 @@ class StoredObjectRecorder:
             logger.warning("object of another bucket skipped", extra={"bucket": bucket, "key": key})
             return Outcome.SKIPPED
         if not record.is_object_created:
-            logger.warning("non-ObjectCreated event skipped", extra={"event": record.event_name, "key": key})
+            logger.warning("non-ObjectCreated event skipped", extra={"event": record.eventName, "key": key})
             return Outcome.SKIPPED
         try:
             parsed = parse_object_key(key)
@@ -167,15 +167,15 @@ class StoredObjectRecorder:
 
 def _stored_object(upload: UploadKey, bucket: str, record: S3EventRecord) -> StoredObject:
     s3_object = record.s3.object
-    if s3_object.size is None or s3_object.e_tag is None or s3_object.sequencer is None:
+    if s3_object.size is None or s3_object.eTag is None or s3_object.sequencer is None:
         raise InvalidNotificationError("ObjectCreated record lacks size, eTag or sequencer")
     return StoredObject(
         upload=upload,
         bucket=bucket,
         size=s3_object.size,
         # S3 quotes ETags in HTTP headers but not in notifications: one unquoted form everywhere.
-        etag=s3_object.e_tag.strip('"'),
-        version_id=s3_object.version_id,
+        etag=s3_object.eTag.strip('"'),
+        version_id=s3_object.versionId,
         sequencer=s3_object.sequencer.upper().rjust(SEQUENCER_WIDTH, "0"),
-        stored_at=record.event_time,
+        stored_at=record.eventTime,
     )

@@ -145,6 +145,10 @@ class UploadSession:
     correlation_id: str | None = None
 
     @property
+    def part_size(self) -> int | None:
+        return self.plan.part_size if self.plan is not None else None
+
+    @property
     def part_count(self) -> int | None:
         """How many parts the upload has before S3 holds them: the plan's, one for a form POST."""
         if self.plan is not None:

@@ -29,7 +29,6 @@ from fileflow_api.uploads.model import (
     NewUpload,
     PartRequest,
     PartsPage,
-    PresignedPost,
     SignedPart,
     SignedParts,
     StoredPart,
@@ -37,7 +36,6 @@ from fileflow_api.uploads.model import (
     UploadProgress,
     UploadSession,
     UploadStatus,
-    file_size,
 )
 from fileflow_api.uploads.part_plan import S3_MAX_PARTS
 from fileflow_api.uploads.policy import (
@@ -118,38 +116,6 @@ class UploadService:
             self._sessions.create(session)
             self._files.declare(session, at=session.created_at)
         return InitiatedUpload(session=session, single=started.single, post=started.post)
-
-    def initiate_unplanned_multipart(
-        self,
-        user_id: str,
-        *,
-        filename: str,
-        content_type: str,
-        size: int | None,
-        correlation_id: str | None = None,
-    ) -> UploadSession:
-        """Uppy's multipart flow: the browser chooses the part size and never declares the file's size."""
-        upload = BrowserUpload(
-            filename, content_type, file_size(size), form_post=False, correlation_id=correlation_id
-        )
-        return self.initiate(user_id, upload).session
-
-    def initiate_form_post(
-        self,
-        user_id: str,
-        *,
-        filename: str,
-        content_type: str,
-        size: int | None,
-        correlation_id: str | None = None,
-    ) -> tuple[UploadSession, PresignedPost]:
-        """Uppy's simple flow: one presigned POST (form upload) bounded by the size policy."""
-        upload = BrowserUpload(
-            filename, content_type, file_size(size), form_post=True, correlation_id=correlation_id
-        )
-        initiated = self.initiate(user_id, upload)
-        assert initiated.post is not None
-        return initiated.session, initiated.post
 
     # --- parts ---------------------------------------------------------------------------------------------
 

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Security, st
 
 from fileflow_api.audit.request import Audit
 from fileflow_api.audit.trail import AuditAction
-from fileflow_api.auth.identity import BEARER_AUTH, User, current_user
+from fileflow_api.auth.identity import BEARER_AUTH
 from fileflow_api.core.correlation import CorrelationId
+from fileflow_api.core.params import Caller
 from fileflow_api.dependencies import get_dependencies
 from fileflow_api.uploads.errors import PartNumberOutOfRangeError
-from fileflow_api.uploads.model import NewUpload
+from fileflow_api.uploads.model import NewUpload, declared_bytes
 from fileflow_api.uploads.schemas import (
     AbortUploadResponse,
     CompleteUploadRequest,
@@ -35,14 +36,10 @@ router = APIRouter(prefix="/v1/uploads", tags=["uploads"], dependencies=[Securit
 
 
 def get_upload_service(request: Request) -> UploadService:
-    service = get_dependencies(request).uploads
-    if service is None:
-        raise RuntimeError("uploads are not configured: ApiDependencies.uploads is None")
-    return service
+    return get_dependencies(request).uploads
 
 
 Service = Annotated[UploadService, Depends(get_upload_service)]
-Caller = Annotated[User, Depends(current_user)]
 UploadId = Annotated[str, Path(description="the upload id returned by POST /v1/uploads")]
 
 # --- routes -------------------------------------------------------------------------------------------------
@@ -64,17 +61,17 @@ def initiate_upload(
         ),
     )
     session = initiated.session
+    plan = session.plan
+    assert plan is not None  # /v1/uploads declares the size, so the server plans every upload
     audit.record(
         user,
         AuditAction.UPLOAD_INITIATED,
         resource_type="upload",
         resource_id=session.upload_id,
         file_id=session.file_id,
-        size=session.size,
+        size=plan.size,
         correlation_id=session.correlation_id,
     )
-    plan = session.plan
-    assert plan is not None  # /v1/uploads declares the size, so the server plans every upload
     return InitiateUploadResponse(
         upload_id=session.upload_id,
         file_id=session.file_id,
@@ -166,7 +163,7 @@ def upload_status(upload_id: UploadId, user: Caller, uploads: Service) -> Upload
         mode=session.mode,
         filename=session.filename,
         content_type=session.content_type,
-        size=session.size,
+        size=session.result.size if session.result else declared_bytes(session.size),
         part_size=session.part_size,
         part_count=session.part_count,
         checksum_algorithm=session.checksum_algorithm,

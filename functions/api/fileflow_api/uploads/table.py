@@ -92,7 +92,7 @@ class DynamoUploadSessionStore:
         }
         optional = {
             "size": declared_bytes(session.size),
-            "part_size": session.plan.part_size if session.plan else None,
+            "part_size": session.part_size,
             "part_count": session.part_count,
             "s3_upload_id": session.s3_upload_id,
             "sha256": session.sha256,
@@ -174,7 +174,9 @@ def _result_from_item(item: Mapping[str, Any]) -> CompletedObject | None:
 def _plan_from_item(item: Mapping[str, Any]) -> PartPlan | None:
     if not {"size", "part_size", "part_count"} <= item.keys():
         return None
-    return PartPlan(size=int(item["size"]), part_size=int(item["part_size"]), part_count=int(item["part_count"]))
+    return PartPlan(
+        size=int(item["size"]), part_size=int(item["part_size"]), part_count=int(item["part_count"])
+    )
 
 
 def session_from_item(item: Mapping[str, Any]) -> UploadSession:

@@ -2,17 +2,19 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Security, status
 from pydantic import BaseModel
 
 from fileflow_api.audit.request import Audit
 from fileflow_api.audit.trail import AuditAction
-from fileflow_api.auth.identity import User, current_user
+from fileflow_api.auth.identity import BEARER_AUTH
+from fileflow_api.core.params import Caller
 from fileflow_api.core.public_url import api_base_url
 from fileflow_api.dependencies import ApiDependencies, get_dependencies
 from fileflow_common.clock import to_timestamp
 
-router = APIRouter()
+# Minting needs the caller's access token, as every /v1 route does.
+router = APIRouter(tags=["uploads"], dependencies=[Security(BEARER_AUTH)])
 
 
 class UploadTokenResponse(BaseModel):
@@ -24,12 +26,10 @@ class UploadTokenResponse(BaseModel):
 @router.post("/v1/upload-tokens", status_code=status.HTTP_201_CREATED)
 def create_upload_token(
     request: Request,
-    user: Annotated[User, Depends(current_user)],
+    user: Caller,
     dependencies: Annotated[ApiDependencies, Depends(get_dependencies)],
     audit: Audit,
 ) -> UploadTokenResponse:
-    if dependencies.access is None:
-        raise RuntimeError("access control is not configured: no key to sign upload tokens with")
     minted = dependencies.access.upload_tokens.issue(user.user_id)
     # The token itself is a credential: the event names it by its expiry, never by its value.
     audit.record(

@@ -22,7 +22,14 @@ from fileflow_api.audit.trail import AuditAction
 from fileflow_api.auth.identity import User, uppy_user
 from fileflow_api.core.correlation import CorrelationId
 from fileflow_api.uploads.errors import InvalidPartRequestError
-from fileflow_api.uploads.model import ClientPart, PartRequest
+from fileflow_api.uploads.model import (
+    BrowserUpload,
+    ClientPart,
+    DeclaredSize,
+    FileSize,
+    PartRequest,
+    UnknownSize,
+)
 from fileflow_api.uploads.session_routes import Service, UploadId
 
 router = APIRouter(prefix="/uppy/{token}/s3", tags=["uppy"])
@@ -33,15 +40,28 @@ ObjectKey = Annotated[str, Query(description="the key returned when the upload w
 _UNKNOWN_TYPE = "application/octet-stream"
 
 
-def _declared_size(metadata: dict[str, Any]) -> int | None:
+def _declared_size(metadata: dict[str, Any]) -> FileSize:
     """The file size a page may put in Uppy's metadata (`size`); Companion itself ignores it."""
     value = metadata.get("size")
     if value is None:
-        return None
+        return UnknownSize()
     text = str(value).strip()
     if not text.isdigit():
         raise InvalidPartRequestError("metadata size must be a number of bytes")
-    return int(text)
+    return DeclaredSize(int(text))
+
+
+def _browser_upload(
+    filename: str, uppy_type: str, metadata: dict[str, Any], correlation_id: str, *, form_post: bool
+) -> BrowserUpload:
+    """What both Uppy flows ask for, in the terms of the upload service."""
+    return BrowserUpload(
+        filename=filename,
+        content_type=uppy_type or _UNKNOWN_TYPE,
+        size=_declared_size(metadata),
+        form_post=form_post,
+        correlation_id=correlation_id,
+    )
 
 
 def _audit_initiated(audit: Audit, owner: User, upload_id: str, correlation_id: str) -> None:
@@ -89,13 +109,11 @@ def upload_parameters(
         for name, value in request.query_params.items()
         if name.startswith("metadata[") and name.endswith("]")
     }
-    session, post = uploads.initiate_form_post(
-        owner.user_id,
-        filename=filename,
-        content_type=type or _UNKNOWN_TYPE,
-        size=_declared_size(metadata),
-        correlation_id=correlation_id,
+    initiated = uploads.initiate(
+        owner.user_id, _browser_upload(filename, type, metadata, correlation_id, form_post=True)
     )
+    session, post = initiated.session, initiated.post
+    assert post is not None  # a form upload is one presigned POST
     _audit_initiated(audit, owner, session.upload_id, correlation_id)
     expires = int((session.expires_at - session.created_at).total_seconds())
     return {"method": "POST", "url": post.url, "fields": post.fields, "expires": expires}
@@ -105,13 +123,8 @@ def upload_parameters(
 def create_multipart_upload(
     body: CreateMultipartBody, owner: Owner, uploads: Service, audit: Audit, correlation_id: CorrelationId
 ) -> dict[str, str]:
-    session = uploads.initiate_unplanned_multipart(
-        owner.user_id,
-        filename=body.filename,
-        content_type=body.type or _UNKNOWN_TYPE,
-        size=_declared_size(body.metadata),
-        correlation_id=correlation_id,
-    )
+    upload = _browser_upload(body.filename, body.type, body.metadata, correlation_id, form_post=False)
+    session = uploads.initiate(owner.user_id, upload).session
     _audit_initiated(audit, owner, session.upload_id, correlation_id)
     return {"key": session.key, "uploadId": session.upload_id, "bucket": uploads.bucket_name}
 
