@@ -1,8 +1,7 @@
 """Authentication and rate limiting: their statuses, and the headers those statuses need."""
 
 from collections.abc import Mapping
-
-from fastapi import status
+from http import HTTPStatus
 
 from fileflow_api.auth.identity import UnauthenticatedError
 from fileflow_api.auth.ratelimit import RateLimitedError
@@ -10,10 +9,10 @@ from fileflow_common.errors import FileflowError
 from fileflow_common.tokens import InvalidTokenError, TokenKeysUnavailableError
 
 ERROR_STATUS: Mapping[type[FileflowError], int] = {
-    UnauthenticatedError: status.HTTP_401_UNAUTHORIZED,
-    InvalidTokenError: status.HTTP_401_UNAUTHORIZED,
-    TokenKeysUnavailableError: status.HTTP_503_SERVICE_UNAVAILABLE,
-    RateLimitedError: status.HTTP_429_TOO_MANY_REQUESTS,
+    UnauthenticatedError: HTTPStatus.UNAUTHORIZED,
+    InvalidTokenError: HTTPStatus.UNAUTHORIZED,
+    TokenKeysUnavailableError: HTTPStatus.SERVICE_UNAVAILABLE,
+    RateLimitedError: HTTPStatus.TOO_MANY_REQUESTS,
 }
 
 

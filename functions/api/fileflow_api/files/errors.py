@@ -1,8 +1,7 @@
 """The files capability's errors and their HTTP statuses (docs/files-api.md, "Errors")."""
 
 from collections.abc import Mapping
-
-from fastapi import status
+from http import HTTPStatus
 
 from fileflow_common.errors import FileflowError
 
@@ -42,10 +41,10 @@ class TagsConflictError(FileflowError):
 
 
 ERROR_STATUS: Mapping[type[FileflowError], int] = {
-    UnknownFileError: status.HTTP_404_NOT_FOUND,
-    InvalidTagsError: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    InvalidQueryError: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    FileUploadingError: status.HTTP_409_CONFLICT,
-    TagsConflictError: status.HTTP_409_CONFLICT,
-    TagsVersionMismatchError: status.HTTP_412_PRECONDITION_FAILED,
+    UnknownFileError: HTTPStatus.NOT_FOUND,
+    InvalidTagsError: HTTPStatus.UNPROCESSABLE_CONTENT,
+    InvalidQueryError: HTTPStatus.UNPROCESSABLE_CONTENT,
+    FileUploadingError: HTTPStatus.CONFLICT,
+    TagsConflictError: HTTPStatus.CONFLICT,
+    TagsVersionMismatchError: HTTPStatus.PRECONDITION_FAILED,
 }

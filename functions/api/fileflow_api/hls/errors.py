@@ -1,8 +1,7 @@
 """The HLS playlists' errors (docs/files-api.md, "HLS playlists"); PlaylistNotFound is a FileNotFound: 404."""
 
 from collections.abc import Mapping
-
-from fastapi import status
+from http import HTTPStatus
 
 from fileflow_api.files.errors import UnknownFileError
 from fileflow_common.errors import FileflowError
@@ -21,5 +20,5 @@ class PlaylistInvalidError(FileflowError):
 
 
 ERROR_STATUS: Mapping[type[FileflowError], int] = {
-    PlaylistInvalidError: status.HTTP_502_BAD_GATEWAY,
+    PlaylistInvalidError: HTTPStatus.BAD_GATEWAY,
 }

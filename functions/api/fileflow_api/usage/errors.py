@@ -1,12 +1,11 @@
 """The usage capability's errors: a quota that an upload would pass."""
 
 from collections.abc import Mapping
-
-from fastapi import status
+from http import HTTPStatus
 
 from fileflow_api.usage.quotas import QuotaExceededError
 from fileflow_common.errors import FileflowError
 
 ERROR_STATUS: Mapping[type[FileflowError], int] = {
-    QuotaExceededError: status.HTTP_403_FORBIDDEN,
+    QuotaExceededError: HTTPStatus.FORBIDDEN,
 }
