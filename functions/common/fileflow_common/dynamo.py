@@ -6,13 +6,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
-
-
-def is_condition_failure(exc: ClientError) -> bool:
-    """The write was refused by its ConditionExpression (a lost race or a state check), nothing else."""
-    return exc.response.get("Error", {}).get("Code") == CONDITIONAL_CHECK_FAILED
-
 
 def failed_conditions(exc: ClientError, items: int) -> tuple[bool, ...]:
     """Which of a cancelled transaction's `items` items its ConditionExpression refused, in order."""
