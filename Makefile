@@ -107,6 +107,13 @@ test-integration: $(VENV)/.installed ## handlers in-process against moto
 test-e2e: deps layers prereqs ## the deployed stack on the local cloud (starts and deploys it if needed)
 	PYTHON313=$(PYTHON313) $(PYTEST) tests/e2e -q
 
+.PHONY: test-reliability
+test-reliability: deps layers prereqs ## issue #9's reliability suite (in-process and on the local cloud: the whole hostile corpus); prints its figures
+	@rm -rf .fileflow/reliability
+	$(PYTEST) tests/integration -q -n 2 -m reliability
+	PYTHON313=$(PYTHON313) FILEFLOW_CORPUS=full FILEFLOW_LOAD_UPLOADS=100 FILEFLOW_LOAD_ROUNDS=3 $(PYTEST) tests/e2e -q -m reliability
+	@$(PY) -m tests.reliability.report
+
 .PHONY: chromium
 chromium: ## Debian's Chromium for the browser tests (installed if missing; needs root, as on dev machines and CI)
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)

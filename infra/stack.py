@@ -32,6 +32,7 @@ class FileflowStack(Stack):
         self.layers = Layers(self, "Layers")
         self.storage = UploadsStorage(self, "Storage", allowed_origins=origins)
         self.metadata = Metadata(self, "Metadata")
+        self.audit = AuditLog(self, "Audit")
         self.pipeline = FilePipeline(
             self, "Pipeline", layers=self.layers, bucket=self.storage.bucket, table=self.metadata.table
         )
@@ -43,6 +44,7 @@ class FileflowStack(Stack):
             layers=self.layers,
             bucket=self.storage.bucket,
             table=self.metadata.table,
+            audit_log=self.audit,
             state_machine=self.pipeline.state_machine,
         )
         self.storage.notify_object_created(self.intake.queue)
@@ -59,7 +61,6 @@ class FileflowStack(Stack):
         )
         # The upload page (/app/ on the API) uploads straight to the bucket from the API's origin.
         self.storage.allow_browser_origin(self.api.page_origin)
-        self.audit = AuditLog(self, "Audit")
         self.api.use_audit_log(self.audit)
         self.sweeper = UploadSweeper(
             self, "Sweeper", layers=self.layers, bucket=self.storage.bucket, table=self.metadata.table

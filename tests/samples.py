@@ -280,3 +280,260 @@ def truncated_mp4() -> bytes:
     """An MP4 cut in half: its media data ends early (the moov box, after faststart, is intact)."""
     whole = mp4(2.0, 640, 360)
     return whole[: len(whole) // 2]
+
+
+# --- hostile files of the reliability corpus (tests/corpus.py) ------------------------------------------
+
+
+def truncated_png() -> bytes:
+    """A PNG cut inside its image data: the header is intact, the pixels end early."""
+    data = png(640, 480, mode="RGB")
+    return data[: len(data) // 2]
+
+
+def png_with_bad_crc() -> bytes:
+    """A PNG whose header chunk's CRC does not match its bytes."""
+    data = bytearray(png(64, 64, mode="RGB"))
+    data[29] ^= 0xFF  # the IHDR chunk's CRC: 8 (signature) + 4 (length) + 4 (type) + 13 (payload)
+    return bytes(data)
+
+
+def gif_screen_bomb(width: int = 65_535, height: int = 65_535) -> bytes:
+    """A one-pixel GIF whose logical screen claims width x height pixels (the size Pillow reports)."""
+    data = bytearray(gif(1, 1))
+    struct.pack_into("<HH", data, 6, width, height)
+    return bytes(data)
+
+
+def gif_frame_bomb(frames: int = 1001) -> bytes:
+    """A tiny animation of `frames` frames, alternating colours so the encoder keeps every one."""
+    images = [Image.new("P", (4, 4), index % 2) for index in range(frames)]
+    for image in images:
+        image.putpalette([0, 0, 0, 255, 255, 255])
+    return _save(images[0], "GIF", save_all=True, append_images=images[1:], duration=20, loop=0)
+
+
+def corrupt_webp() -> bytes:
+    """A RIFF/WEBP container whose VP8 chunk holds garbage."""
+    payload = b"VP8 " + struct.pack("<I", 512) + bytes(range(256)) * 2
+    return b"RIFF" + struct.pack("<I", len(payload) + 4) + b"WEBP" + payload
+
+
+def zip_declaring_huge_entry(declared_bytes: int = 0xFFFF0000) -> bytes:
+    """A small ZIP whose central directory declares one entry of ~4 GiB uncompressed."""
+    data = bytearray(zip_file({"huge.bin": b"tiny"}))
+    central = data.find(b"PK\x01\x02")
+    struct.pack_into("<I", data, central + 24, declared_bytes)  # the entry's uncompressed size
+    return bytes(data)
+
+
+def zip_with_many_entries(entries: int = 10_001) -> bytes:
+    """More entries than the processor lists: each one empty, so the archive stays small."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for index in range(entries):
+            archive.writestr(f"e/{index}", b"")
+    return buffer.getvalue()
+
+
+def nested_zip_bomb(copies: int = 4) -> bytes:
+    """A ZIP of ZIP bombs (the 42.zip shape): the outer archive is small and lists fine."""
+    return zip_file({f"layer-{index}.zip": zip_bomb() for index in range(copies)})
+
+
+def truncated_zip() -> bytes:
+    """A ZIP cut before its central directory."""
+    data = zip_file({"a.txt": b"A" * 4000, "b.txt": bytes(range(256)) * 16})
+    return data[: len(data) // 2]
+
+
+def tar_with_hardlink(target: str) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo("hard")
+        info.type = tarfile.LNKTYPE
+        info.linkname = target
+        archive.addfile(info)
+    return buffer.getvalue()
+
+
+def tar_with_device() -> bytes:
+    """A tar holding a character device node (what `tar x` as root would create)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo("dev/null-ish")
+        info.type = tarfile.CHRTYPE
+        info.devmajor, info.devminor = 1, 3
+        archive.addfile(info)
+        content = b"hello\n"
+        readme = tarfile.TarInfo("readme.txt")
+        readme.size = len(content)
+        archive.addfile(readme, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def truncated_tar_gz() -> bytes:
+    """A tar.gz cut inside its compressed stream (its first header still inflates)."""
+    data = tar_file(
+        {"a.bin": bytes(range(256)) * 400, "b.bin": bytes(range(255, -1, -1)) * 400}, compression="gz"
+    )
+    return data[: len(data) // 2]
+
+
+def tar_xz_bomb(uncompressed_bytes: int = 64 * 1024 * 1024) -> bytes:
+    """A tar.xz of zeros: a few KB that inflate to 64 MiB (xz compresses zeros ~10,000x)."""
+    return tar_file({"zeros.bin": b"\x00" * uncompressed_bytes}, compression="xz")
+
+
+def truncated_pdf() -> bytes:
+    """A PDF cut in half: no cross-reference table, no trailer."""
+    data = pdf(3)
+    return data[: len(data) // 2]
+
+
+def pdf_page_bomb(pages: int = 5000) -> bytes:
+    """A PDF of a few KB whose page tree lists one page object `pages` times."""
+    content = b"BT /F1 18 Tf 72 720 Td (page) Tj ET"
+    kids = b" ".join([b"4 0 R"] * pages)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(pages).encode() + b" >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >>"
+        b" /Contents 5 0 R >>",
+        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def malformed_docx() -> bytes:
+    """The parts a Word document needs, holding no XML."""
+    return zip_file(
+        {"[Content_Types].xml": b"<Types", "word/document.xml": b"\x00\x01 not xml", "_rels/.rels": b"?"}
+    )
+
+
+def docx_bomb(uncompressed_bytes: int = 64 * 1024 * 1024) -> bytes:
+    """A Word document whose document.xml inflates 64 MiB of spaces (a ~1000x ratio)."""
+    with zipfile.ZipFile(io.BytesIO(docx_file())) as original:
+        parts = {name: original.read(name) for name in original.namelist()}
+    parts["word/document.xml"] = parts["word/document.xml"] + b" " * uncompressed_bytes
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def encrypted_docx() -> bytes:
+    """What Word writes for a password-protected .docx: an OLE2 compound file (EncryptionInfo and
+    EncryptedPackage streams), not a ZIP. Only the container's header is real here."""
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 16 + struct.pack("<HHH", 0x3E, 3, 0xFFFE)
+    return header + b"\x00" * (512 - len(header)) + "EncryptedPackage".encode("utf-16-le") * 16
+
+
+def pdf_zip_polyglot() -> bytes:
+    """A valid PDF with a ZIP appended: PDF readers and unzip both open it."""
+    return pdf(1) + zip_file({"payload.txt": b"hidden\n"})
+
+
+def gifar() -> bytes:
+    """A GIF with a JAR (a ZIP) appended: the classic GIFAR polyglot."""
+    return gif(32, 32) + zip_file({"META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\n"})
+
+
+def elf_executable() -> bytes:
+    return b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 240
+
+
+def html_page() -> bytes:
+    return b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>\n"
+
+
+def huge_text(size: int) -> bytes:
+    """`size` bytes of ordinary lines of words (made by repetition, fast at tens of MB)."""
+    line = b"Fileflow keeps every uploaded file and processes it in its own workflow.\n"
+    return (line * (size // len(line) + 1))[:size]
+
+
+def control_characters(size: int = 4096) -> bytes:
+    """Bytes that are mostly C0 control characters: binary posing as text."""
+    return bytes(index % 32 for index in range(size))
+
+
+def deeply_nested_json(depth: int = 100_000) -> bytes:
+    """A JSON array nested `depth` deep: a recursive parser runs out of stack."""
+    return b"[" * depth + b"]" * depth
+
+
+def invalid_utf8_text() -> bytes:
+    """Mostly UTF-8 text with stray invalid bytes in it."""
+    return ("Grüße aus Köln. " * 200).encode() + b"\xff\xfe\xc3\x28 broken " + ("Ende. " * 50).encode()
+
+
+def bidi_text() -> bytes:
+    """Text full of bidi overrides, isolates and zero-width characters."""
+    return ("abc\u202edcba\u202c \u2066x\u2069 \u200b\u200d\ufeff שלום مرحبا\n" * 200).encode()
+
+
+def _ffmpeg_clip(inputs: list[str], output: list[str], suffix: str = ".mp4") -> bytes:
+    """A clip made with the bundled ffmpeg from lavfi `inputs`, encoded with `output` options."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import imageio_ffmpeg
+
+    with tempfile.TemporaryDirectory() as work:
+        target = Path(work) / f"clip{suffix}"
+        args = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin"]
+        args += [*inputs, *output, "-fflags", "+bitexact", "-y", str(target)]
+        subprocess.run(args, check=True, timeout=120)
+        return target.read_bytes()
+
+
+def long_mp4(seconds: int = 960) -> bytes:
+    """A 32x32 video at 1 frame per second lasting `seconds` (past the 15-minute limit): a few KB."""
+    return _ffmpeg_clip(
+        ["-f", "lavfi", "-i", f"color=c=blue:size=32x32:rate=1:duration={seconds}"],
+        ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart"],
+    )
+
+
+def wide_mp4(width: int = 4160, height: int = 16) -> bytes:
+    """A short video whose frame is wider than the 4096-pixel limit."""
+    return _ffmpeg_clip(
+        ["-f", "lavfi", "-i", f"color=c=red:size={width}x{height}:rate=5:duration=0.4"],
+        ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart"],
+    )
+
+
+def audio_only_mp4() -> bytes:
+    """An MP4 (brand isom) holding AAC audio and no video stream."""
+    return _ffmpeg_clip(
+        ["-f", "lavfi", "-i", "sine=frequency=440:duration=1"], ["-c:a", "aac", "-movflags", "+faststart"]
+    )
+
+
+def broken_mp4() -> bytes:
+    """An ftyp box (brand isom) followed by garbage."""
+    ftyp = struct.pack(">I", 24) + b"ftypisom" + struct.pack(">I", 512) + b"isomiso2"
+    return ftyp + bytes(range(256)) * 8
+
+
+def corrupt_webm() -> bytes:
+    """An EBML header naming the webm DocType, then garbage where the segment should be."""
+    doctype = b"\x42\x82\x84webm"
+    header = b"\x1a\x45\xdf\xa3" + bytes([0x80 | len(doctype)]) + doctype
+    return header + bytes(range(256)) * 8

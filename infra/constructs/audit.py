@@ -32,6 +32,10 @@ class AuditLog(Construct):
             removal_policy=RemovalPolicy.DESTROY,
         )
 
+    def grant_put(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Append events only (a function that records, never reads, the trail)."""
+        return self.table.grant(grantee, "dynamodb:PutItem")
+
     def grant_append(self, grantee: iam.IGrantable) -> iam.Grant:
         """Append events and read them back; never change or delete one."""
         return self.table.grant(grantee, *AUDIT_WRITER_ACTIONS)

@@ -10,6 +10,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra.constructs.audit import AuditLog
 from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.layers import Layers
 from infra.constructs.storage import UPLOADS_PREFIX
@@ -35,6 +36,7 @@ class Intake(Construct):
         layers: Layers,
         bucket: s3.IBucket,
         table: dynamodb.ITable,
+        audit_log: AuditLog,
         state_machine: sfn.IStateMachine,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -66,6 +68,7 @@ class Intake(Construct):
             layers=[layers.runtime, layers.common],
             environment={
                 "TABLE_NAME": table.table_name,
+                "AUDIT_TABLE_NAME": audit_log.table.table_name,
                 "BUCKET_NAME": bucket.bucket_name,
                 "STATE_MACHINE_ARN": state_machine.state_machine_arn,
                 "QUEUE_URL": self.queue.queue_url,
@@ -77,8 +80,11 @@ class Intake(Construct):
         table.grant_read_write_data(function)
         acknowledge_table_index_access(self.starter.role, table)
         state_machine.grant_start_execution(function)
-        # An original that arrived after its file was deleted (a presigned URL used late) is removed.
+        # An original version that arrived after its file was deleted, or that no upload accounts for
+        # (a presigned URL used after abort, expiry or complete), is removed: DeleteObjectVersion.
         bucket.grant_delete(function, f"{UPLOADS_PREFIX}*")
+        # ...and said so in its owner's audit trail: PutItem only (append-only).
+        audit_log.grant_put(function)
         acknowledge_bucket_grant_delete(self.starter.role, bucket, f"{UPLOADS_PREFIX}*")
         # The event source grants consume rights on the queue (ChangeMessageVisibility: the retry backoff).
         function.add_event_source(

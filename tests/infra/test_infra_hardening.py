@@ -96,8 +96,11 @@ def test_every_function_gets_exactly_the_storage_access_it_needs(synthesized: Sy
         | _pairs(S3_DELETE, "bucket/uploads/*", "bucket/derived/*")
         | table_data
         | _pairs({"dynamodb:PutItem", "dynamodb:Query"}, "audit"),
-        # Records stored versions; deletes an original that arrived for a deleted file; never the audit log.
-        "StarterFunction": _pairs(S3_DELETE, "bucket/uploads/*") | table_data,
+        # Records stored versions; deletes an original version that arrived for a deleted file or that no
+        # upload accounts for, and appends that refusal to the audit log (PutItem only).
+        "StarterFunction": _pairs(S3_DELETE, "bucket/uploads/*")
+        | table_data
+        | _pairs({"dynamodb:PutItem"}, "audit"),
         # Content stages read originals and write derivatives; the others touch the table only.
         **{
             stage.construct_id: {
@@ -126,8 +129,13 @@ def test_the_audit_log_is_append_only_and_read_by_the_api_alone(synthesized: Syn
         on_audit = {
             action for action, resource in _grants(synthesized, function, names) if resource == "audit"
         }
-        # Then only the API reaches the audit table, and only to append and to query: never to change one
-        assert on_audit == ({"dynamodb:PutItem", "dynamodb:Query"} if function == "ApiFunction" else set())
+        # Then only the API reads the audit table, the starter only appends (the objects it refuses), and
+        # nobody may change an event
+        expected = {
+            "ApiFunction": {"dynamodb:PutItem", "dynamodb:Query"},
+            "StarterFunction": {"dynamodb:PutItem"},
+        }.get(function, set())
+        assert on_audit == expected, function
     # And the table keeps its history (PITR), is encrypted, and expires events by TTL
     properties = synthesized.resource(synthesized.stack.audit.table)["Properties"]
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}

@@ -104,3 +104,10 @@ def test_starter_may_change_message_visibility_on_the_processing_queue(synthesiz
     assert {"sqs:ChangeMessageVisibility", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= set(
         queue_statement["Action"]
     )
+
+
+def test_starter_appends_its_refusals_to_the_audit_log(synthesized: Synthesized) -> None:
+    # Given the starter's environment
+    variables = synthesized.resources["StarterFunction"]["Properties"]["Environment"]["Variables"]
+    # Then it writes the objects it refuses into the API's audit table (its grants: test_infra_hardening)
+    assert variables["AUDIT_TABLE_NAME"] == {"Ref": synthesized.logical_id(synthesized.stack.audit.table)}

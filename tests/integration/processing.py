@@ -49,6 +49,35 @@ def new_file_id() -> str:
     return f"f{uuid.uuid4().hex[:12]}"
 
 
+def upload_id_of(file_id: str) -> str:
+    """The id of the upload session these helpers open for a file."""
+    return f"u{file_id}"[:64]
+
+
+def open_upload(cloud: Cloud, file_id: str, *, user: str = USER, status: str = "initiated") -> str:
+    """The upload session of `file_id` (as POST /v1/uploads creates it), named on its file item: the
+    starter accepts only objects that a live or completed upload accounts for."""
+    upload_id = upload_id_of(file_id)
+    cloud.table.put_item(
+        Item={
+            "pk": f"USER#{user}",
+            "sk": f"UPLOAD#{upload_id}",
+            "entity": "upload_session",
+            "user_id": user,
+            "upload_id": upload_id,
+            "file_id": file_id,
+            "key": f"uploads/{user}/{file_id}",
+            "status": status,
+        }
+    )
+    cloud.table.update_item(
+        Key={"pk": f"USER#{user}", "sk": f"FILE#{file_id}"},
+        UpdateExpression="SET upload_id = if_not_exists(upload_id, :upload_id)",
+        ExpressionAttributeValues={":upload_id": upload_id},
+    )
+    return upload_id
+
+
 def upload(
     cloud: Cloud,
     data: bytes,
@@ -57,24 +86,31 @@ def upload(
     user: str = USER,
     content_type: str | None = None,
 ) -> Uploaded:
+    """Put an original the way a client does: its upload initiated first (unless it was), then the PUT."""
     file_id = file_id or new_file_id()
     key = f"uploads/{user}/{file_id}"
+    session = cloud.table.get_item(Key={"pk": f"USER#{user}", "sk": f"UPLOAD#{upload_id_of(file_id)}"})
+    if "Item" not in session:
+        open_upload(cloud, file_id, user=user)
     extra = {"ContentType": content_type} if content_type else {}
     put = cloud.s3.put_object(Bucket=BUCKET_NAME, Key=key, Body=data, **extra)  # type: ignore[arg-type]
     return Uploaded(file_id, key, len(data), put["ETag"].strip('"'), put.get("VersionId"), user)
 
 
 def declare(cloud: Cloud, file_id: str, *, user: str = USER, **attributes: Any) -> None:
-    """The file item as the upload API writes it before the object lands (filename, type, ...)."""
+    """The file item as the upload API writes it before the object lands (filename, type, ...), and
+    its initiated upload session."""
     cloud.table.put_item(
         Item={
             "pk": f"USER#{user}",
             "sk": f"FILE#{file_id}",
             "user_id": user,
             "file_id": file_id,
+            "upload_id": upload_id_of(file_id),
             **attributes,
         }
     )
+    open_upload(cloud, file_id, user=user)
 
 
 def file_item(cloud: Cloud, file_id: str, *, user: str = USER) -> dict[str, Any]:

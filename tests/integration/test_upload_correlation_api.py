@@ -104,7 +104,7 @@ def test_an_uppy_form_upload_carries_it_as_a_field_the_plugin_sends(
         "GET",
         f"/uppy/{token}/s3/params",
         request_id=REQUEST_ID,
-        query={"filename": "cat.png", "type": "image/png"},
+        query={"filename": "cat.png", "type": "image/png", "metadata[size]": "4"},
         user=None,
     )
     assert params.status == 200, params.body

@@ -50,6 +50,8 @@ class FakeStore:
     def __init__(self, data: bytes | None, content_type: str | None = None) -> None:
         self.data = data
         self.content_type = content_type
+        # S3's FULL_OBJECT SHA-256 of the version (hex): what a signed single PUT leaves.
+        self.stored_sha256: str | None = None
         self.written: dict[str, Derivative] = {}
         self.writes = 0
         self.fail_reads: Exception | None = None
@@ -61,7 +63,13 @@ class FakeStore:
             raise ObjectGoneError("gone")
         if len(self.data) > max_bytes:
             return StoredContent(self.data[:65536], len(self.data), complete=False)
-        return StoredContent(self.data, len(self.data), complete=True, content_type=self.content_type)
+        return StoredContent(
+            self.data,
+            len(self.data),
+            complete=True,
+            content_type=self.content_type,
+            stored_sha256=self.stored_sha256,
+        )
 
     def write_derivative(self, key: str, derivative: Derivative, *, source: ObjectVersion) -> None:
         self.writes += 1

@@ -91,6 +91,7 @@ INTAKE_ENV = {
     **STAGE_ENV,
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:FileflowPipeline-Ab12Cd34",
     "QUEUE_URL": "http://127.0.0.1:4566/queue/us-east-1/000000000000/Fileflow-ProcessingQueue-1bd2855e",
+    "AUDIT_TABLE_NAME": "fileflow-audit",
 }
 
 

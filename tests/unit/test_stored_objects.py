@@ -5,13 +5,17 @@ from typing import Any
 
 import pytest
 
+from fileflow_common.audit import AuditAction, AuditEvent
 from fileflow_common.keys import UploadKey
 from fileflow_intake.notifications import InvalidNotificationError, S3EventNotification, parse_notification
 from fileflow_intake.stored_objects import (
     SEQUENCER_WIDTH,
+    FileUpload,
+    ObjectFacts,
     Outcome,
     Recorded,
     RecordedObject,
+    SessionStatus,
     StoredObject,
     StoredObjectRecorder,
 )
@@ -22,15 +26,29 @@ BUCKET = "fileflow-uploads-example"
 NOW = datetime(2026, 5, 4, 10, 20, tzinfo=UTC)
 
 
+SAMPLE_UPLOAD = UploadKey("user-alice", "file-0001")
+SAMPLE_VERSION = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+SAMPLE_ETAG = "b6d81b360a5672d80c27430f39153e2c"
+# What the upload API declared for a file whose upload is still in flight.
+IN_FLIGHT = FileUpload(upload_id="upload-0001", status=SessionStatus.INITIATED)
+
+
 class FakeFileRepository:
     """In-memory FileRepository: keeps the latest event per file, like the conditional write; a file
-    in `deleted` has a tombstone, and `correlation_ids` are what the upload API wrote on the items."""
+    in `deleted` has a tombstone, `correlation_ids` are what the upload API wrote on the items, and
+    `uploads` the upload sessions the items name (every file has an initiated one unless set)."""
 
     def __init__(self) -> None:
         self.items: dict[UploadKey, StoredObject] = {}
         self.updated_at: dict[UploadKey, datetime] = {}
         self.deleted: set[UploadKey] = set()
         self.correlation_ids: dict[UploadKey, str] = {}
+        self.uploads: dict[UploadKey, FileUpload] = {}
+
+    def upload_of(self, upload: UploadKey) -> FileUpload:
+        if upload in self.deleted:
+            return FileUpload(file_deleted=True)
+        return self.uploads.get(upload, IN_FLIGHT)
 
     def record_stored_object(self, stored: StoredObject, *, updated_at: datetime) -> RecordedObject:
         if stored.upload in self.deleted:
@@ -61,15 +79,30 @@ def discarded() -> list[StoredObject]:
     return []
 
 
+class FakeAuditLog:
+    def __init__(self) -> None:
+        self.events: dict[str, AuditEvent] = {}  # by event id: a repeated append stores nothing new
+
+    def append(self, event: AuditEvent) -> None:
+        self.events.setdefault(event.event_id, event)
+
+
+@pytest.fixture
+def audit() -> FakeAuditLog:
+    return FakeAuditLog()
+
+
 @pytest.fixture
 def recorder(
     repository: FakeFileRepository,
     processed: list[tuple[StoredObject, str | None]],
     discarded: list[StoredObject],
+    audit: FakeAuditLog,
 ) -> StoredObjectRecorder:
     return StoredObjectRecorder(
         repository,
         bucket_name=BUCKET,
+        audit=audit,
         process=lambda stored, correlation_id: processed.append((stored, correlation_id)),
         discard=discarded.append,
         clock=lambda: NOW,
@@ -303,3 +336,126 @@ def test_object_created_without_sequencer_is_invalid(recorder: StoredObjectRecor
     del notification["Records"][0]["s3"]["object"]["sequencer"]
     with pytest.raises(InvalidNotificationError, match="sequencer"):
         recorder.handle_message(json.dumps(notification))
+
+
+# --- objects no upload accounts for (issue #9): refused, deleted, audited --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("upload", "reason", "resource"),
+    [
+        pytest.param(
+            FileUpload(upload_id="upload-0001", status=SessionStatus.ABORTED),
+            "upload_aborted",
+            ("upload", "upload-0001"),
+            id="aborted",
+        ),
+        pytest.param(
+            FileUpload(upload_id="upload-0001", status=SessionStatus.EXPIRED),
+            "upload_expired",
+            ("upload", "upload-0001"),
+            id="expired",
+        ),
+        pytest.param(FileUpload(), "no_upload", ("file", "file-0001"), id="no-file-item"),
+        pytest.param(
+            FileUpload(
+                upload_id="upload-0001",
+                status=SessionStatus.COMPLETED,
+                completed=ObjectFacts(etag=SAMPLE_ETAG, version_id="the-completed-version"),
+            ),
+            "not_the_completed_object",
+            ("upload", "upload-0001"),
+            id="replay-after-complete",
+        ),
+        pytest.param(
+            FileUpload(
+                upload_id="upload-0001",
+                status=SessionStatus.COMPLETED,
+                completed=ObjectFacts(etag="other-bytes", version_id=None),
+            ),
+            "not_the_completed_object",
+            ("upload", "upload-0001"),
+            id="replay-unversioned-other-etag",
+        ),
+    ],
+)
+def test_an_object_no_upload_accounts_for_is_deleted_audited_and_never_recorded(
+    recorder: StoredObjectRecorder,
+    repository: FakeFileRepository,
+    processed: list[tuple[StoredObject, str | None]],
+    discarded: list[StoredObject],
+    audit: FakeAuditLog,
+    upload: FileUpload,
+    reason: str,
+    resource: tuple[str, str],
+) -> None:
+    # Given the file's upload session (or none) / When an object for it is announced
+    repository.uploads[SAMPLE_UPLOAD] = upload
+    outcomes = recorder.handle_message(json.dumps(sample_notification()))
+    # Then it is refused: that version deleted, nothing recorded on the file, nothing started
+    assert outcomes == [Outcome.REFUSED]
+    assert [stored.version_id for stored in discarded] == [SAMPLE_VERSION]
+    assert repository.items == {}
+    assert processed == []
+    # And its owner's audit trail says what was refused and why
+    [event] = audit.events.values()
+    assert (event.user_id, event.action) == ("user-alice", AuditAction.UPLOAD_OBJECT_REFUSED)
+    assert (event.resource_type, event.resource_id) == resource
+    assert dict(event.details) == {
+        "reason": reason,
+        "file_id": "file-0001",
+        "key": "uploads/user-alice/file-0001",
+        "version_id": SAMPLE_VERSION,
+        "etag": SAMPLE_ETAG,
+        "size": 1048576,
+    }
+
+
+def test_a_redelivered_refusal_writes_the_same_audit_event_once(
+    recorder: StoredObjectRecorder, repository: FakeFileRepository, audit: FakeAuditLog
+) -> None:
+    # Given an object of an aborted upload, refused once / When its message is delivered again
+    repository.uploads[SAMPLE_UPLOAD] = FileUpload(upload_id="upload-0001", status=SessionStatus.ABORTED)
+    body = json.dumps(sample_notification())
+    recorder.handle_message(body)
+    recorder.handle_message(body)
+    # Then the trail holds one event (its id comes from the notification, not from a clock)
+    assert len(audit.events) == 1
+
+
+@pytest.mark.parametrize(
+    "upload",
+    [
+        pytest.param(IN_FLIGHT, id="initiated: the PUT's event before complete"),
+        pytest.param(
+            FileUpload(
+                upload_id="upload-0001",
+                status=SessionStatus.COMPLETED,
+                completed=ObjectFacts(etag=SAMPLE_ETAG, version_id=SAMPLE_VERSION),
+            ),
+            id="the completed object",
+        ),
+        pytest.param(
+            FileUpload(
+                upload_id="upload-0001",
+                status=SessionStatus.COMPLETED,
+                completed=ObjectFacts(etag=SAMPLE_ETAG, version_id=None),
+            ),
+            id="the completed object, no version recorded",
+        ),
+        pytest.param(
+            FileUpload(upload_id="upload-0001", recorded=ObjectFacts(SAMPLE_ETAG, SAMPLE_VERSION)),
+            id="session gone from the table, the recorded object",
+        ),
+    ],
+)
+def test_the_object_of_a_live_or_completed_upload_is_recorded(
+    recorder: StoredObjectRecorder,
+    repository: FakeFileRepository,
+    discarded: list[StoredObject],
+    audit: FakeAuditLog,
+    upload: FileUpload,
+) -> None:
+    repository.uploads[SAMPLE_UPLOAD] = upload
+    assert recorder.handle_message(json.dumps(sample_notification())) == [Outcome.STORED]
+    assert (discarded, audit.events) == ([], {})

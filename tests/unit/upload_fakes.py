@@ -231,6 +231,15 @@ class FakeQuotas:
     def release(self, user_id: str, *, size: int) -> None:
         self.subtract(user_id, size=size, files=1)
 
+    def charge(self, user_id: str, *, size: int) -> None:
+        usage = self.usage(user_id)
+        if usage.bytes + size > self.quota.max_bytes:
+            raise QuotaExceededError("quota exceeded")
+        self.used[user_id] = Usage(bytes=usage.bytes + size, files=usage.files)
+
+    def refund(self, user_id: str, *, size: int) -> None:
+        self.subtract(user_id, size=size, files=0)
+
     def subtract(self, user_id: str, *, size: int, files: int) -> None:
         usage = self.usage(user_id)
         self.used[user_id] = Usage(bytes=max(0, usage.bytes - size), files=max(0, usage.files - files))

@@ -2,10 +2,13 @@
 
 FastAPI's own handlers stay in charge of 404/405 (HTTPException). Request validation answers 422 in the
 API's error format (FastAPI's `detail` list kept alongside), and 400 when the body is not JSON at all.
+An AWS error that reaches a route (the adapters let botocore's through) is a 503 with Retry-After when
+it is the dependency's momentary state (throttling, a 5xx, no connection: core.errors decides), else a 500.
 """
 
 from collections.abc import Mapping
 
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -39,7 +42,7 @@ def status_for(error: FileflowError) -> int:
 
 
 def headers_for(error: FileflowError) -> dict[str, str] | None:
-    return auth_errors.error_headers(error)
+    return auth_errors.error_headers(error) or core_errors.error_headers(error)
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -51,6 +54,22 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         status_code=status_for(exc), content=error_body(exc.code, str(exc)), headers=headers_for(exc)
     )
+
+
+async def _aws_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ClientError | BotoCoreError)
+    unavailable = core_errors.dependency_unavailable(exc)
+    if unavailable is None:
+        raise exc  # not a passing state of the dependency: the 500 handler logs it
+    logger.warning(
+        "a dependency is unavailable: answering 503",
+        extra={
+            "error_type": type(exc).__name__,
+            "error_code": exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None,
+            "operation": getattr(exc, "operation_name", None),
+        },
+    )
+    return await _domain_error(request, unavailable)
 
 
 async def _invalid_request(_: Request, exc: Exception) -> JSONResponse:
@@ -87,4 +106,6 @@ async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
 def register_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FileflowError, _domain_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(ClientError, _aws_error)
+    app.add_exception_handler(BotoCoreError, _aws_error)
     app.add_exception_handler(Exception, _unexpected_error)

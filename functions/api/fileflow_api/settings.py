@@ -11,6 +11,7 @@ from fileflow_api.uploads.part_plan import (
     GiB,
     MiB,
 )
+from fileflow_common.audit import AUDIT_RETENTION_DAYS
 from fileflow_common.files import MEDIA_TYPE_REGEX
 from fileflow_common.settings_types import BucketName, QueueUrl, TableName
 from fileflow_common.token_config import TokenSettings
@@ -77,7 +78,7 @@ class ApiSettings(TokenSettings):
     # Files and audit (fileflow_api.files.service, fileflow_api.audit.trail).
     audit_table_name: TableName
     download_url_ttl_seconds: Annotated[int, Field(ge=60, le=3600)] = 300
-    audit_retention_days: Annotated[int, Field(ge=1, le=3650)] = 400
+    audit_retention_days: Annotated[int, Field(ge=1, le=3650)] = AUDIT_RETENTION_DAYS
     # GET /v1/files/{id}/events (fileflow_api.events.service): how often a waiting request reads the events.
     events_poll_interval_seconds: Annotated[float, Field(ge=0.05, le=1.0)] = 0.25
     # HLS segment URLs live the download TTL plus the playlist's duration, at most this long.

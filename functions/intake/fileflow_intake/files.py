@@ -14,8 +14,21 @@ from fileflow_common.clock import to_timestamp
 from fileflow_common.dynamo import failed_conditions, update_expression
 from fileflow_common.errors import FileDeletedError as FileDeletedError  # test_files_api imports it here
 from fileflow_common.keys import UploadKey
-from fileflow_common.table import DELETED_AT, NOT_DELETED, file_item_key, job_item_key
-from fileflow_intake.stored_objects import Recorded, RecordedObject, StoredObject
+from fileflow_common.table import (
+    DELETED_AT,
+    NOT_DELETED,
+    file_item_key,
+    job_item_key,
+    upload_session_item_key,
+)
+from fileflow_intake.stored_objects import (
+    FileUpload,
+    ObjectFacts,
+    Recorded,
+    RecordedObject,
+    SessionStatus,
+    StoredObject,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -33,6 +46,30 @@ class DynamoIntakeRecords:
     def __init__(self, table: Table) -> None:
         self._table = table
         self._errors = table.meta.client.exceptions
+
+    def upload_of(self, upload: UploadKey) -> FileUpload:
+        """The file item, then the upload session it names (``USER#{u}`` / ``UPLOAD#{upload_id}``)."""
+        item = self._table.get_item(
+            Key=file_item_key(upload.user_id, upload.file_id), ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            return FileUpload()
+        if DELETED_AT in item:
+            return FileUpload(file_deleted=True)
+        recorded = _facts(item.get("etag"), item.get("version_id"))
+        upload_id = item.get("upload_id")
+        if not upload_id:
+            return FileUpload(recorded=recorded)
+        session = self._table.get_item(
+            Key=upload_session_item_key(upload.user_id, str(upload_id)), ConsistentRead=True
+        ).get("Item")
+        if session is None:
+            return FileUpload(upload_id=str(upload_id), recorded=recorded)
+        status = SessionStatus(str(session["status"]))
+        completed = None
+        if status is SessionStatus.COMPLETED:
+            completed = _facts(session.get("etag"), session.get("result_version_id"))
+        return FileUpload(upload_id=str(upload_id), status=status, completed=completed, recorded=recorded)
 
     def record_stored_object(self, stored: StoredObject, *, updated_at: datetime) -> RecordedObject:
         """Conditional upsert of the object's S3 facts; SAME / SUPERSEDED when the item is as new or newer."""
@@ -133,3 +170,12 @@ class DynamoIntakeRecords:
             if not job_exists:
                 raise
             # else the job exists already (a redelivery)
+
+
+def _facts(etag: object, version_id: object) -> ObjectFacts | None:
+    if etag is None and version_id is None:
+        return None
+    return ObjectFacts(
+        etag=str(etag) if etag is not None else None,
+        version_id=str(version_id) if version_id is not None else None,
+    )

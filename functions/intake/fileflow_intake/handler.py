@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from fileflow_common.aws import CLIENT_CONFIG, dynamodb_resource, s3_client, sqs_client
 from fileflow_common.observability import logger, metrics, tracer
+from fileflow_intake.audit import DynamoAuditAppender
 from fileflow_intake.files import DynamoIntakeRecords
 from fileflow_intake.notifications import InvalidNotificationError
 from fileflow_intake.retries import SqsRetryBackoff
@@ -60,12 +62,16 @@ def services() -> Services:
     starter = WorkflowStarter(stepfunctions_client(), records, state_machine_arn=settings.state_machine_arn)
 
     def discard(stored: StoredObject) -> None:
-        """The object of a deleted file (a presigned URL used after the delete) is removed."""
+        """The version of a deleted file, or one no upload accounts for (a presigned URL used late)."""
         location = {"VersionId": stored.version_id} if stored.version_id else {}
         s3_client().delete_object(Bucket=stored.bucket, Key=stored.upload.key, **location)  # type: ignore[arg-type]
 
+    audit = DynamoAuditAppender(
+        dynamodb_resource().Table(settings.audit_table_name),
+        retention=timedelta(days=settings.audit_retention_days),
+    )
     recorder = StoredObjectRecorder(
-        records, bucket_name=settings.bucket_name, process=starter.start, discard=discard
+        records, bucket_name=settings.bucket_name, audit=audit, process=starter.start, discard=discard
     )
     backoff = SqsRetryBackoff(sqs_client(), settings.queue_url, base_seconds=settings.retry_backoff_seconds)
     return Services(settings=settings, recorder=recorder, backoff=backoff)

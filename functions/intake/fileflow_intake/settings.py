@@ -3,6 +3,7 @@ from typing import Annotated
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fileflow_common.audit import AUDIT_RETENTION_DAYS
 from fileflow_common.settings_types import BucketName, QueueUrl, TableName
 
 StateMachineArn = Annotated[
@@ -16,6 +17,9 @@ class IntakeSettings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     table_name: TableName
+    # The API's audit log: the starter appends the objects it refuses to their owner's trail.
+    audit_table_name: TableName
+    audit_retention_days: Annotated[int, Field(ge=1, le=3650)] = AUDIT_RETENTION_DAYS
     bucket_name: BucketName
     state_machine_arn: StateMachineArn
     # The intake queue: failed messages get a short, growing visibility timeout (retry backoff).

@@ -17,12 +17,15 @@ from constructs import Construct
 
 from infra.constructs.pipeline.stages import STAGES_BY_NAME
 
-# Errors the stages raise for a dependency that failed, and Lambda's own transient errors: retried.
+# Errors the stages raise for a dependency that failed, Lambda's own transient errors, and an execution
+# environment that died mid-run (killed, crashed: `Runtime.ExitError`): retried. Not `Runtime.OutOfMemory`:
+# a file that exhausts the memory would exhaust it again, so it fails with its reason.
 TRANSIENT_ERRORS = (
     "TransientStageError",
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
+    "Runtime.ExitError",
 )
 # A stage at its reserved concurrency throttles: the execution waits its turn, for minutes if need be.
 THROTTLED = "Lambda.TooManyRequestsException"

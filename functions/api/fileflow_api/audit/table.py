@@ -15,21 +15,13 @@ from boto3.dynamodb.conditions import Key
 from fileflow_api.audit.trail import AuditAction, AuditEvent, AuditPage
 from fileflow_api.core.cursors import InvalidCursorError
 from fileflow_api.core.items import plain
-from fileflow_common.clock import from_timestamp, to_timestamp
+from fileflow_common.audit import AUDIT_PUT_CONDITION, audit_item
+from fileflow_common.clock import from_timestamp
 from fileflow_common.keys import validate_id
 from fileflow_common.table import PARTITION_KEY, SORT_KEY, USER_PREFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
-
-AUDIT_TTL_ATTRIBUTE = "expires_at"
-
-
-def audit_item_key(event: AuditEvent) -> dict[str, str]:
-    return {
-        PARTITION_KEY: USER_PREFIX + validate_id(event.user_id, kind="user_id"),
-        SORT_KEY: f"{to_timestamp(event.at)}#{event.event_id}",
-    }
 
 
 def _event_from_item(item: dict[str, Any]) -> AuditEvent:
@@ -53,13 +45,9 @@ class DynamoAuditLog:
         self._retention = retention
 
     def append(self, event: AuditEvent) -> None:
-        described = {name: value for name, value in event.describe().items() if value is not None}
-        item = {
-            **audit_item_key(event),
-            **described,
-            AUDIT_TTL_ATTRIBUTE: int((event.at + self._retention).timestamp()),
-        }
-        self._table.put_item(Item=item, ConditionExpression=f"attribute_not_exists({PARTITION_KEY})")
+        self._table.put_item(
+            Item=audit_item(event, retention=self._retention), ConditionExpression=AUDIT_PUT_CONDITION
+        )
 
     def page(self, user_id: str, *, after: dict[str, str] | None, limit: int) -> AuditPage:
         partition = USER_PREFIX + validate_id(user_id, kind="user_id")

@@ -11,54 +11,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from fileflow_common.clock import to_timestamp, utc_now
+# The event and its actions are shared with the starter, which records the objects it refuses.
+from fileflow_common.audit import AuditAction as AuditAction
+from fileflow_common.audit import AuditDetail as AuditDetail
+from fileflow_common.audit import AuditEvent as AuditEvent
+from fileflow_common.clock import utc_now
 from fileflow_common.observability import logger, metrics
-
-type AuditDetail = str | int | bool | list[str] | None
-
-
-class AuditAction(StrEnum):
-    UPLOAD_INITIATED = "upload.initiated"
-    UPLOAD_COMPLETED = "upload.completed"
-    UPLOAD_ABORTED = "upload.aborted"
-    UPLOAD_TOKEN_MINTED = "upload_token.minted"  # noqa: S105 - an action name, not a secret
-    FILE_TAGS_CHANGED = "file.tags_changed"
-    FILE_DELETED = "file.deleted"
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEvent:
-    event_id: str
-    user_id: str  # who: the authenticated caller (the actor and the owner: users act on their own resources)
-    action: AuditAction
-    resource_type: str  # "upload", "file", "upload_token"
-    resource_id: str
-    at: datetime
-    request_id: str | None
-    source_ip: str | None
-    user_agent: str | None = None
-    details: Mapping[str, AuditDetail] = field(default_factory=dict)
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "event_id": self.event_id,
-            "user_id": self.user_id,
-            "action": self.action.value,
-            "resource_type": self.resource_type,
-            "resource_id": self.resource_id,
-            "at": to_timestamp(self.at),
-            "request_id": self.request_id,
-            "source_ip": self.source_ip,
-            "user_agent": self.user_agent,
-            "details": dict(self.details),
-        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from fileflow_api.core.conditional import entity_tag, none_match
 from fileflow_api.core.params import Caller
 from fileflow_api.events.routes import Events, StageEventModel
 from fileflow_api.files.listing_routes import FileSummaryModel
-from fileflow_api.files.model import FileDetail, JobRecord, SignedDownload
+from fileflow_api.files.model import FileDetail, Integrity, JobRecord, SignedDownload
 from fileflow_api.files.params import FileId, Files, files_router
 from fileflow_common.clock import to_timestamp
 from fileflow_common.pipeline import StageEvent
@@ -124,7 +124,19 @@ class LineageModel(BaseModel):
 
 
 class FileDetailResponse(FileSummaryModel):
-    sha256: str | None
+    sha256: Annotated[
+        str | None, Field(description="the whole file's SHA-256 (hex) as the client declared it")
+    ]
+    integrity: Annotated[
+        Integrity | None,
+        Field(
+            description=(
+                "how sha256 is known to be the file's: storage (S3 checked it at write), pipeline (the"
+                " processor hashed every byte), mismatch (it hashed them: other bytes; the file failed),"
+                " declared (not verified yet); null when no sha256 was declared"
+            )
+        ),
+    ]
     etag: str | None
     detected_kind: str | None
     type_mismatch: dict[str, Any] | None
@@ -152,6 +164,7 @@ def _detail(detail: FileDetail, stages: list[StageEvent]) -> FileDetailResponse:
     return FileDetailResponse(
         **FileSummaryModel.of(file).model_dump(),
         sha256=file.sha256,
+        integrity=file.verified_integrity,
         etag=file.etag,
         detected_kind=file.detected_kind,
         type_mismatch=dict(file.type_mismatch) if file.type_mismatch else None,

@@ -27,6 +27,15 @@ class NameMatch(StrEnum):
     CONTAINS = "contains"  # a filtered read of the user's name index: cost grows with the user's files
 
 
+class Integrity(StrEnum):
+    """How the `sha256` the client declared is known to be the file's (the processor's values, and one)."""
+
+    STORAGE = "storage"  # S3 checked it when the version was written (a single PUT signs it)
+    PIPELINE = "pipeline"  # the processor hashed every byte of the version: it matched
+    MISMATCH = "mismatch"  # the processor hashed every byte: it did not match (the file failed)
+    DECLARED = "declared"  # only the client's word so far: not (yet) verified for the current version
+
+
 @dataclass(frozen=True, slots=True)
 class DerivativeRecord:
     name: str
@@ -52,6 +61,10 @@ class FileRecord:
     etag: str | None = None
     version_id: str | None = None
     sha256: str | None = None
+    # The processor's verification of `sha256` and the version (`{etag}#{version_id}`) it was made for.
+    integrity: str | None = None
+    integrity_source_object: str | None = None
+    source_object: str | None = None  # the version the item describes (the starter's)
     upload_id: str | None = None
     detected_type: str | None = None
     detected_kind: str | None = None
@@ -69,6 +82,16 @@ class FileRecord:
     stage_updated_at: str | None = None
     execution_arn: str | None = None
     correlation_id: str | None = None
+
+    @property
+    def verified_integrity(self) -> Integrity | None:
+        """None when no sha256 was declared; `declared` until the current version is verified."""
+        if self.sha256 is None:
+            return None
+        verified = {Integrity.STORAGE, Integrity.PIPELINE, Integrity.MISMATCH}
+        if self.integrity in verified and self.integrity_source_object == self.source_object:
+            return Integrity(self.integrity)
+        return Integrity.DECLARED
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,8 @@ _FORGOTTEN_ON_DELETE = (
     "name_key",
     "content_type",
     "sha256",
+    "integrity",
+    "integrity_source_object",
     "size",
     "etag",
     "version_id",

@@ -77,6 +77,12 @@ class InvalidPartRequestError(FileflowError):
     code = "InvalidPartRequest"
 
 
+class SizeRequiredError(FileflowError):
+    """A form POST without a declared size: it has no complete, so the POST policy must pin the size."""
+
+    code = "SizeRequired"
+
+
 class InvalidChecksumError(FileflowError):
     """A checksum that cannot be one: not hex/base64, or not the algorithm's digest length."""
 
@@ -127,5 +133,6 @@ ERROR_STATUS: Mapping[type[FileflowError], int] = {
     InvalidContentTypeError: HTTPStatus.UNPROCESSABLE_CONTENT,
     InvalidPartRequestError: HTTPStatus.UNPROCESSABLE_CONTENT,
     InvalidChecksumError: HTTPStatus.UNPROCESSABLE_CONTENT,
+    SizeRequiredError: HTTPStatus.UNPROCESSABLE_CONTENT,
     PartNumberOutOfRangeError: HTTPStatus.BAD_REQUEST,
 }

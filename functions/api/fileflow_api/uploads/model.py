@@ -56,11 +56,14 @@ class DeclaredSize:
 
 @dataclass(frozen=True, slots=True)
 class UnknownSize:
-    """No declared size (Uppy's stock plugin sends none): checked on complete, against S3's parts."""
+    """No declared size (Uppy's stock plugin sends none): checked on complete, against S3's parts.
+
+    Multipart only: complete charges the quota the size of the parts S3 holds (a form POST has no
+    complete, so it must declare its size)."""
 
     @property
     def quota_bytes(self) -> int:
-        return 0  # nothing known to count: the quota counts the file, not its bytes
+        return 0  # nothing known to reserve on initiate: complete charges the real size
 
 
 type FileSize = DeclaredSize | UnknownSize
@@ -96,6 +99,9 @@ class CompletedObject:
     size: int
     etag: str  # without the surrounding quotes
     checksum: Checksum | None = None
+    # S3's version of the object (versioned bucket): the one version the upload produced; the starter
+    # refuses any other version of the key once the session is completed (a replayed URL).
+    version_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from fileflow_api.uploads.errors import (
     PartNumberOutOfRangeError,
     PartSizeMismatchError,
     SizeMismatchError,
+    SizeRequiredError,
     UnsupportedContentTypeError,
     UploadTooLargeError,
 )
@@ -84,12 +85,21 @@ class UploadPolicy:
                 raise SizeMismatchError(f"the parts hold {total} bytes; the upload declared {declared}")
 
     def form_post_range(self, size: FileSize) -> tuple[int, int]:
-        """The content-length-range of a form POST: the declared size exactly, else anything allowed."""
+        """The content-length-range of a form POST: exactly the declared size, which the quota reserved.
+
+        A form POST has no complete that could charge a size found later, so it must declare one."""
         match size:
-            case DeclaredSize(bytes=declared):
+            case DeclaredSize(bytes=declared) if declared <= S3_MAX_SINGLE_PUT_SIZE:
                 return declared, declared
+            case DeclaredSize(bytes=declared):
+                raise UploadTooLargeError(
+                    f"{declared} bytes is more than one form POST may hold ({S3_MAX_SINGLE_PUT_SIZE})"
+                )
             case UnknownSize():
-                return 0, min(self.max_upload_size, S3_MAX_SINGLE_PUT_SIZE)
+                raise SizeRequiredError(
+                    "a form upload must declare its size (metadata[size], in bytes);"
+                    " uploads of unknown size must be multipart"
+                )
 
     def check_part_requests(self, plan: PartPlan | None, requests: Sequence[PartRequest]) -> None:
         if not requests or len(requests) > self.max_parts_per_request:

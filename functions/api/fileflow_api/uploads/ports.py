@@ -118,13 +118,14 @@ def finish_completed(
     completed: CompletedObject,
     *,
     at: datetime,
-) -> UploadSession:
+) -> tuple[UploadSession, bool]:
     """Record a finished object: the file item first (an upsert, safe to repeat), then the session.
 
-    Returns the session as stored: a concurrent writer (a second complete, the sweeper) may have won.
+    Returns the session as stored, and whether this call finished it: a concurrent writer (a second
+    complete, the sweeper) may have won.
     """
     finished = session.finished(UploadStatus.COMPLETED, at, completed)
     files.record_upload(finished, at=at)
     if sessions.finish(finished):
-        return finished
-    return sessions.get(session.user_id, session.upload_id) or finished
+        return finished, True
+    return sessions.get(session.user_id, session.upload_id) or finished, False

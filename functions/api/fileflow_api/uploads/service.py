@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from fileflow_api.uploads.errors import (
@@ -25,6 +26,7 @@ from fileflow_api.uploads.model import (
     BrowserUpload,
     ClientPart,
     CompletedObject,
+    DeclaredSize,
     InitiatedUpload,
     NewUpload,
     PartRequest,
@@ -32,6 +34,7 @@ from fileflow_api.uploads.model import (
     SignedPart,
     SignedParts,
     StoredPart,
+    UnknownSize,
     UploadMode,
     UploadProgress,
     UploadSession,
@@ -45,7 +48,7 @@ from fileflow_api.uploads.policy import (
     parts_to_complete,
 )
 from fileflow_api.uploads.ports import FileCatalog, UploadSessionStore, UploadStorage, finish_completed
-from fileflow_api.usage.quotas import QuotaPolicy
+from fileflow_api.usage.quotas import QuotaExceededError, QuotaPolicy
 from fileflow_common.clock import utc_now
 from fileflow_common.keys import ID_PATTERN, upload_key
 
@@ -189,7 +192,10 @@ class UploadService:
         try:
             held = self._storage.all_parts(session.key, session.s3_upload_id)
             parts = parts_to_complete(session, held, client_parts)
-            self._policy.check_total(session, sum(part.size for part in parts))
+            total = sum(part.size for part in parts)
+            self._policy.check_total(session, total)
+            if isinstance(session.size, UnknownSize):
+                return self._complete_charged(session, parts, total)
             completed = self._storage.complete_multipart_upload(session.key, session.s3_upload_id, parts)
         except MultipartUploadGoneError:
             return self._after_multipart_gone(session)
@@ -248,6 +254,42 @@ class UploadService:
             self._quotas.release(user_id, size=size)
             raise
 
+    def _complete_charged(
+        self, session: UploadSession, parts: Sequence[StoredPart], total: int
+    ) -> UploadSession:
+        """An upload of unknown size: charge the quota what S3 holds, then complete; past the quota, abort.
+
+        Charged before S3 completes, so no object exists that the quota did not count.
+        """
+        assert session.s3_upload_id is not None
+        extra = total - session.size.quota_bytes  # what initiate reserved: the file, no bytes
+        try:
+            self._quotas.charge(session.user_id, size=extra)
+        except QuotaExceededError:
+            self._abort_over_quota(session)
+            raise
+        charged = replace(session, size=DeclaredSize(total))
+        try:
+            completed = self._storage.complete_multipart_upload(session.key, session.s3_upload_id, parts)
+        except BaseException:
+            # Gone: completed by a concurrent call (which charged it) or aborted; else S3 failed.
+            self._quotas.refund(session.user_id, size=extra)
+            raise
+        finished, won = finish_completed(self._sessions, self._files, charged, completed, at=self._clock())
+        if not won:  # a concurrent complete (or the sweeper) recorded it: that one counts
+            self._quotas.refund(session.user_id, size=extra)
+        if finished.status is not UploadStatus.COMPLETED:
+            raise state_error(finished, "complete")
+        return finished
+
+    def _abort_over_quota(self, session: UploadSession) -> None:
+        """A complete the quota refused: S3 frees the parts and the session ends aborted, like an abort."""
+        assert session.s3_upload_id is not None
+        self._storage.abort_multipart_upload(session.key, session.s3_upload_id)
+        if self._sessions.finish(session.finished(UploadStatus.ABORTED, self._clock())):
+            self._files.forget(session)
+            self._quotas.release(session.user_id, size=session.size.quota_bytes)
+
     def _after_multipart_gone(self, session: UploadSession) -> UploadSession:
         """S3 no longer holds the multipart upload: completed by a concurrent call, or aborted/swept."""
         found = self._storage.head(session.key)
@@ -263,7 +305,7 @@ class UploadService:
         )
 
     def _finish(self, session: UploadSession, completed: CompletedObject) -> UploadSession:
-        finished = finish_completed(self._sessions, self._files, session, completed, at=self._clock())
+        finished, _ = finish_completed(self._sessions, self._files, session, completed, at=self._clock())
         if finished.status is not UploadStatus.COMPLETED:
             raise state_error(finished, "complete")
         return finished

@@ -213,6 +213,7 @@ class S3UploadStorage:
             size=sum(part.size for part in parts),
             etag=_strip_quotes(response["ETag"]),
             checksum=_checksum_of(response),
+            version_id=response.get("VersionId"),
         )
 
     def abort_multipart_upload(self, key: str, s3_upload_id: str) -> None:
@@ -231,6 +232,7 @@ class S3UploadStorage:
             size=response["ContentLength"],
             etag=_strip_quotes(response["ETag"]),
             checksum=_checksum_of(response),
+            version_id=response.get("VersionId"),
         )
 
     @contextmanager

@@ -101,7 +101,7 @@ class UploadSweeper:
         found = self._storage.head(session.key)
         now = self._clock()
         if found is not None:
-            finished = finish_completed(self._sessions, self._files, session, found, at=now)
+            finished, _ = finish_completed(self._sessions, self._files, session, found, at=now)
             if finished.status is UploadStatus.COMPLETED:
                 return SweepOutcome.COMPLETED
             return SweepOutcome.SKIPPED

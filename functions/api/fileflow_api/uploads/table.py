@@ -20,6 +20,7 @@ from fileflow_api.uploads.model import (
     Checksum,
     ChecksumAlgorithm,
     CompletedObject,
+    DeclaredSize,
     UploadMode,
     UploadSession,
     UploadStatus,
@@ -122,6 +123,9 @@ class DynamoUploadSessionStore:
                     **_checksum_attributes("result_", session.result.checksum),
                 }
             )
+            if session.result.version_id is not None:
+                # The starter reads it: any other version of the key is a replayed URL's, refused.
+                assignments["result_version_id"] = session.result.version_id
         expression, names, values = update_expression(assignments, remove=("gsi1pk", "gsi1sk"))
         names["#expected_status"] = "status"
         values[":initiated"] = UploadStatus.INITIATED.value
@@ -168,7 +172,13 @@ def _result_from_item(item: Mapping[str, Any]) -> CompletedObject | None:
             value=str(item["result_checksum"]),
             type=item.get("result_checksum_type"),
         )
-    return CompletedObject(size=int(item["size"]), etag=str(item["etag"]), checksum=checksum)
+    version_id = item.get("result_version_id")
+    return CompletedObject(
+        size=int(item["size"]),
+        etag=str(item["etag"]),
+        checksum=checksum,
+        version_id=str(version_id) if version_id is not None else None,
+    )
 
 
 def _plan_from_item(item: Mapping[str, Any]) -> PartPlan | None:
@@ -252,12 +262,15 @@ class DynamoFileCatalog:
             "size": result.size,
             "etag": result.etag,
         }
-        own = {
+        own: dict[str, Any] = {
             **self._metadata(session),
             "uploaded_at": timestamp,
             "updated_at": timestamp,
             **_checksum_attributes("", result.checksum),
         }
+        if isinstance(session.size, DeclaredSize):
+            # What the quota counts for the file once complete charged a size found only then (Uppy).
+            own["quota_bytes"] = session.size.quota_bytes
         self._upsert(session, {**shared, **own}, keep_existing=frozenset(shared))
         # Refused when the processor has moved the status on already.
         with suppress(self._refused):

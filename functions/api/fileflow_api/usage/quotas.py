@@ -1,7 +1,8 @@
 """Per-user quotas (bytes stored, files stored): the QuotaPolicy the upload routes call. No AWS code.
 
 The upload initiate route reserves the declared size before it signs anything; the reservation is
-released when the upload is aborted or expires, or the file is deleted.
+released when the upload is aborted or expires, or the file is deleted. An upload of unknown size
+(Uppy's multipart) reserves the file only: complete charges the bytes S3 holds (`charge`).
 """
 
 from dataclasses import dataclass
@@ -39,6 +40,15 @@ class QuotaPolicy(Protocol):
 
     def release(self, user_id: str, *, size: int) -> None:
         """Give back what `reserve` counted (upload aborted or expired, file deleted)."""
+        ...
+
+    def charge(self, user_id: str, *, size: int) -> None:
+        """Count `size` more bytes of a file already reserved; raise QuotaExceededError (counting
+        nothing) if over."""
+        ...
+
+    def refund(self, user_id: str, *, size: int) -> None:
+        """Give back bytes that `charge` counted (the file itself stays counted)."""
         ...
 
     def usage(self, user_id: str) -> Usage: ...
@@ -85,6 +95,22 @@ class UserQuotas:
         if size < 0:
             raise ValueError("size is a byte count")
         self._counters.subtract(user_id, size=size, files=1)
+
+    def charge(self, user_id: str, *, size: int) -> None:
+        if size < 0:
+            raise ValueError("size is a byte count")
+        # The same conditional counters as `reserve`: concurrent charges never pass the quota.
+        if not self._counters.add_within(user_id, size=size, files=0, quota=self._quota):
+            usage = self._counters.get(user_id)
+            raise QuotaExceededError(
+                f"quota exceeded: {usage.bytes} of {self._quota.max_bytes} bytes in use;"
+                f" this upload holds {size} bytes more"
+            )
+
+    def refund(self, user_id: str, *, size: int) -> None:
+        if size < 0:
+            raise ValueError("size is a byte count")
+        self._counters.subtract(user_id, size=size, files=0)
 
     def usage(self, user_id: str) -> Usage:
         return self._counters.get(user_id)

@@ -2,7 +2,8 @@
 
 Bytes in, an `Analysis` out (the domain modules hold no boto3); the derivatives go to
 `derived/{user}/{file}/{name}` (deterministic keys: a retried stage overwrites the same objects), and
-the analysis goes on the job's result, where the finalize stage picks it up.
+the analysis goes on the job's result, where the finalize stage picks it up. The bytes are checked
+against the SHA-256 the client declared before anything is made of them (integrity.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fileflow_common.errors import FileDeletedError
 from fileflow_common.keys import derived_key
 from fileflow_common.observability import logger
 from fileflow_stages._runtime.content import Analysis, Derivative, LimitExceededError
+from fileflow_stages._runtime.integrity import Integrity, verify_integrity
 from fileflow_stages._runtime.jobs import Job
 from fileflow_stages._runtime.limits import Limits
 from fileflow_stages._runtime.stage import StageContext, StageResult, StageWork
@@ -22,10 +24,22 @@ from fileflow_stages._runtime.state import Detected
 type Analyzer = Callable[[Detected, bytes, Limits], Analysis]
 
 
+def verified_integrity(
+    context: StageContext, *, read_sha256: str, stored_sha256: str | None
+) -> Integrity | None:
+    """Every byte of the version was read: check it against the upload's declared SHA-256 (if any)."""
+    declared = context.services.records.declared(context.file.upload).sha256
+    return verify_integrity(declared, read_sha256=read_sha256, stored_sha256=stored_sha256)
+
+
 def store_analysis(
-    context: StageContext, analysis: Analysis, derivatives: list[dict[str, Any]]
+    context: StageContext,
+    analysis: Analysis,
+    derivatives: list[dict[str, Any]],
+    *,
+    integrity: Integrity | None,
 ) -> StageResult:
-    """Record the analysis and the written derivatives on the job; the workflow gets names only."""
+    """Record the analysis, the written derivatives and the integrity on the job; the workflow gets names."""
     detected = context.invocation.state.detect
     result: dict[str, Any] = {
         "detected_type": analysis.content_type or (detected.mime if detected else None),
@@ -34,6 +48,8 @@ def store_analysis(
         "analysis": analysis.result,
         "findings": [finding.describe() for finding in analysis.findings],
     }
+    if integrity is not None:
+        result["integrity"] = integrity.value
     try:
         context.services.records.merge_job_result(context.job(), result)
     except FileDeletedError:
@@ -85,9 +101,11 @@ def run_analyzer(context: StageContext, analyze: Analyzer) -> StageResult:
         return finished
     limits = context.services.settings.limits
     content = context.services.store.read(context.file.source, max_bytes=limits.max_object_bytes)
-    if not content.complete:
+    if not content.complete or content.sha256 is None:
         raise LimitExceededError(
             f"object of {content.size} bytes exceeds the {limits.max_object_bytes}-byte limit"
         )
+    integrity = verified_integrity(context, read_sha256=content.sha256, stored_sha256=content.stored_sha256)
     analysis = analyze(detected, content.data, limits)
-    return store_analysis(context, analysis, write_derivatives(context, analysis.derivatives))
+    derivatives = write_derivatives(context, analysis.derivatives)
+    return store_analysis(context, analysis, derivatives, integrity=integrity)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +32,42 @@ class StoredContent:
     # False when the object was larger than the limit: `data` is then only its first bytes.
     complete: bool
     content_type: str | None = None
+    # S3's FULL_OBJECT SHA-256 of the version (hex), which S3 verified when it was written; or None.
+    stored_sha256: str | None = None
+
+    @property
+    def sha256(self) -> str | None:
+        """The hex SHA-256 of every byte of the version; None when only its first bytes were read."""
+        return hashlib.sha256(self.data).hexdigest() if self.complete else None
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadedContent:
+    """A version streamed to disk: its bytes written, and their SHA-256, hashed as they streamed."""
+
+    size: int
+    sha256: str
+    stored_sha256: str | None = None
+
+
+def stored_sha256(response: Mapping[str, Any]) -> str | None:
+    """The version's whole-object SHA-256 that S3 holds (hex), from a GetObject with ChecksumMode.
+
+    A multipart object's SHA-256 is COMPOSITE (`<base64>-<parts>`, a hash of the parts' hashes): it says
+    nothing of the whole file's, so it is not one.
+    """
+    value = response.get("ChecksumSHA256")
+    if (
+        not isinstance(value, str)
+        or "-" in value
+        or response.get("ChecksumType") not in (None, "FULL_OBJECT")
+    ):
+        return None
+    try:
+        digest = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        return None
+    return digest.hex() if len(digest) == hashlib.sha256().digest_size else None
 
 
 # Gone too, without a modelled exception: a deleted version, a failed If-Match (the key now holds other
@@ -47,7 +87,13 @@ class S3ObjectStore:
     def _get(self, source: ObjectVersion) -> Any:
         location = {"VersionId": source.version_id} if source.version_id else {"IfMatch": f'"{source.etag}"'}
         try:
-            return self._client.get_object(Bucket=source.bucket, Key=source.key, **location)  # type: ignore[arg-type]
+            # ChecksumMode: the response names the checksum S3 holds for the version (stored_sha256).
+            return self._client.get_object(
+                Bucket=source.bucket,
+                Key=source.key,
+                ChecksumMode="ENABLED",
+                **location,  # type: ignore[arg-type]
+            )
         except self._client.exceptions.NoSuchKey as exc:
             raise _gone(source) from exc
         except ClientError as exc:
@@ -71,13 +117,15 @@ class S3ObjectStore:
             size=len(data),
             complete=len(data) <= max_bytes,
             content_type=response.get("ContentType"),
+            stored_sha256=stored_sha256(response),
         )
 
-    def download(self, source: ObjectVersion, target: Path, *, max_bytes: int) -> int:
-        """Stream the version to `target` (never more than max_bytes + 1 bytes); return the bytes written."""
+    def download(self, source: ObjectVersion, target: Path, *, max_bytes: int) -> DownloadedContent:
+        """Stream the version to `target` (never more than max_bytes + 1 bytes), hashing it on the way."""
         response = self._get(source)
         body = response["Body"]
         written = 0
+        digest = hashlib.sha256()
         try:
             with target.open("wb") as out:
                 while written <= max_bytes:
@@ -85,10 +133,13 @@ class S3ObjectStore:
                     if not chunk:
                         break
                     out.write(chunk)
+                    digest.update(chunk)
                     written += len(chunk)
         finally:
             body.close()
-        return written
+        return DownloadedContent(
+            size=written, sha256=digest.hexdigest(), stored_sha256=stored_sha256(response)
+        )
 
     def write_file(self, key: str, path: Path, *, content_type: str, source: ObjectVersion) -> None:
         """Upload a derivative from disk (video renditions: too large to hold in memory)."""

@@ -37,10 +37,11 @@ class DynamoRecords:
             self._table.get_item(
                 Key=file_item_key(upload.user_id, upload.file_id),
                 ConsistentRead=True,
-                ProjectionExpression="#content_type, #filename, #deleted_at",
+                ProjectionExpression="#content_type, #filename, #sha256, #deleted_at",
                 ExpressionAttributeNames={
                     "#content_type": "content_type",
                     "#filename": "filename",
+                    "#sha256": "sha256",
                     "#deleted_at": DELETED_AT,
                 },
             ).get("Item")
@@ -48,10 +49,11 @@ class DynamoRecords:
         )
         if DELETED_AT in item:
             raise FileDeletedError(f"file {upload.file_id} was deleted")
-        content_type, filename = item.get("content_type"), item.get("filename")
+        content_type, filename, sha256 = item.get("content_type"), item.get("filename"), item.get("sha256")
         return DeclaredFile(
             content_type=content_type if isinstance(content_type, str) else None,
             filename=filename if isinstance(filename, str) else None,
+            sha256=sha256 if isinstance(sha256, str) else None,
         )
 
     def record_processing(self, upload: UploadKey, source: ObjectVersion, state: FileProcessingState) -> bool:
@@ -72,6 +74,9 @@ class DynamoRecords:
         }
         attributes |= {name: value for name, value in optional.items() if value is not None}
         remove = tuple(name for name, value in optional.items() if value is None)
+        if state.integrity is not None:
+            # Named with its version: the API shows it only while the item still describes that one.
+            attributes |= {"integrity": state.integrity.value, "integrity_source_object": source.source_tag}
         expression, names, values = update_expression(attributes, remove=remove)
         names["#source_object"] = "source_object"
         values[":source_object"] = source.source_tag

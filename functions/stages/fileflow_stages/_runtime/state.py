@@ -17,6 +17,7 @@ from fileflow_common.files import FileStatus
 from fileflow_common.keys import UploadKey
 from fileflow_common.pipeline import ObjectVersion
 from fileflow_stages._runtime.content import ContentKind
+from fileflow_stages._runtime.integrity import Integrity
 from fileflow_stages._runtime.jobs import JobError, Task
 
 
@@ -89,10 +90,11 @@ class StageInvocation(_Model):
 
 @dataclass(frozen=True, slots=True)
 class DeclaredFile:
-    """What the client said about the file (written by the upload API); both may be unknown."""
+    """What the client said about the file (written by the upload API); any may be unknown."""
 
     content_type: str | None = None
     filename: str | None = None
+    sha256: str | None = None  # hex SHA-256 of the whole file
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +111,5 @@ class FileProcessingState:
     derivatives: list[dict[str, Any]] = field(default_factory=list)
     analysis: dict[str, Any] = field(default_factory=dict)
     error: JobError | None = None
+    # How the declared SHA-256 was verified for this version; None: not (yet), or nothing declared.
+    integrity: Integrity | None = None

@@ -1,6 +1,7 @@
 """The failure path: every stage's `Catch` leads here. Records why the file failed, on the file and its job.
 
-- `FileRejected` (a bad file: corrupt, a bomb, unsafe, over a limit, an unsupported type): the file ends
+- `FileRejected` (a bad file: corrupt, a bomb, unsafe, over a limit, an unsupported type, bytes other than
+  the declared SHA-256's, which also records `integrity: mismatch`): the file ends
   `failed` (`rejected` for an unsupported type) with the stage's code and message; the workflow succeeds,
   since it did its job.
 - `FileDeleted`: the file was deleted meanwhile; nothing is recorded, the workflow ends quietly.
@@ -20,6 +21,7 @@ from fileflow_common.files import FileStatus
 from fileflow_common.observability import logger, metrics
 from fileflow_common.pipeline import Stage
 from fileflow_stages._runtime.content import ContentKind
+from fileflow_stages._runtime.integrity import Integrity, IntegrityMismatchError
 from fileflow_stages._runtime.jobs import JobError, JobStatus
 from fileflow_stages._runtime.stage import StageContext, StageResult, stage_handler
 from fileflow_stages._runtime.state import CaughtError, FileProcessingState
@@ -72,6 +74,7 @@ def record_failure(context: StageContext) -> StageResult:
                 final=True,
                 type_mismatch=detected.mismatch if detected else {},
                 error=error,
+                integrity=Integrity.MISMATCH if error.code == IntegrityMismatchError.code else None,
             ),
         )
         context.services.records.finish_job(

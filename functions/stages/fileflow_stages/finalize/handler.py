@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from fileflow_common.files import FileStatus
 from fileflow_common.observability import logger, metrics
 from fileflow_common.pipeline import Stage
+from fileflow_stages._runtime.integrity import Integrity
 from fileflow_stages._runtime.jobs import Job, JobStatus
 from fileflow_stages._runtime.stage import StageContext, StageResult, stage_handler
 from fileflow_stages._runtime.state import FileProcessingState
@@ -44,6 +45,7 @@ def finalize(context: StageContext) -> StageResult:
     if detected.mismatch:
         result["type_mismatch"] = detected.mismatch
     analysis = {**(result.get("analysis") or {}), "summary": result.get("summary", {})}
+    integrity = result.get("integrity")
     recorded = context.services.records.record_processing(
         file.upload,
         file.source,
@@ -57,6 +59,7 @@ def finalize(context: StageContext) -> StageResult:
             type_mismatch=detected.mismatch,
             derivatives=records,
             analysis=analysis,
+            integrity=Integrity(integrity) if integrity else None,
         ),
     )
     if not recorded:
