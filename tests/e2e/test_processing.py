@@ -1,7 +1,8 @@
 """Processing on the deployed stack: S3 ObjectCreated -> SQS -> starter -> one Step Functions execution
 per stored version -> a Lambda function per stage -> derivatives, jobs, file items and stage events.
 
-Objects are put straight into the bucket under uploads/{user}/{file} (what a completed upload leaves).
+Files are uploaded through the API (initiate, PUT, complete): the starter adopts only objects of an
+upload session.
 The poison message is sent first and checked last: its three receives and backoffs (10 + 20 + 40 s)
 run while the other tests do.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,11 +20,14 @@ from PIL import Image
 
 from infra import outputs as names
 from tests import samples
+from tests.e2e import uploading
 from tests.e2e.conftest import AwsClients
 from tests.e2e.polling import wait_for
+from tests.e2e.test_isolation import Client
 from tests.events import s3_notification
 from tools import redrive
 from tools.stack import StackOutputs
+from tools.token import TokenFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -43,10 +46,13 @@ class Uploaded:
 
 
 def put(stack: StackOutputs, aws: AwsClients, data: bytes) -> Uploaded:
-    file_id = f"f{uuid.uuid4().hex}"
-    key = f"uploads/{USER}/{file_id}"
-    response = aws.s3.put_object(Bucket=stack[names.BUCKET_NAME], Key=key, Body=data)
-    return Uploaded(file_id, key, response["ETag"].strip('"'), response.get("VersionId"), len(data))
+    """Uploads `data` as USER through the API; the stored version's ETag and id for a crafted duplicate."""
+    client = Client(stack.api_url, TokenFactory.for_stack(stack).valid(USER))
+    uploaded = uploading.upload(client, data)
+    head = aws.s3.head_object(Bucket=stack[names.BUCKET_NAME], Key=uploaded.key)
+    return Uploaded(
+        uploaded.file_id, uploaded.key, head["ETag"].strip('"'), head.get("VersionId"), uploaded.size
+    )
 
 
 def notification(stack: StackOutputs, uploaded: Uploaded) -> str:

@@ -29,6 +29,7 @@ import requests
 from infra import outputs as names
 from tests import corpus
 from tests.corpus import Case
+from tests.e2e import uploading
 from tests.e2e.conftest import AwsClients
 from tests.e2e.polling import wait_for
 from tests.e2e.test_isolation import Client
@@ -76,30 +77,12 @@ class Upload:
 def upload(client: Client, case: Case) -> Upload:
     """Through the API as a client does it: initiate, PUT the bytes (one URL or parts), complete."""
     data = case.data()
-    body = {"filename": case.filename, "size": len(data), "content_type": case.content_type}
-    started = client("POST", "/v1/uploads", json=body)
+    started = uploading.initiate(client, data, filename=case.filename, content_type=case.content_type)
     if started.status_code != 201:
         return Upload(case, refused=started)
     session = started.json()
-    if session["mode"] == "single":
-        single = session["single"]
-        put = requests.put(single["url"], data=data, headers=single["headers"], timeout=TIMEOUT)
-        assert put.status_code == 200, put.text
-    else:
-        numbers = list(range(1, session["part_count"] + 1))
-        signed = client(
-            "POST",
-            f"/v1/uploads/{session['upload_id']}/parts",
-            json={"parts": [{"part_number": number} for number in numbers]},
-        )
-        assert signed.status_code == 200, signed.text
-        for part in signed.json()["parts"]:
-            start = (part["part_number"] - 1) * session["part_size"]
-            chunk = data[start : start + session["part_size"]]
-            put = requests.put(part["url"], data=chunk, headers=part["headers"], timeout=TIMEOUT * 4)
-            assert put.status_code == 200, put.text
-    completed = client("POST", f"/v1/uploads/{session['upload_id']}/complete", json={})
-    assert completed.status_code == 200, completed.text
+    uploading.send(client, session, data)
+    uploading.complete(client, session)
     return Upload(case, file_id=session["file_id"], stored_at=time.monotonic())
 
 

@@ -1,5 +1,6 @@
 """The first vertical slice, end to end on the deployed stack:
-API Gateway -> API Lambda (/health), and S3 ObjectCreated -> SQS -> starter Lambda -> DynamoDB.
+API Gateway -> API Lambda (/health), and S3 ObjectCreated -> SQS -> starter Lambda -> DynamoDB; an
+object that no upload session stored is refused there.
 """
 
 from __future__ import annotations
@@ -10,9 +11,16 @@ from typing import Any, cast
 import requests
 
 from infra import outputs as names
+from tests.e2e import uploading
 from tests.e2e.conftest import AwsClients
 from tests.e2e.polling import wait_for
+from tests.e2e.test_isolation import Client
 from tools.stack import StackOutputs
+from tools.token import TokenFactory
+
+
+def client_of(stack: StackOutputs, user_id: str) -> Client:
+    return Client(stack.api_url, TokenFactory.for_stack(stack).valid(user_id))
 
 
 def test_health_reports_every_dependency_reachable(stack: StackOutputs):
@@ -37,10 +45,11 @@ def test_unknown_route_ends_at_api_gateway(stack: StackOutputs):
 
 
 def test_uploaded_object_is_recorded_by_the_starter(stack: StackOutputs, aws: AwsClients):
-    # Given an object put under a user's upload prefix
-    user_id, file_id = "e2e-user", f"f{uuid.uuid4().hex}"
-    key = f"uploads/{user_id}/{file_id}"
-    put = aws.s3.put_object(Bucket=stack[names.BUCKET_NAME], Key=key, Body=b"hello fileflow")
+    # Given a file uploaded through the API (initiate, presigned PUT, complete)
+    user_id = "e2e-user"
+    uploaded = uploading.upload(client_of(stack, user_id), b"hello fileflow")
+    file_id, key = uploaded.file_id, uploaded.key
+    put = aws.s3.head_object(Bucket=stack[names.BUCKET_NAME], Key=key)
 
     # When S3 notifies the queue and the starter consumes it
     def record() -> dict[str, Any] | None:
@@ -87,8 +96,7 @@ def test_objects_outside_the_upload_prefix_do_not_trigger_processing(stack: Stac
         Bucket=stack[names.BUCKET_NAME], Key=f"derived/{user_id}/{file_id}/thumb.webp", Body=b"x"
     )
     # and then a real upload as a marker that the pipeline has moved on
-    marker_id = f"f{uuid.uuid4().hex}"
-    aws.s3.put_object(Bucket=stack[names.BUCKET_NAME], Key=f"uploads/{user_id}/{marker_id}", Body=b"y")
+    marker_id = uploading.upload(client_of(stack, user_id), b"y").file_id
     wait_for(
         lambda: aws.dynamodb.get_item(
             TableName=stack[names.TABLE_NAME],
@@ -106,3 +114,33 @@ def test_objects_outside_the_upload_prefix_do_not_trigger_processing(stack: Stac
         ConsistentRead=True,
     ).get("Item")
     assert item is None
+
+
+def test_an_object_no_upload_session_stored_is_deleted_and_audited(stack: StackOutputs, aws: AwsClients):
+    # Given an object put straight into a user's upload prefix, with no upload session behind it
+    user_id, file_id = f"e2e-stray-{uuid.uuid4().hex[:8]}", f"f{uuid.uuid4().hex}"
+    key = f"uploads/{user_id}/{file_id}"
+    put = aws.s3.put_object(Bucket=stack[names.BUCKET_NAME], Key=key, Body=b"not uploaded through the API")
+
+    # When the starter gets its notification
+    def versions() -> list[str]:
+        listed = aws.s3.list_object_versions(Bucket=stack[names.BUCKET_NAME], Prefix=key)
+        return [str(v["VersionId"]) for v in listed.get("Versions", []) if v["Key"] == key]
+
+    wait_for(lambda: versions() == [], timeout=90, interval=1, what=f"the stray object {key} to be deleted")
+    # Then that version is gone, no file record was made, and the owner's audit trail says why
+    assert put["VersionId"] not in versions()
+    item = aws.dynamodb.get_item(
+        TableName=stack[names.TABLE_NAME],
+        Key={"pk": {"S": f"USER#{user_id}"}, "sk": {"S": f"FILE#{file_id}"}},
+        ConsistentRead=True,
+    ).get("Item")
+    assert item is None
+    owner = client_of(stack, user_id)
+
+    def refusals() -> list[dict[str, Any]]:
+        events = owner.ok("GET", "/v1/audit")["events"]
+        return [event for event in events if event["action"] == "upload.object_refused"]
+
+    refused = wait_for(refusals, timeout=30, interval=1, what="the upload.object_refused audit event")
+    assert [event["resource_id"] for event in refused] == [file_id], refused
