@@ -337,8 +337,12 @@ def test_uppy_companion_routes_with_the_stock_plugins_shapes(
     assert completed.json()["bucket"] == stack[names.BUCKET_NAME]
     stored = aws.s3.get_object(Bucket=stack[names.BUCKET_NAME], Key=key)["Body"].read()
     assert stored == b"".join(chunks)
-    # And a simple upload gets a presigned form POST that S3 accepts
-    params = uppy("GET", "/params", params={"filename": "note.txt", "type": "text/plain"}).json()
+    # And a simple upload of a declared size gets a presigned form POST that S3 accepts
+    unsized = uppy("GET", "/params", params={"filename": "note.txt", "type": "text/plain"})
+    assert unsized.status_code == 422
+    assert unsized.json()["error"]["code"] == "SizeRequired"
+    query = {"filename": "note.txt", "type": "text/plain", "metadata[size]": "2"}
+    params = uppy("GET", "/params", params=query).json()
     assert params["method"] == "POST"
     posted = requests.post(
         params["url"], data=params["fields"], files={"file": ("note.txt", b"hi")}, timeout=TIMEOUT
