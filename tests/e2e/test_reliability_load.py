@@ -386,8 +386,16 @@ def test_concurrent_uploads_in_rounds_each_end_with_one_record_one_execution_and
                 records = [i["sk"]["S"] for i in prefixed(stack, aws, f"USER#{user}", "FILE#")]
                 assert sorted(records) == sorted(f"FILE#{file_id}" for file_id in mine)
                 checked["file records"] = checked.get("file records", 0) + len(records)
-        # And each has one job and one execution, named after it, which succeeded
-        started_executions = executions_since(stack, aws, started_at)
+
+        # And each has one job and one execution, named after it, which succeeded (a file is processed
+        # at Finalize; its execution ends after Notify)
+        def settled() -> list[dict[str, Any]] | None:
+            found = executions_since(stack, aws, started_at)
+            return found if all(e["status"] != "RUNNING" for e in found) else None
+
+        started_executions = wait_for(
+            settled, timeout=PROCESSING_TIMEOUT, interval=1, what="every execution of the rounds to end"
+        )
         executions = Counter(e["name"] for e in started_executions)
         checked["executions"] = len(executions)
         statuses = {e["name"]: e["status"] for e in started_executions}

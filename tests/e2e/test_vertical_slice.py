@@ -19,6 +19,15 @@ from tools.stack import StackOutputs
 from tools.token import TokenFactory
 
 
+def file_record(stack: StackOutputs, aws: AwsClients, user_id: str, file_id: str) -> dict[str, Any] | None:
+    item = aws.dynamodb.get_item(
+        TableName=stack[names.TABLE_NAME],
+        Key={"pk": {"S": f"USER#{user_id}"}, "sk": {"S": f"FILE#{file_id}"}},
+        ConsistentRead=True,
+    ).get("Item")
+    return cast(dict[str, Any] | None, item)
+
+
 def client_of(stack: StackOutputs, user_id: str) -> Client:
     return Client(stack.api_url, TokenFactory.for_stack(stack).valid(user_id))
 
@@ -52,16 +61,8 @@ def test_uploaded_object_is_recorded_by_the_starter(stack: StackOutputs, aws: Aw
     put = aws.s3.head_object(Bucket=stack[names.BUCKET_NAME], Key=key)
 
     # When S3 notifies the queue and the starter consumes it
-    def record() -> dict[str, Any] | None:
-        item = aws.dynamodb.get_item(
-            TableName=stack[names.TABLE_NAME],
-            Key={"pk": {"S": f"USER#{user_id}"}, "sk": {"S": f"FILE#{file_id}"}},
-            ConsistentRead=True,
-        ).get("Item")
-        return cast(dict[str, Any] | None, item)
-
     def processed() -> dict[str, Any] | None:
-        item = record()
+        item = file_record(stack, aws, user_id, file_id)
         return item if item and item.get("status", {}).get("S") == "processed" else None
 
     item = wait_for(processed, timeout=90, interval=1, what=f"the processed DynamoDB record of {key}")
@@ -98,21 +99,13 @@ def test_objects_outside_the_upload_prefix_do_not_trigger_processing(stack: Stac
     # and then a real upload as a marker that the pipeline has moved on
     marker_id = uploading.upload(client_of(stack, user_id), b"y").file_id
     wait_for(
-        lambda: aws.dynamodb.get_item(
-            TableName=stack[names.TABLE_NAME],
-            Key={"pk": {"S": f"USER#{user_id}"}, "sk": {"S": f"FILE#{marker_id}"}},
-            ConsistentRead=True,
-        ).get("Item"),
+        lambda: file_record(stack, aws, user_id, marker_id),
         timeout=90,
         interval=1,
         what="the marker upload's record",
     )
     # Then the derivative produced no file record
-    item = aws.dynamodb.get_item(
-        TableName=stack[names.TABLE_NAME],
-        Key={"pk": {"S": f"USER#{user_id}"}, "sk": {"S": f"FILE#{file_id}"}},
-        ConsistentRead=True,
-    ).get("Item")
+    item = file_record(stack, aws, user_id, file_id)
     assert item is None
 
 
@@ -130,11 +123,7 @@ def test_an_object_no_upload_session_stored_is_deleted_and_audited(stack: StackO
     wait_for(lambda: versions() == [], timeout=90, interval=1, what=f"the stray object {key} to be deleted")
     # Then that version is gone, no file record was made, and the owner's audit trail says why
     assert put["VersionId"] not in versions()
-    item = aws.dynamodb.get_item(
-        TableName=stack[names.TABLE_NAME],
-        Key={"pk": {"S": f"USER#{user_id}"}, "sk": {"S": f"FILE#{file_id}"}},
-        ConsistentRead=True,
-    ).get("Item")
+    item = file_record(stack, aws, user_id, file_id)
     assert item is None
     owner = client_of(stack, user_id)
 
