@@ -13,6 +13,7 @@ CloudWatch Logs) go to the reliability table (tests/reliability/report.py), neve
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -31,7 +32,7 @@ from tests import corpus
 from tests.corpus import Case
 from tests.e2e import uploading
 from tests.e2e.conftest import AwsClients
-from tests.e2e.polling import wait_for
+from tests.e2e.polling import DeadlineExceededError, wait_for
 from tests.e2e.test_isolation import Client
 from tests.reliability.report import Table, percentiles
 from tools.stack import StackOutputs
@@ -45,6 +46,7 @@ FINAL = {"processed", "needs_review", "failed", "rejected"}
 TIMEOUT = 60
 # Generous: the whole corpus at once queues behind the video stage's two reserved environments.
 SETTLE_TIMEOUT = 900 if FULL else 300
+RUNNING_GRACE = 120
 STAGE_FUNCTIONS = ("detect", "image", "document", "archive", "video", "analysis", "finalize", "failure")
 _REPORT = re.compile(r"^REPORT RequestId: (\S+)\t.*Memory Size: (\d+) MB\tMax Memory Used: (\d+) MB")
 
@@ -126,7 +128,7 @@ def settle(client: Client, uploads: list[Upload]) -> None:
     wait_for(all_final, timeout=SETTLE_TIMEOUT, interval=2, what="every corpus file's final status")
 
 
-def executions_left_running(stack: StackOutputs, aws: AwsClients, uploads: list[Upload]) -> list[str]:
+def executions_running(stack: StackOutputs, aws: AwsClients, uploads: list[Upload]) -> list[str]:
     ours = {upload.file_id for upload in uploads if upload.file_id}
     paginator = aws.stepfunctions.get_paginator("list_executions")
     running = []
@@ -136,6 +138,19 @@ def executions_left_running(stack: StackOutputs, aws: AwsClients, uploads: list[
             if json.loads(described["input"])["file"]["file_id"] in ours:
                 running.append(execution["executionArn"])
     return running
+
+
+def executions_left_running(stack: StackOutputs, aws: AwsClients, uploads: list[Upload]) -> list[str]:
+    """What is still running once the workflows had time to end: a file is final at Finalize (or
+    RecordFailure), and its execution ends after Notify (or NotifyFailure)."""
+    with contextlib.suppress(DeadlineExceededError):
+        wait_for(
+            lambda: not executions_running(stack, aws, uploads),
+            timeout=RUNNING_GRACE,
+            interval=2,
+            what="the corpus' executions to end",
+        )
+    return executions_running(stack, aws, uploads)
 
 
 def dead_letters(stack: StackOutputs, aws: AwsClients, user: str) -> list[str]:
