@@ -25,12 +25,12 @@ def to_dynamo(value: Any) -> Any:
 
 
 def from_dynamo(value: Any) -> Any:
-    """Back from DynamoDB: Decimals become ints or floats."""
+    """Back from DynamoDB, recursively: Decimals become ints or floats, sets lists (JSON can hold them)."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
-        return {key: from_dynamo(item) for key, item in value.items()}
-    if isinstance(value, list):
+        return {str(key): from_dynamo(item) for key, item in value.items()}
+    if isinstance(value, list | set | tuple):
         return [from_dynamo(item) for item in value]
     return value
 

@@ -14,9 +14,9 @@ from boto3.dynamodb.conditions import Key
 
 from fileflow_api.audit.trail import AuditAction, AuditEvent, AuditPage
 from fileflow_api.core.cursors import InvalidCursorError
-from fileflow_api.core.items import plain
 from fileflow_common.audit import AUDIT_PUT_CONDITION, audit_item
 from fileflow_common.clock import from_timestamp
+from fileflow_common.dynamo import from_dynamo
 from fileflow_common.keys import validate_id
 from fileflow_common.table import PARTITION_KEY, SORT_KEY, USER_PREFIX
 
@@ -35,7 +35,7 @@ def _event_from_item(item: dict[str, Any]) -> AuditEvent:
         request_id=item.get("request_id"),
         source_ip=item.get("source_ip"),
         user_agent=item.get("user_agent"),
-        details=plain(item.get("details") or {}),
+        details=from_dynamo(item.get("details") or {}),
     )
 
 

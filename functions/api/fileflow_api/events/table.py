@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import ConditionBase, Key
 
-from fileflow_api.core.items import plain
+from fileflow_common.dynamo import from_dynamo
 from fileflow_common.observability import logger
 from fileflow_common.pipeline import EVENT_PREFIX, StageEvent, event_from_item
 from fileflow_common.table import FILE_PREFIX, PARTITION_KEY, SORT_KEY
@@ -55,4 +55,4 @@ def _event(item: dict[str, Any]) -> StageEvent | None:
         # A record this code cannot read (a newer stage's, a broken one) is skipped, never a 500.
         logger.warning("unreadable event item skipped", extra={"sk": str(item.get(SORT_KEY))})
         return None
-    return replace(event, detail=plain(event.detail))  # DynamoDB's Decimals as JSON numbers
+    return replace(event, detail=from_dynamo(event.detail))  # DynamoDB's Decimals as JSON numbers

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fileflow_api.core.items import plain
 from fileflow_api.files.model import DerivativeRecord, FileRecord, JobRecord
+from fileflow_common.dynamo import from_dynamo
 from fileflow_common.files import FileStatus
 
 
@@ -22,7 +22,7 @@ def _optional_int(item: Mapping[str, Any], name: str) -> int | None:
 
 def _optional_map(item: Mapping[str, Any], name: str) -> Any:
     """The attribute's map with plain numbers; None when absent or empty."""
-    return plain(item[name]) if item.get(name) else None
+    return from_dynamo(item[name]) if item.get(name) else None
 
 
 def _derivative(entry: Mapping[str, Any]) -> DerivativeRecord:
@@ -61,7 +61,7 @@ def file_from_item(item: Mapping[str, Any]) -> FileRecord:
         type_mismatch=_optional_map(item, "type_mismatch"),
         processing_error=_optional_map(item, "processing_error"),
         processing_job_id=_optional_str(item, "processing_job_id"),
-        analysis=plain(item.get("analysis") or {}),
+        analysis=from_dynamo(item.get("analysis") or {}),
         derivatives=tuple(_derivative(entry) for entry in item.get("derivatives") or []),
         tags=tuple(str(tag) for tag in item.get("tags") or []),
         tags_version=int(item.get("tags_version", 0)),
@@ -75,7 +75,7 @@ def file_from_item(item: Mapping[str, Any]) -> FileRecord:
 
 
 def job_from_item(item: Mapping[str, Any]) -> JobRecord:
-    result = plain(item.get("result") or {})
+    result = from_dynamo(item.get("result") or {})
     return JobRecord(
         job_id=str(item["job_id"]),
         task=str(item.get("task", "")),

@@ -20,6 +20,7 @@ from fileflow_api.files.items import file_from_item
 from fileflow_api.files.model import FileRecord, Tombstoned, TombstoneState
 from fileflow_api.files.queries import DynamoFileQueries
 from fileflow_common.clock import to_timestamp, utc_now
+from fileflow_common.dynamo import failed_conditions
 from fileflow_common.errors import InvalidIdentifierError
 from fileflow_common.files import FileStatus
 from fileflow_common.pipeline import EVENT_PREFIX
@@ -148,8 +149,8 @@ class DynamoFileIndex(DynamoFileQueries):
         try:
             client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
         except client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons") or [{}]
-            if reasons[0].get("Code") != "ConditionalCheckFailed":
+            (file_refused,) = failed_conditions(exc, 1)
+            if not file_refused:
                 raise
             if self.get(file.user_id, file.file_id) is None:
                 raise UnknownFileError(f"no file {file.file_id!r}") from exc
