@@ -17,8 +17,9 @@ time (`{epoch ms:013d}{16 hex}`), so a delivery log reads newest first with Scan
 Endpoint attributes: `endpoint_id`, `user_id`, `url`, `events` (list), `description`, `status`
 (`enabled` | `disabled`), `disabled_reason`, `disabled_at`, `secrets` (list of `{secret, created_at,
 expires_at}`: the current one without `expires_at`; a rotated-out one until its `expires_at`),
-`consecutive_failures`, `created_at`, `updated_at`, `kind` (`endpoint`; `callback` for the hidden
-target an upload's `callback_url` creates).
+`consecutive_failures`, `created_at`, `updated_at`. The user's default endpoint is the oldest
+enabled one: an upload's one-off `callback_url` deliveries are stored under it (with `target_url`)
+and signed with its secrets.
 
 Delivery attributes: `delivery_id`, `webhook_id` (`msg_` + delivery id: the `webhook-id` header,
 stable across retries and redeliveries), `endpoint_id`, `user_id`, `event_id`, `event_type`,
