@@ -1,5 +1,5 @@
-"""In-memory adapters of the stages (S3ObjectStore, DynamoRecords) with the same conditions, and stage
-payloads shaped as the state machine sends them."""
+"""In-memory adapters of the stages (S3ObjectStore, DynamoRecords, the webhook queue) with the same
+conditions, and stage payloads shaped as the state machine sends them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from fileflow_common.errors import FileDeletedError
 from fileflow_common.keys import UploadKey
 from fileflow_common.pipeline import ObjectVersion, Stage, StageEvent, StageState
+from fileflow_common.webhooks.events import EventMessage
 from fileflow_intake.starter import execution_input
 from fileflow_intake.stored_objects import StoredObject
 from fileflow_stages._runtime import stage as stage_runtime
@@ -180,7 +181,30 @@ class FakeRecords:
         return [(event.stage.value, event.state.value) for event in self.events]
 
 
-def install(monkeypatch: pytest.MonkeyPatch, store: FakeStore, records: FakeRecords, **settings: Any) -> None:
+class FakeWebhookEvents:
+    """The webhook queue: the message bodies SqsWebhookEvents would send; `fail` makes a send raise."""
+
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+        self.fail: Exception | None = None
+
+    def publish(self, event: EventMessage) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.bodies.append(event.model_dump_json())
+
+    @property
+    def sent(self) -> list[EventMessage]:
+        return [EventMessage.model_validate_json(body) for body in self.bodies]
+
+
+def install(
+    monkeypatch: pytest.MonkeyPatch,
+    store: FakeStore,
+    records: FakeRecords,
+    webhooks: FakeWebhookEvents | None = None,
+    **settings: Any,
+) -> None:
     """The fakes as the stages' services (what `services()` builds from the environment)."""
     stage_settings = StageSettings(
         table_name="fileflow-metadata",
@@ -188,7 +212,10 @@ def install(monkeypatch: pytest.MonkeyPatch, store: FakeStore, records: FakeReco
         **{"thumbnail_sizes": [128], **settings},
     )
     services = Services(
-        settings=stage_settings, records=cast(DynamoRecords, records), store=cast(S3ObjectStore, store)
+        settings=stage_settings,
+        records=cast(DynamoRecords, records),
+        store=cast(S3ObjectStore, store),
+        webhooks=webhooks or FakeWebhookEvents(),
     )
     monkeypatch.setattr(stage_runtime, "services", lambda: services)
 

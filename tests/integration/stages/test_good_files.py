@@ -8,6 +8,7 @@ import io
 import pytest
 from PIL import Image
 
+from fileflow_common.webhooks.events import event_id
 from tests import samples
 from tests.integration.conftest import BUCKET_NAME, Cloud
 from tests.integration.processing import (
@@ -106,10 +107,12 @@ def test_an_uploaded_jpeg_gets_renditions_a_job_stage_events_and_a_processed_fil
         (execution.execution_arn, "corr-7f3a", USER)
     }
     assert events[1]["detail"]["kind"] == "image"
-    # (notify's AWS calls are its two events: `started` and this `succeeded`)
+    # (notify's AWS calls: its two events, `started` and this `succeeded`, and the file item's read; no
+    # webhook queue here, so no send)
     assert events[-1]["detail"] == {"event": "file.processed", "status": "processed", "file_id": file_id} | {
+        "event_id": event_id(USER, "file.processed", execution.execution_arn),
         "duration_ms": events[-1]["detail"]["duration_ms"],
-        "aws_calls": 2,
+        "aws_calls": 3,
     }
 
 

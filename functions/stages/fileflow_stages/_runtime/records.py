@@ -33,28 +33,20 @@ class DynamoRecords:
 
     # --- the file item -------------------------------------------------------------------------------
     def declared(self, upload: UploadKey) -> DeclaredFile:
+        names = ("content_type", "filename", "sha256", "upload_id", "callback_url")
         item = (
             self._table.get_item(
                 Key=file_item_key(upload.user_id, upload.file_id),
                 ConsistentRead=True,
-                ProjectionExpression="#content_type, #filename, #sha256, #deleted_at",
-                ExpressionAttributeNames={
-                    "#content_type": "content_type",
-                    "#filename": "filename",
-                    "#sha256": "sha256",
-                    "#deleted_at": DELETED_AT,
-                },
+                ProjectionExpression=", ".join(f"#{name}" for name in (*names, DELETED_AT)),
+                ExpressionAttributeNames={f"#{name}": name for name in (*names, DELETED_AT)},
             ).get("Item")
             or {}
         )
         if DELETED_AT in item:
             raise FileDeletedError(f"file {upload.file_id} was deleted")
-        content_type, filename, sha256 = item.get("content_type"), item.get("filename"), item.get("sha256")
-        return DeclaredFile(
-            content_type=content_type if isinstance(content_type, str) else None,
-            filename=filename if isinstance(filename, str) else None,
-            sha256=sha256 if isinstance(sha256, str) else None,
-        )
+        values = {name: item.get(name) for name in names}
+        return DeclaredFile(**{name: value for name, value in values.items() if isinstance(value, str)})
 
     def record_processing(self, upload: UploadKey, source: ObjectVersion, state: FileProcessingState) -> bool:
         """Update only the processing attributes, and only while the item describes `source`."""

@@ -41,6 +41,8 @@ class StageSettings(BaseSettings):
     max_video_pixels: PositiveInt = _VIDEO.max_pixels
     # Below the function's 10-minute timeout, leaving time to upload the renditions.
     video_ffmpeg_timeout_seconds: PositiveFloat = 480.0
+    # The notify stage queues its webhook event here; unset (before webhooks, `sam local`): none is sent.
+    webhook_queue_url: str | None = None
 
     @property
     def video_limits(self) -> VideoLimits:

@@ -24,11 +24,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from fileflow_common.aws import aws_calls, dynamodb_resource, s3_client
+from fileflow_common.aws import aws_calls, dynamodb_resource, s3_client, sqs_client
 from fileflow_common.clock import utc_now
 from fileflow_common.errors import FileDeletedError
 from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.pipeline import Stage, StageEvent, StageState, event_cursor
+from fileflow_common.webhooks.queue import WebhookEvents, webhook_events
 from fileflow_stages._runtime.content import RejectedContentError
 from fileflow_stages._runtime.jobs import Job
 from fileflow_stages._runtime.object_store import S3ObjectStore
@@ -58,6 +59,7 @@ class Services:
     settings: StageSettings
     records: DynamoRecords
     store: S3ObjectStore
+    webhooks: WebhookEvents
 
 
 @cache
@@ -68,6 +70,7 @@ def services() -> Services:
         settings=settings,
         records=DynamoRecords(dynamodb_resource().Table(settings.table_name)),
         store=S3ObjectStore(s3_client(), settings.bucket_name),
+        webhooks=webhook_events(sqs_client(), settings.webhook_queue_url),
     )
 
 

@@ -95,6 +95,8 @@ class DeclaredFile:
     content_type: str | None = None
     filename: str | None = None
     sha256: str | None = None  # hex SHA-256 of the whole file
+    upload_id: str | None = None
+    callback_url: str | None = None  # the upload's one-off webhook target (checked at initiate)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """Notify stage: the file's outcome as an event (`file.processed`, `file.needs_review`, `file.failed`).
 
-It is recorded on the file's event stream with the correlation id; the webhook sender delivers these
-events to the user's endpoints (docs/processing.md, "Notify").
+It is recorded on the file's event stream with the correlation id, and queued once to the webhook sender
+(fileflow_common.webhooks), which delivers it to the user's endpoints and the upload's `callback_url`
+(docs/processing.md, "Notify"). A failed send raises, so the workflow retries the stage; the event's id
+comes from the execution, so a retry queues the same event and the sender delivers it once.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from fileflow_common.pipeline import Stage
+from fileflow_common.webhooks.events import EventData, EventType, new_event
 from fileflow_stages._runtime.stage import StageContext, StageResult, stage_handler
 
 _EVENT_TYPES = {
-    "processed": "file.processed",
-    "needs_review": "file.needs_review",
-    "failed": "file.failed",
-    "rejected": "file.failed",
+    "processed": EventType.FILE_PROCESSED,
+    "needs_review": EventType.FILE_NEEDS_REVIEW,
+    "failed": EventType.FILE_FAILED,
+    "rejected": EventType.FILE_FAILED,
 }
 
 
@@ -28,13 +31,43 @@ def outcome_of(state: dict[str, Any]) -> str | None:
     return None
 
 
+def failure_reason(state: dict[str, Any]) -> str | None:
+    """The failure path's error code (e.g. `UnsupportedType`): never its message, which may quote content."""
+    code = (state.get("failure") or {}).get("code")
+    return code if isinstance(code, str) else None
+
+
 def notify(context: StageContext) -> StageResult:
-    status = outcome_of(context.invocation.state.model_dump())
+    state = context.invocation.state.model_dump()
+    status = outcome_of(state)
     if status is None:
         return StageResult(output={"event": None})
     event_type = _EVENT_TYPES[status]
-    detail = {"event": event_type, "status": status, "file_id": context.file.file_id}
-    return StageResult(output={"event": event_type}, detail=detail)
+    file = context.file
+    # Raises FileDeletedError for a file deleted meanwhile: nothing is sent about a file that is gone.
+    declared = context.services.records.declared(file.upload)
+    event = new_event(
+        user_id=file.user_id,
+        type=event_type,
+        data=EventData(
+            file_id=file.file_id,
+            upload_id=declared.upload_id,
+            status=status,
+            correlation_id=file.correlation_id,
+            reason=failure_reason(state) if event_type is EventType.FILE_FAILED else None,
+        ),
+        identity=(context.invocation.execution_arn or file.job_id,),
+        callback_url=declared.callback_url,
+        occurred_at=context.clock(),
+    )
+    context.services.webhooks.publish(event)
+    detail = {
+        "event": event_type.value,
+        "status": status,
+        "file_id": file.file_id,
+        "event_id": event.event_id,
+    }
+    return StageResult(output={"event": event_type.value}, detail=detail)
 
 
 # Deleted meanwhile: nobody is told about a file that is gone, and the workflow ends quietly.
