@@ -11,12 +11,13 @@ import pytest
 
 from fileflow_api.uploads.model import CompletedObject, DeclaredSize, UploadMode, UploadSession, UploadStatus
 from fileflow_api.uploads.part_plan import MiB, PartPlan
+from fileflow_api.uploads.sweeper_handler import SweepIncompleteError, sweeper
 from fileflow_api.uploads.sweeper_handler import lambda_handler as sweeper_handler
-from fileflow_api.uploads.sweeper_handler import sweeper
 from fileflow_api.uploads.table import DynamoFileCatalog
 from fileflow_common.clock import to_timestamp
 from fileflow_common.files import FileStatus
 from fileflow_common.keys import UploadKey
+from fileflow_common.webhooks.events import EventData, EventMessage, EventType, event_id
 from fileflow_intake.files import DynamoIntakeRecords
 from fileflow_intake.stored_objects import StoredObject
 from fileflow_stages._runtime.content import ContentKind
@@ -24,7 +25,8 @@ from fileflow_stages._runtime.records import DynamoRecords
 from fileflow_stages._runtime.state import FileProcessingState
 from tests.events import load_event
 from tests.integration.api_requests import ALICE, call
-from tests.integration.conftest import BUCKET_NAME, Cloud, FakeLambdaContext
+from tests.integration.conftest import BUCKET_NAME, QUEUE_NAME, Cloud, FakeLambdaContext
+from tests.integration.webhook_queue import WEBHOOK_QUEUE_NAME, create_webhook_queue, queued_events
 
 
 @pytest.fixture
@@ -55,7 +57,14 @@ def test_scheduled_sweep_aborts_abandoned_uploads_and_marks_them_expired(
     # When EventBridge's scheduled event invokes the sweeper
     report: dict[str, Any] = sweeper_handler(load_event("scheduled_upload_sweep"), api)
     # Then only the abandoned one was aborted in S3 and marked expired
-    assert report == {"expired": 1, "completed": 0, "skipped": 0, "failed": 0, "stopped_early": False}
+    assert report == {
+        "expired": 1,
+        "completed": 0,
+        "skipped": 0,
+        "failed": 0,
+        "announced": 1,
+        "stopped_early": False,
+    }
     uploads = cloud.s3.list_multipart_uploads(Bucket=BUCKET_NAME).get("Uploads", [])
     assert [u["Key"] for u in uploads] == [fresh["key"]]
     assert call(api, "GET", f"/v1/uploads/{abandoned['upload_id']}").body["status"] == "expired"
@@ -65,6 +74,62 @@ def test_scheduled_sweep_aborts_abandoned_uploads_and_marks_them_expired(
     # And completing it now is a precise 409
     late = call(api, "POST", f"/v1/uploads/{abandoned['upload_id']}/complete")
     assert (late.status, late.error_code) == (409, "UploadExpired")
+
+
+def test_each_expired_session_queues_one_upload_expired_event(
+    api: FakeLambdaContext, cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the webhook queue, two abandoned uploads past their expiry and a fresh one
+    queue_url = create_webhook_queue(cloud, monkeypatch)
+    body = {"filename": "a.txt", "size": 3, "content_type": "text/plain"}
+    abandoned = [call(api, "POST", "/v1/uploads", body=body).body for _ in range(2)]
+    call(api, "POST", "/v1/uploads", body=body)
+    for ago, upload in zip((timedelta(hours=2), timedelta(hours=1)), abandoned, strict=True):
+        force_expiry(cloud, upload["upload_id"], ago=ago)
+    # When the sweeper runs twice
+    assert sweeper_handler(load_event("scheduled_upload_sweep"), api)["announced"] == 2
+    assert sweeper_handler(load_event("scheduled_upload_sweep"), api)["announced"] == 0
+    # Then the queue holds one upload.expired per expired session, oldest expiry first
+    events = queued_events(cloud, queue_url)
+    assert events == [
+        EventMessage(
+            event_id=event_id(ALICE, "upload.expired", upload["upload_id"]),
+            user_id=ALICE,
+            type=EventType.UPLOAD_EXPIRED,
+            occurred_at=event.occurred_at,
+            data=EventData(upload_id=upload["upload_id"], file_id=upload["file_id"], status="expired"),
+        )
+        for upload, event in zip(abandoned, events, strict=True)
+    ]
+
+
+def test_an_expiry_whose_event_was_not_queued_is_announced_by_the_next_sweep(
+    api: FakeLambdaContext, cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an abandoned upload, and a webhook queue that does not exist (yet)
+    body = {"filename": "a.bin", "size": 20 * MiB, "content_type": "application/octet-stream"}
+    abandoned = call(api, "POST", "/v1/uploads", body=body).body
+    force_expiry(cloud, abandoned["upload_id"], ago=timedelta(hours=1))
+    missing = cloud.sqs.get_queue_url(QueueName=QUEUE_NAME)["QueueUrl"].replace(
+        QUEUE_NAME, WEBHOOK_QUEUE_NAME
+    )
+    monkeypatch.setenv("WEBHOOK_QUEUE_URL", missing)
+    # When swept / Then the invocation fails (its alarm), though the session did expire
+    with pytest.raises(SweepIncompleteError):
+        sweeper_handler(load_event("scheduled_upload_sweep"), api)
+    assert call(api, "GET", f"/v1/uploads/{abandoned['upload_id']}").body["status"] == "expired"
+    # When the queue exists and the schedule runs again
+    queue_url = create_webhook_queue(cloud, monkeypatch)
+    sweeper.cache_clear()
+    report = sweeper_handler(load_event("scheduled_upload_sweep"), api)
+    # Then the event is sent, and nothing was expired (or aborted) twice
+    assert (report["expired"], report["announced"], report["failed"]) == (0, 1, 0)
+    [event] = queued_events(cloud, queue_url)
+    assert (event.type, event.data.upload_id) == (EventType.UPLOAD_EXPIRED, abandoned["upload_id"])
+    # And the session left the index for good
+    item = cloud.table.get_item(Key={"pk": f"USER#{ALICE}", "sk": f"UPLOAD#{abandoned['upload_id']}"})["Item"]
+    assert ("gsi1pk" in item, item["status"]) == (False, "expired")
+    assert sweeper_handler(load_event("scheduled_upload_sweep"), api)["announced"] == 0
 
 
 def test_session_items_carry_a_ttl_a_week_after_expiry(api: FakeLambdaContext, cloud: Cloud) -> None:

@@ -1,12 +1,17 @@
-"""UploadSweeper against in-memory fakes: what each expired session becomes, exactly once."""
+"""UploadSweeper against in-memory fakes: what each expired session becomes, exactly once, and the
+`upload.expired` event each expiry queues, never lost."""
 
 from datetime import timedelta
 
 import pytest
+from botocore.exceptions import ClientError
 
 from fileflow_api.uploads.model import NewUpload, UploadSession, UploadStatus
 from fileflow_api.uploads.part_plan import MiB
 from fileflow_api.uploads.sweeper import SweepReport, UploadSweeper
+from fileflow_common.clock import to_timestamp
+from fileflow_common.webhooks.events import EventData, EventMessage, EventType, event_id
+from tests.unit.stage_fakes import FakeWebhookEvents
 from tests.unit.upload_fakes import World, make_world
 
 ALICE = "alice"
@@ -18,12 +23,18 @@ def world() -> World:
     return make_world()
 
 
-def sweeper_of(world: World) -> UploadSweeper:
+@pytest.fixture
+def webhooks() -> FakeWebhookEvents:
+    return FakeWebhookEvents()
+
+
+def sweeper_of(world: World, webhooks: FakeWebhookEvents | None = None) -> UploadSweeper:
     return UploadSweeper(
         sessions=world.sessions,
         storage=world.s3,
         files=world.catalog,
         usage=world.quotas,
+        webhooks=webhooks or FakeWebhookEvents(),
         grace=GRACE,
         clock=world.clock,
     )
@@ -52,7 +63,7 @@ def test_abandoned_multipart_upload_is_aborted_marked_expired_and_its_quota_rele
     # When the sweeper runs
     report = sweeper_of(world).sweep()
     # Then S3 dropped the parts, the session is expired, the quota is free
-    assert report == SweepReport(expired=1)
+    assert report == SweepReport(expired=1, announced=1)
     assert world.s3.aborted == [session.s3_upload_id]
     assert status_of(world, session) is UploadStatus.EXPIRED
     assert world.quotas.usage(ALICE).files == 0
@@ -107,7 +118,7 @@ def test_one_failing_session_does_not_stop_the_others(world: World) -> None:
 
     world.s3.abort_multipart_upload = flaky_abort  # type: ignore[method-assign]
     # When swept / Then the second is expired, the first stays initiated for the next run
-    assert sweeper_of(world).sweep() == SweepReport(expired=1, failed=1)
+    assert sweeper_of(world).sweep() == SweepReport(expired=1, failed=1, announced=1)
     assert status_of(world, first) is UploadStatus.INITIATED
     assert status_of(world, second) is UploadStatus.EXPIRED
 
@@ -117,3 +128,68 @@ def test_the_sweep_stops_before_the_invocation_runs_out_of_time(world: World) ->
     world.clock.advance(timedelta(hours=25))
     report = sweeper_of(world).sweep(time_left=lambda: timedelta(seconds=5))
     assert report == SweepReport(stopped_early=True)
+
+
+# --- upload.expired ---------------------------------------------------------------------------------------
+
+
+def test_each_expired_session_queues_one_upload_expired_event(
+    world: World, webhooks: FakeWebhookEvents
+) -> None:
+    # Given two abandoned uploads and one that reached S3 (it completes, it does not expire)
+    first, second, landed = multipart(world), single(world), single(world)
+    world.s3.put_object(landed.key, 3)
+    world.clock.advance(timedelta(hours=25))
+    # When swept
+    assert sweeper_of(world, webhooks).sweep() == SweepReport(expired=2, completed=1, announced=2)
+    # Then exactly one upload.expired per expired session, identified by its upload
+    swept_at = to_timestamp(world.clock())
+    assert [EventMessage.model_validate_json(body) for body in webhooks.bodies] == [
+        EventMessage(
+            event_id=event_id(ALICE, "upload.expired", session.upload_id),
+            user_id=ALICE,
+            type=EventType.UPLOAD_EXPIRED,
+            occurred_at=swept_at,
+            data=EventData(upload_id=session.upload_id, file_id=session.file_id, status="expired"),
+        )
+        for session in (second, first)  # oldest expiry first: a single PUT's URL expires in 15 minutes
+    ]
+    # And a second sweep sends nothing more
+    assert sweeper_of(world, webhooks).sweep() == SweepReport()
+    assert len(webhooks.bodies) == 2
+
+
+def test_an_event_that_could_not_be_queued_is_sent_by_the_next_sweep_without_expiring_twice(
+    world: World, webhooks: FakeWebhookEvents
+) -> None:
+    # Given an abandoned upload, swept while the webhook queue fails
+    session = multipart(world)
+    world.clock.advance(timedelta(hours=25))
+    webhooks.fail = ClientError({"Error": {"Code": "ServiceUnavailable"}}, "SendMessage")
+    # When swept / Then the session is expired (once: quota released once) but counted as failed
+    assert sweeper_of(world, webhooks).sweep() == SweepReport(expired=1, failed=1)
+    assert status_of(world, session) is UploadStatus.EXPIRED
+    assert world.quotas.usage(ALICE).files == 0
+    assert webhooks.bodies == []
+    # When the queue is back and the next sweep runs
+    webhooks.fail = None
+    world.quotas.reserve(ALICE, size=1)  # another upload's reservation, which must stay
+    assert sweeper_of(world, webhooks).sweep() == SweepReport(announced=1)
+    # Then the event went out, with the id a first send would have had, and nothing was expired again
+    [message] = webhooks.sent
+    assert message.event_id == event_id(ALICE, "upload.expired", session.upload_id)
+    assert (message.data.upload_id, message.data.status) == (session.upload_id, "expired")
+    assert world.quotas.usage(ALICE).files == 1
+    assert world.s3.aborted == [session.s3_upload_id]
+    # And a third sweep has nothing left to do
+    assert sweeper_of(world, webhooks).sweep() == SweepReport()
+    assert len(webhooks.bodies) == 1
+
+
+def test_a_skipped_session_queues_no_event(world: World, webhooks: FakeWebhookEvents) -> None:
+    session = multipart(world)
+    world.clock.advance(timedelta(hours=25))
+    stale = list(world.sessions.expired(before=world.clock()))
+    world.service.abort(ALICE, session.upload_id)
+    assert [sweeper_of(world, webhooks).sweep_one(s) for s in stale] == ["skipped"]
+    assert webhooks.bodies == []

@@ -42,6 +42,8 @@ class Clock:
 class InMemorySessions:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], UploadSession] = {}
+        # Expired sessions whose upload.expired is not queued yet (the table's unannounced partition).
+        self.unannounced_keys: set[tuple[str, str]] = set()
 
     def create(self, session: UploadSession) -> None:
         key = (session.user_id, session.upload_id)
@@ -57,11 +59,19 @@ class InMemorySessions:
         if current is None or current.status is not UploadStatus.INITIATED:
             return False
         self.items[key] = session
+        if session.status is UploadStatus.EXPIRED:
+            self.unannounced_keys.add(key)
         return True
 
     def expired(self, *, before: datetime) -> Iterator[UploadSession]:
         due = [s for s in self.items.values() if s.status is UploadStatus.INITIATED and s.expires_at < before]
         return iter(sorted(due, key=lambda s: s.expires_at))
+
+    def unannounced(self) -> Iterator[UploadSession]:
+        return iter(sorted((self.items[key] for key in self.unannounced_keys), key=lambda s: s.expires_at))
+
+    def announced(self, session: UploadSession) -> None:
+        self.unannounced_keys.discard((session.user_id, session.upload_id))
 
 
 @dataclass

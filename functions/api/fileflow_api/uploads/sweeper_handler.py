@@ -17,10 +17,11 @@ from fileflow_api.uploads.storage import S3UploadStorage
 from fileflow_api.uploads.sweeper import UploadSweeper
 from fileflow_api.uploads.table import DynamoFileCatalog, DynamoUploadSessionStore
 from fileflow_api.usage.counters import DynamoUsageCounters
-from fileflow_common.aws import dynamodb_resource, s3_client
+from fileflow_common.aws import dynamodb_resource, s3_client, sqs_client
 from fileflow_common.errors import FileflowError
 from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.settings_types import BucketName, TableName
+from fileflow_common.webhooks.queue import webhook_events
 
 
 class SweeperSettings(BaseSettings):
@@ -32,10 +33,13 @@ class SweeperSettings(BaseSettings):
     bucket_name: BucketName
     # How long after its expiry a session is left alone (a complete that started in time finishes).
     sweep_grace_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    # Where `upload.expired` is queued; unset (before webhooks, `sam local`): no event is sent.
+    webhook_queue_url: str | None = None
 
 
 class SweepIncompleteError(FileflowError):
-    """Some sessions could not be swept; they stay initiated and the next run tries again."""
+    """Some sessions could not be swept (they stay initiated) or announced (they stay unannounced);
+    the next run tries again."""
 
     code = "SweepIncomplete"
 
@@ -50,6 +54,7 @@ def sweeper() -> UploadSweeper:
         storage=S3UploadStorage(s3_client(), settings.bucket_name),
         files=DynamoFileCatalog(table),
         usage=DynamoUsageCounters(table),
+        webhooks=webhook_events(sqs_client(), settings.webhook_queue_url),
         grace=timedelta(seconds=settings.sweep_grace_seconds),
     )
 
@@ -62,6 +67,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="UploadsExpired", unit=MetricUnit.Count, value=report.expired)
     metrics.add_metric(name="UploadsCompletedBySweeper", unit=MetricUnit.Count, value=report.completed)
     metrics.add_metric(name="UploadSweepFailures", unit=MetricUnit.Count, value=report.failed)
+    metrics.add_metric(name="UploadExpiriesAnnounced", unit=MetricUnit.Count, value=report.announced)
     logger.info("sweep finished", extra=asdict(report))
     if report.failed:
         # A failed invocation trips the function's error alarm; sweeping again is safe.

@@ -2,7 +2,9 @@
 
 Session items: ``USER#{user_id}`` / ``UPLOAD#{upload_id}``. While a session is initiated it carries
 ``gsi1pk = "UPLOADS#initiated"`` and ``gsi1sk = <expiry timestamp>``, so the sweeper finds expired
-sessions with one query of the sparse index `gsi1`; leaving `initiated` removes both attributes.
+sessions with one query of the sparse index `gsi1`; leaving `initiated` removes both attributes, except
+for an expiry: the sweeper moves it to ``gsi1pk = "UPLOADS#expired_unannounced"`` until its
+`upload.expired` event is queued (`announced`), so an event whose send failed is found and sent again.
 ``expires_at`` (epoch seconds) is the table's TTL attribute: a week after the session's expiry, so the
 sweeper has long finished with a session before DynamoDB deletes it.
 """
@@ -14,7 +16,7 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import ConditionBase, Key
 
 from fileflow_api.uploads.model import (
     Checksum,
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 
 GSI1_NAME = "gsi1"
 INITIATED_UPLOADS_PARTITION = "UPLOADS#initiated"
+UNANNOUNCED_EXPIRIES_PARTITION = "UPLOADS#expired_unannounced"
 ENTITY_UPLOAD_SESSION = "upload_session"
 ENTITY_FILE = "file"
 # The file item's statuses before the processor's: declared at initiate, then uploaded at complete.
@@ -126,7 +129,12 @@ class DynamoUploadSessionStore:
             if session.result.version_id is not None:
                 # The starter reads it: any other version of the key is a replayed URL's, refused.
                 assignments["result_version_id"] = session.result.version_id
-        expression, names, values = update_expression(assignments, remove=("gsi1pk", "gsi1sk"))
+        index: tuple[str, ...] = ("gsi1pk", "gsi1sk")
+        if session.status is UploadStatus.EXPIRED:
+            # Its event is still to be queued: the sweeper finds it there until it is (announced()).
+            assignments["gsi1pk"] = UNANNOUNCED_EXPIRIES_PARTITION
+            index = ()
+        expression, names, values = update_expression(assignments, remove=index)
         names["#expected_status"] = "status"
         values[":initiated"] = UploadStatus.INITIATED.value
         try:
@@ -142,11 +150,25 @@ class DynamoUploadSessionStore:
         return True
 
     def expired(self, *, before: datetime) -> Iterator[UploadSession]:
-        query: dict[str, Any] = {
-            "IndexName": GSI1_NAME,
-            "KeyConditionExpression": Key("gsi1pk").eq(INITIATED_UPLOADS_PARTITION)
-            & Key("gsi1sk").lt(to_timestamp(before)),
-        }
+        return self._index_partition(
+            Key("gsi1pk").eq(INITIATED_UPLOADS_PARTITION) & Key("gsi1sk").lt(to_timestamp(before))
+        )
+
+    def unannounced(self) -> Iterator[UploadSession]:
+        return self._index_partition(Key("gsi1pk").eq(UNANNOUNCED_EXPIRIES_PARTITION))
+
+    def announced(self, session: UploadSession) -> None:
+        # Refused when already announced (a concurrent sweep): nothing left to do.
+        with suppress(self._table.meta.client.exceptions.ConditionalCheckFailedException):
+            self._table.update_item(
+                Key=upload_session_item_key(session.user_id, session.upload_id),
+                UpdateExpression="REMOVE gsi1pk, gsi1sk",
+                ConditionExpression="gsi1pk = :unannounced",
+                ExpressionAttributeValues={":unannounced": UNANNOUNCED_EXPIRIES_PARTITION},
+            )
+
+    def _index_partition(self, condition: ConditionBase) -> Iterator[UploadSession]:
+        query: dict[str, Any] = {"IndexName": GSI1_NAME, "KeyConditionExpression": condition}
         # Paged by hand: boto3's query paginator is the client's, which speaks typed attribute values.
         while True:
             page = self._table.query(**query)
