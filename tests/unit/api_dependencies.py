@@ -77,6 +77,7 @@ def api_dependencies(**given: Any) -> ApiDependencies:
         "events": Unused("events"),
         "hls": Unused("hls"),
         "audit": Unused("audit"),
+        "webhooks": Unused("webhooks"),
         "cursors": Unused("cursors"),
         "web_page": no_web_page,
     }

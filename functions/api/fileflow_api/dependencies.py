@@ -14,6 +14,7 @@ from fileflow_api.health.model import DependencyProbe
 from fileflow_api.hls.service import HlsService
 from fileflow_api.page.assets import WebPage
 from fileflow_api.uploads.service import UploadService
+from fileflow_api.webhooks.service import WebhookService
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,6 +26,7 @@ class ApiDependencies:
     events: FileEventsService
     hls: HlsService
     audit: AuditTrail
+    webhooks: WebhookService
     # Signs pagination cursors (GET /v1/files, /v1/files/search, /v1/audit).
     cursors: CursorCodec
     # Loads the upload page's files (the `web` layer) on its first request: the API never waits for it.

@@ -21,6 +21,7 @@ from fileflow_api.files import errors as files_errors
 from fileflow_api.hls import errors as hls_errors
 from fileflow_api.uploads import errors as uploads_errors
 from fileflow_api.usage import errors as usage_errors
+from fileflow_api.webhooks import errors as webhooks_errors
 from fileflow_common.errors import FileflowError
 from fileflow_common.observability import logger
 
@@ -32,6 +33,7 @@ STATUS_BY_ERROR: Mapping[type[FileflowError], int] = {
     **uploads_errors.ERROR_STATUS,
     **files_errors.ERROR_STATUS,
     **hls_errors.ERROR_STATUS,
+    **webhooks_errors.ERROR_STATUS,
     **core_errors.ERROR_STATUS,
     FileflowError: status.HTTP_400_BAD_REQUEST,
 }

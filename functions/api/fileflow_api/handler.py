@@ -33,6 +33,10 @@ from fileflow_api.uploads.storage import S3UploadStorage
 from fileflow_api.uploads.table import DynamoFileCatalog, DynamoUploadSessionStore
 from fileflow_api.usage.counters import DynamoUsageCounters, DynamoWindowCounter
 from fileflow_api.usage.quotas import Quota, QuotaPolicy, UserQuotas
+from fileflow_api.webhooks.policy import WebhooksPolicy
+from fileflow_api.webhooks.queue import SqsAttemptQueue, UnconfiguredAttemptQueue
+from fileflow_api.webhooks.service import AttemptQueue, WebhookService
+from fileflow_api.webhooks.table import DynamoWebhookStore
 from fileflow_common.aws import dynamodb_client, dynamodb_resource, s3_client, s3_presigner, sqs_client
 from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.token_config import (
@@ -138,6 +142,23 @@ def audit_trail(settings: ApiSettings) -> AuditTrail:
     return AuditTrail(DynamoAuditLog(table, retention=timedelta(days=settings.audit_retention_days)))
 
 
+def webhook_service(settings: ApiSettings, cursors: CursorCodec) -> WebhookService:
+    queue: AttemptQueue = (
+        SqsAttemptQueue(sqs_client(), settings.webhook_queue_url)
+        if settings.webhook_queue_url
+        else UnconfiguredAttemptQueue()
+    )
+    return WebhookService(
+        store=DynamoWebhookStore(dynamodb_resource().Table(settings.table_name)),
+        queue=queue,
+        cursors=cursors,
+        policy=WebhooksPolicy(
+            rotation_overlap=timedelta(seconds=settings.webhook_rotation_overlap_seconds),
+            targets=settings.webhook_targets,
+        ),
+    )
+
+
 @cache
 def asgi_handler() -> Mangum:
     """Built (and its settings validated) once per execution environment; tests cache_clear() it.
@@ -161,6 +182,7 @@ def asgi_handler() -> Mangum:
         events=file_events_service(settings),
         hls=hls_service(settings),
         audit=audit_trail(settings),
+        webhooks=webhook_service(settings, cursors),
         cursors=cursors,
         web_page=web_page_loader(settings),
     )

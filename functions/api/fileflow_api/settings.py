@@ -11,10 +11,12 @@ from fileflow_api.uploads.part_plan import (
     GiB,
     MiB,
 )
+from fileflow_api.webhooks.policy import DEFAULT_ROTATION_OVERLAP_SECONDS, MAX_ROTATION_OVERLAP_SECONDS
 from fileflow_common.audit import AUDIT_RETENTION_DAYS
 from fileflow_common.files import MEDIA_TYPE_REGEX
 from fileflow_common.settings_types import BucketName, QueueUrl, TableName
 from fileflow_common.token_config import TokenSettings
+from fileflow_common.webhooks.targets import TargetPolicy
 
 # A media type without parameters, lower case (what the allow-list holds).
 MediaType = Annotated[str, Field(pattern=f"^{MEDIA_TYPE_REGEX}$")]
@@ -83,5 +85,17 @@ class ApiSettings(TokenSettings):
     events_poll_interval_seconds: Annotated[float, Field(ge=0.05, le=1.0)] = 0.25
     # HLS segment URLs live the download TTL plus the playlist's duration, at most this long.
     hls_max_url_ttl_seconds: Annotated[int, Field(ge=60, le=12 * 3600)] = 3600
+    # Webhooks (fileflow_api.webhooks): the sender's queue (a redelivery is a message on it; unset: 503),
+    # http://127.0.0.1 and localhost targets for local development only (the stack refuses it on AWS), and
+    # how long a rotated-out secret still signs by default.
+    webhook_queue_url: QueueUrl | None = None
+    webhooks_allow_local_http: bool = False
+    webhook_rotation_overlap_seconds: Annotated[int, Field(ge=0, le=MAX_ROTATION_OVERLAP_SECONDS)] = (
+        DEFAULT_ROTATION_OVERLAP_SECONDS
+    )
     # Set by LocalStack in every function it runs, never on AWS: the API's URLs are then local ones.
     local_cloud_endpoint: Annotated[str | None, Field(validation_alias="AWS_ENDPOINT_URL")] = None
+
+    @property
+    def webhook_targets(self) -> TargetPolicy:
+        return TargetPolicy(allow_local_http=self.webhooks_allow_local_http)

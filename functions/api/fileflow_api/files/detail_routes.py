@@ -21,6 +21,8 @@ from fileflow_api.events.routes import Events, StageEventModel
 from fileflow_api.files.listing_routes import FileSummaryModel
 from fileflow_api.files.model import FileDetail, Integrity, JobRecord, SignedDownload
 from fileflow_api.files.params import FileId, Files, files_router
+from fileflow_api.webhooks.params import Webhooks
+from fileflow_api.webhooks.schemas import FileDeliveryModel
 from fileflow_common.clock import to_timestamp
 from fileflow_common.pipeline import StageEvent
 
@@ -154,9 +156,15 @@ class FileDetailResponse(FileSummaryModel):
     execution_arn: Annotated[str | None, Field(description="the Step Functions execution")]
     correlation_id: Annotated[str | None, Field(description="the initiating request's id")]
     stages: Annotated[list[StageEventModel], Field(description="the stage history, oldest first")]
+    deliveries: Annotated[
+        list[FileDeliveryModel],
+        Field(description="the file's webhook deliveries, oldest first (docs/webhooks.md)"),
+    ]
 
 
-def _detail(detail: FileDetail, stages: list[StageEvent]) -> FileDetailResponse:
+def _detail(
+    detail: FileDetail, stages: list[StageEvent], deliveries: list[FileDeliveryModel]
+) -> FileDetailResponse:
     file = detail.file
     derivative_keys = {derivative.name: derivative.key for derivative in file.derivatives}
     original = ObjectVersionModel(key=file.key, version_id=file.version_id, etag=file.etag)
@@ -220,6 +228,7 @@ def _detail(detail: FileDetail, stages: list[StageEvent]) -> FileDetailResponse:
         execution_arn=file.execution_arn,
         correlation_id=file.correlation_id,
         stages=[StageEventModel.of(event) for event in stages],
+        deliveries=deliveries,
     )
 
 
@@ -256,12 +265,14 @@ def get_file(
     user: Caller,
     files: Files,
     events: Events,
+    webhooks: Webhooks,
     if_none_match: Annotated[
         str | None, Header(max_length=2048, description="ETag(s) of a body held, or *")
     ] = None,
 ) -> Response:
-    detail = files.get(user.user_id, file_id)
-    body = _detail(detail, events.history(user.user_id, file_id)).model_dump(mode="json")
+    detail = files.get(user.user_id, file_id)  # 404 unless the caller's: only then its deliveries are read
+    deliveries = [FileDeliveryModel.of(found) for found in webhooks.file_deliveries(user.user_id, file_id)]
+    body = _detail(detail, events.history(user.user_id, file_id), deliveries).model_dump(mode="json")
     ttl_seconds = int(files.policy.download_ttl.total_seconds())
     tag = entity_tag(_tagged_body(body, _url_window(detail, ttl_seconds)))
     headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL}

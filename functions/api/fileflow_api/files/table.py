@@ -1,8 +1,9 @@
 """DynamoDB adapter of FileIndex: the reads of queries.py, and the writes (tags, tombstone, clean-up).
 
 Tags are replaced in one transaction with their ``TAG#`` items, conditional on the version read. Delete
-writes a tombstone over the file item (only one request can), then purges the file's jobs, events, tags
-and upload session, and last strips what the tombstone kept for that purge (docs/files-api.md, "Delete").
+writes a tombstone over the file item (only one request can), then purges the file's jobs, events, webhook
+delivery pointers, tags and upload session, and last strips what the tombstone kept for that purge
+(docs/files-api.md, "Delete").
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from fileflow_common.table import (
     tag_item_key,
     upload_session_item_key,
 )
+from fileflow_common.webhooks.items import DELIVERY_PREFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -191,7 +193,8 @@ class DynamoFileIndex(DynamoFileQueries):
 
     def purge(self, file: FileRecord) -> None:
         keys: list[dict[str, str]] = []
-        # The file's partition holds its jobs and its workflow's events (fileflow_common.pipeline).
+        # The file's partition holds its jobs, its workflow's events (fileflow_common.pipeline) and its
+        # webhook deliveries' pointers (fileflow_common.webhooks.items; the deliveries expire on their own).
         records = self._query_all(
             KeyConditionExpression=Key(PARTITION_KEY).eq(f"FILE#{file.file_id}"),
             ConsistentRead=True,
@@ -200,7 +203,7 @@ class DynamoFileIndex(DynamoFileQueries):
         keys += [
             {PARTITION_KEY: record[PARTITION_KEY], SORT_KEY: record[SORT_KEY]}
             for record in records
-            if str(record[SORT_KEY]).startswith((JOB_PREFIX, EVENT_PREFIX))
+            if str(record[SORT_KEY]).startswith((JOB_PREFIX, EVENT_PREFIX, DELIVERY_PREFIX))
             and record.get("user_id") == file.user_id
         ]
         if file.created_at is not None:
