@@ -49,8 +49,8 @@ localstack-stop: ## stop the LocalStack that `make localstack` started
 	@$(or $(PYTHON313),python3) tools/localcloud.py stop
 
 .PHONY: deploy
-deploy: deps layers ## deploy (or update) the stack on the local cloud
-	$(PY) -m tools.deploy up
+deploy: deps layers ## deploy (or update) the stack on the local cloud; CDK context: CONTEXT="key=value ..."
+	$(PY) -m tools.deploy up $(foreach item,$(CONTEXT),--context $(item))
 
 .PHONY: up
 up: deps layers localstack deploy ## everything: venvs, npm, layers, local cloud, deploy; prints the URLs

@@ -79,3 +79,63 @@ def token_context(scope: Construct) -> TokenContext:
         jwks_issuer=jwks[1],
         jwks_audience=jwks[2],
     )
+
+
+# The sender's default (Standard Webhooks' example): seconds after each failed attempt.
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,50400,72000,86400"
+DEFAULT_WEBHOOK_DISABLE_AFTER = 5
+DEFAULT_WEBHOOK_ROTATION_OVERLAP_SECONDS = 86400
+
+
+@dataclass(frozen=True)
+class WebhookContext:
+    """`webhooks_allow_local_http` (http:// and https:// to 127.0.0.1/localhost; local cloud only),
+    `webhook_retry_schedule` (comma-separated seconds), `webhook_disable_after` (consecutive failed
+    deliveries), `webhook_rotation_overlap_seconds` (how long a rotated-out secret still signs)."""
+
+    allow_local_http: bool = False
+    retry_schedule: str = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    disable_after: int = DEFAULT_WEBHOOK_DISABLE_AFTER
+    rotation_overlap_seconds: int = DEFAULT_WEBHOOK_ROTATION_OVERLAP_SECONDS
+
+
+def _flag(scope: Construct, key: str) -> bool:
+    raw = scope.node.try_get_context(key)
+    if raw is None:
+        return False
+    text = str(raw).strip().lower()
+    if text not in ("true", "false"):
+        raise ValueError(f"context {key} must be true or false: {raw!r}")
+    return text == "true"
+
+
+def _bounded_int(scope: Construct, key: str, default: int, low: int, high: int) -> int:
+    raw = scope.node.try_get_context(key)
+    if raw is None:
+        return default
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"context {key} must be a whole number: {raw!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"context {key} must be {low} to {high}: {raw!r}")
+    return value
+
+
+def webhook_context(scope: Construct) -> WebhookContext:
+    raw_schedule = scope.node.try_get_context("webhook_retry_schedule")
+    schedule = DEFAULT_WEBHOOK_RETRY_SCHEDULE if raw_schedule is None else str(raw_schedule)
+    parts = [part.strip() for part in schedule.split(",")]
+    if not 1 <= len(parts) <= 20 or not all(part.isdigit() and int(part) <= 86400 for part in parts):
+        raise ValueError(
+            "context webhook_retry_schedule must be 1 to 20 comma-separated delays of 0 to 86400 seconds: "
+            f"{raw_schedule!r}"
+        )
+    return WebhookContext(
+        allow_local_http=_flag(scope, "webhooks_allow_local_http"),
+        retry_schedule=",".join(parts),
+        disable_after=_bounded_int(scope, "webhook_disable_after", DEFAULT_WEBHOOK_DISABLE_AFTER, 1, 100),
+        rotation_overlap_seconds=_bounded_int(
+            scope, "webhook_rotation_overlap_seconds", DEFAULT_WEBHOOK_ROTATION_OVERLAP_SECONDS, 0, 604800
+        ),
+    )

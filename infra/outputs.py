@@ -36,6 +36,10 @@ AUTHORIZER_FUNCTION_NAME: Final = "AuthorizerFunctionName"
 SWEEPER_FUNCTION_NAME: Final = "SweeperFunctionName"
 # The audit log's table (append-only for the API); e2e reads it to check what the API wrote.
 AUDIT_TABLE_NAME: Final = "AuditTableName"
+# Webhooks: producers queue events on the queue; e2e sends to it and reads the sender's logs.
+WEBHOOK_QUEUE_URL: Final = "WebhookQueueUrl"
+WEBHOOK_DLQ_URL: Final = "WebhookDlqUrl"
+WEBHOOK_SENDER_FUNCTION_NAME: Final = "WebhookSenderFunctionName"
 
 
 def stage_function_output(stage: str) -> str:
@@ -60,5 +64,8 @@ ALL: Final = (
     AUTHORIZER_FUNCTION_NAME,
     SWEEPER_FUNCTION_NAME,
     AUDIT_TABLE_NAME,
+    WEBHOOK_QUEUE_URL,
+    WEBHOOK_DLQ_URL,
+    WEBHOOK_SENDER_FUNCTION_NAME,
     *(stage_function_output(stage) for stage in STAGE_NAMES),
 )

@@ -18,7 +18,8 @@ from infra.constructs.observability import Observability
 from infra.constructs.pipeline import FilePipeline
 from infra.constructs.storage import UploadsStorage
 from infra.constructs.sweeper import UploadSweeper
-from infra.context import allowed_origins, token_context
+from infra.constructs.webhooks import Webhooks
+from infra.context import allowed_origins, token_context, webhook_context
 
 
 class FileflowStack(Stack):
@@ -65,6 +66,14 @@ class FileflowStack(Stack):
         self.sweeper = UploadSweeper(
             self, "Sweeper", layers=self.layers, bucket=self.storage.bucket, table=self.metadata.table
         )
+        self.webhooks = Webhooks(
+            self, "Webhooks", layers=self.layers, table=self.metadata.table, settings=webhook_context(self)
+        )
+        # Producers of webhook events: the notify stage, the sweeper (upload.expired), the API (redeliver).
+        for producer in (self.pipeline.stages["notify"], self.sweeper.handler, self.api.handler):
+            self.webhooks.allow_producer(producer)
+        for name, value in self.webhooks.api_environment.items():
+            self.api.handler.function.add_environment(name, value)
         self.observability = Observability(
             self,
             "Observability",
@@ -78,6 +87,7 @@ class FileflowStack(Stack):
                 },
                 "Authorizer": self.auth.authorizer_function.function,
                 "Sweeper": self.sweeper.handler.function,
+                "WebhookSender": self.webhooks.sender.function,
             },
             queue=self.intake.queue,
             dlq=self.intake.dlq,
@@ -128,6 +138,13 @@ class FileflowStack(Stack):
                 outputs.AUDIT_TABLE_NAME,
                 self.audit.table.table_name,
                 "Audit log table (append-only for the API)",
+            ),
+            (outputs.WEBHOOK_QUEUE_URL, self.webhooks.queue.queue_url, "Webhook queue (events and attempts)"),
+            (outputs.WEBHOOK_DLQ_URL, self.webhooks.dlq.queue_url, "Webhook dead-letter queue"),
+            (
+                outputs.WEBHOOK_SENDER_FUNCTION_NAME,
+                self.webhooks.sender.function.function_name,
+                "Webhook sender function",
             ),
         ):
             CfnOutput(self, name, value=value, description=description)

@@ -1,6 +1,7 @@
 """Deploy the stack to the local cloud with cdklocal, or remove it.
 
 python tools/deploy.py up      # bootstrap once, deploy (only what changed), write outputs, print URLs
+python tools/deploy.py up --context webhooks_allow_local_http=true   # CDK context (repeatable)
 python tools/deploy.py down    # empty the buckets, destroy the stack
 """
 
@@ -140,8 +141,20 @@ def warn_about_skipped_updates(log_offset: int) -> None:
     print("to apply the change, deploy from nothing: make down && make up", file=sys.stderr)
 
 
-def up() -> None:
+CONTEXT_ITEM = re.compile(r"^[A-Za-z0-9_:@./-]+=.*$")
+
+
+def context_args(items: list[str]) -> list[str]:
+    """`key=value` pairs as cdklocal's `--context key=value` arguments."""
+    for item in items:
+        if not CONTEXT_ITEM.match(item):
+            raise DeployError(f"--context takes key=value (e.g. webhook_disable_after=3), not {item!r}")
+    return [arg for item in items for arg in ("--context", item)]
+
+
+def up(context: list[str] | None = None) -> None:
     started = time.monotonic()
+    extra_context = context_args(context or [])
     log_offset = _log_size()
     if not stack_exists("CDKToolkit"):
         run_cdk(["bootstrap", "--quiet", *assembly_dir()])
@@ -156,6 +169,7 @@ def up() -> None:
             str(outputs_file()),
             "--progress",
             "events",
+            *extra_context,
             *assembly_dir(),
         ]
     )
@@ -207,10 +221,17 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("command", choices=["up", "down", "outputs"])
+    parser.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="CDK context for `up` (repeatable), e.g. --context webhooks_allow_local_http=true",
+    )
     args = parser.parse_args()
     try:
         if args.command == "up":
-            up()
+            up(args.context)
         elif args.command == "down":
             down()
         else:

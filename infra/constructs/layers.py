@@ -15,7 +15,8 @@ class LayerBuildMissingError(RuntimeError):
 
 class Layers(Construct):
     """`runtime` (Powertools, pydantic), `api` (FastAPI), `images`, `documents`, `video` (the stages'),
-    `common`, `web` (the upload page and Uppy's browser bundle, served by the API function)."""
+    `webhooks` (the sender's), `common`, `web` (the upload page and Uppy's browser bundle, served by the
+    API function)."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -28,6 +29,11 @@ class Layers(Construct):
             "pypdf, python-docx, charset-normalizer: the detect, document and archive stages",
         )
         self.video = self._layer("Video", "video", "imageio-ffmpeg (a static ffmpeg), for the video stage")
+        self.webhooks = self._layer(
+            "Webhooks",
+            "webhooks",
+            "httpx and standardwebhooks: the webhook sender (needs the runtime layer)",
+        )
         self.common = self._layer("Common", "common", "fileflow_common, the code every function shares")
         self.web = self._layer("Web", "web", "fileflow_web: the upload page's static files and Uppy's bundle")
 

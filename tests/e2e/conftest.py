@@ -19,6 +19,13 @@ from tools import localcloud
 from tools.stack import StackOutputs, client_kwargs, endpoint_url, load_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
+# Webhooks to a receiver on 127.0.0.1 (the stack refuses this on AWS), retried after 1 s, and an endpoint
+# disabled after 3 failed deliveries: what tests/e2e/test_webhooks.py exercises in seconds.
+E2E_CONTEXT = (
+    *("--context", "webhooks_allow_local_http=true"),
+    *("--context", "webhook_retry_schedule=1,1,1,1"),
+    *("--context", "webhook_disable_after=3"),
+)
 
 
 def _python313() -> str:
@@ -45,7 +52,7 @@ def local_cloud() -> Iterator[None]:
 def stack(local_cloud: None) -> StackOutputs:
     """The deployed stack's outputs (deployed or updated first on the local cloud)."""
     if endpoint_url() is not None and os.environ.get("FILEFLOW_E2E_SKIP_DEPLOY") != "1":
-        subprocess.run([sys.executable, "-m", "tools.deploy", "up"], cwd=ROOT, check=True)
+        subprocess.run([sys.executable, "-m", "tools.deploy", "up", *E2E_CONTEXT], cwd=ROOT, check=True)
     return load_outputs()
 
 

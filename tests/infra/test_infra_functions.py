@@ -22,6 +22,7 @@ def _functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
         "StarterFunction",
         "AuthorizerFunction",
         "SweeperFunction",
+        "WebhookSenderFunction",
         *(stage.construct_id for stage in STAGES),
     }, "a function was added or renamed"
     return functions
@@ -219,7 +220,21 @@ def test_every_function_gets_the_powertools_environment(synthesized: Synthesized
             ["runtime", "common"],
             256,
             120,
-            {"BUCKET_NAME", "TABLE_NAME"},
+            {"BUCKET_NAME", "TABLE_NAME", "WEBHOOK_QUEUE_URL"},
+        ),
+        (
+            "WebhookSenderFunction",
+            "fileflow_webhooks.handler.lambda_handler",
+            ["runtime", "webhooks", "common"],
+            256,
+            60,
+            {
+                "TABLE_NAME",
+                "WEBHOOK_QUEUE_URL",
+                "WEBHOOK_RETRY_SCHEDULE",
+                "WEBHOOK_DISABLE_AFTER",
+                "WEBHOOKS_ALLOW_LOCAL_HTTP",
+            },
         ),
     ],
 )
@@ -240,6 +255,7 @@ def test_function_handler_layers_sizing_and_settings(
         "images": synthesized.logical_id(stack_layers.images),
         "documents": synthesized.logical_id(stack_layers.documents),
         "video": synthesized.logical_id(stack_layers.video),
+        "webhooks": synthesized.logical_id(stack_layers.webhooks),
         "common": synthesized.logical_id(stack_layers.common),
         "web": synthesized.logical_id(stack_layers.web),
     }
@@ -259,7 +275,7 @@ def test_function_handler_layers_sizing_and_settings(
 def test_layers_target_the_functions_runtime_and_architecture(synthesized: Synthesized) -> None:
     # Given every layer version
     layers = synthesized.of_type("AWS::Lambda::LayerVersion")
-    assert len(layers) == 7
+    assert len(layers) == 8
     for logical_id, layer in layers.items():
         # Then it is declared for python3.13 on x86_64
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"], logical_id

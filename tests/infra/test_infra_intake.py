@@ -63,7 +63,11 @@ def test_both_queues_are_encrypted_tls_only_and_long_polled(synthesized: Synthes
 
 def test_event_source_mapping_reports_partial_batch_failures(synthesized: Synthesized) -> None:
     # Given the event source mapping of the starter
-    (mapping,) = synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+    (mapping,) = [
+        mapping
+        for mapping in synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+        if mapping["Properties"]["FunctionName"] == {"Ref": "StarterFunction"}
+    ]
     properties = mapping["Properties"]
     queue_id = synthesized.logical_id(synthesized.stack.intake.queue)
     # Then it reads the processing queue in batches of 10, with no batching window (a lone file starts at

@@ -47,6 +47,7 @@ def test_rerunning_the_build_is_a_no_op(built_layers: None, capsys: pytest.Captu
         "documents",
         "images",
         "video",
+        "webhooks",
         "common",
         "web",
     ]

@@ -73,6 +73,9 @@ class AttemptMessage(BaseModel):
     due_at: str | None = None
     # A redelivery asked by the owner: sent even when the delivery already succeeded or failed for good.
     manual: bool = False
+    # The attempt number this message is for (the sender's own messages): a duplicate or a stale message
+    # (its attempt already recorded) is dropped. None (a redelivery): the next attempt, whatever it is.
+    attempt: int | None = Field(default=None, ge=1)
 
 
 def event_id(*parts: str) -> str:
