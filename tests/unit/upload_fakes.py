@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+from fileflow_api.uploads.callbacks import CallbackPolicy
 from fileflow_api.uploads.errors import MultipartUploadGoneError
 from fileflow_api.uploads.model import (
     Checksum,
@@ -24,6 +26,7 @@ from fileflow_api.uploads.part_plan import MiB
 from fileflow_api.uploads.policy import UploadPolicy
 from fileflow_api.uploads.service import UploadService
 from fileflow_api.usage.quotas import Quota, QuotaExceededError, Usage
+from fileflow_common.webhooks.targets import TargetPolicy
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
@@ -72,6 +75,17 @@ class InMemorySessions:
 
     def announced(self, session: UploadSession) -> None:
         self.unannounced_keys.discard((session.user_id, session.upload_id))
+
+
+@dataclass
+class FakeWebhookEndpoints:
+    """The users with an enabled webhook endpoint."""
+
+    def __init__(self) -> None:
+        self.enabled_users: set[str] = set()
+
+    def has_enabled_endpoint(self, user_id: str) -> bool:
+        return user_id in self.enabled_users
 
 
 @dataclass
@@ -278,9 +292,16 @@ class World:
     catalog: FakeCatalog
     quotas: FakeQuotas
     clock: Clock
+    endpoints: FakeWebhookEndpoints
 
 
-def make_world(policy: UploadPolicy = POLICY, quota: Quota | None = None) -> World:
+# What the fake resolver answers for any host: one public address (no DNS in unit tests).
+PUBLIC_ADDRESS = ipaddress.ip_address("93.184.215.14")
+
+
+def make_world(
+    policy: UploadPolicy = POLICY, quota: Quota | None = None, *, targets: TargetPolicy | None = None
+) -> World:
     sessions, s3, catalog, quotas, clock = (
         InMemorySessions(),
         FakeS3(),
@@ -289,13 +310,18 @@ def make_world(policy: UploadPolicy = POLICY, quota: Quota | None = None) -> Wor
         Clock(),
     )
     ids = (f"id{n:04d}" for n in count(1))
+    endpoints = FakeWebhookEndpoints()
+    callbacks = CallbackPolicy(
+        endpoints=endpoints, targets=targets or TargetPolicy(), resolver=lambda host, port: [PUBLIC_ADDRESS]
+    )
     service = UploadService(
         sessions=sessions,
         storage=s3,
         files=catalog,
         policy=policy,
         quotas=quotas,
+        callbacks=callbacks,
         clock=clock,
         ids=lambda: next(ids),
     )
-    return World(service, sessions, s3, catalog, quotas, clock)
+    return World(service, sessions, s3, catalog, quotas, clock, endpoints)

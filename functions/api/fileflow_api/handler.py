@@ -27,10 +27,11 @@ from fileflow_api.health.probes import BucketProbe, QueueProbe, TableProbe
 from fileflow_api.hls.service import HLS_CONTENT_TYPE, HlsPolicy, HlsService
 from fileflow_api.page.assets import WebPage
 from fileflow_api.settings import ApiSettings
+from fileflow_api.uploads.callbacks import CallbackPolicy
 from fileflow_api.uploads.policy import UploadPolicy
 from fileflow_api.uploads.service import UploadService
 from fileflow_api.uploads.storage import S3UploadStorage
-from fileflow_api.uploads.table import DynamoFileCatalog, DynamoUploadSessionStore
+from fileflow_api.uploads.table import DynamoFileCatalog, DynamoUploadSessionStore, DynamoWebhookEndpoints
 from fileflow_api.usage.counters import DynamoUsageCounters, DynamoWindowCounter
 from fileflow_api.usage.quotas import Quota, QuotaPolicy, UserQuotas
 from fileflow_api.webhooks.policy import WebhooksPolicy
@@ -77,6 +78,7 @@ def upload_service(settings: ApiSettings, quotas: QuotaPolicy) -> UploadService:
         storage=S3UploadStorage(s3_client(), settings.bucket_name, presigner=s3_presigner()),
         files=DynamoFileCatalog(table),
         quotas=quotas,
+        callbacks=CallbackPolicy(endpoints=DynamoWebhookEndpoints(table), targets=settings.webhook_targets),
         policy=UploadPolicy(
             max_upload_size=settings.max_upload_size,
             allowed_content_types=frozenset(settings.allowed_content_types),

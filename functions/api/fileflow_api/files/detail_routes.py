@@ -155,6 +155,8 @@ class FileDetailResponse(FileSummaryModel):
     stage_updated_at: str | None
     execution_arn: Annotated[str | None, Field(description="the Step Functions execution")]
     correlation_id: Annotated[str | None, Field(description="the initiating request's id")]
+    priority: Annotated[int | None, Field(description="the processing priority given at initiate (1 to 9)")]
+    callback_url: Annotated[str | None, Field(description="the upload's one-off webhook target")]
     stages: Annotated[list[StageEventModel], Field(description="the stage history, oldest first")]
     deliveries: Annotated[
         list[FileDeliveryModel],
@@ -227,6 +229,8 @@ def _detail(
         stage_updated_at=file.stage_updated_at,
         execution_arn=file.execution_arn,
         correlation_id=file.correlation_id,
+        priority=file.priority,
+        callback_url=file.callback_url,
         stages=[StageEventModel.of(event) for event in stages],
         deliveries=deliveries,
     )

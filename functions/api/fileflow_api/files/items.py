@@ -71,6 +71,8 @@ def file_from_item(item: Mapping[str, Any]) -> FileRecord:
         stage_updated_at=_optional_str(item, "stage_updated_at"),
         execution_arn=_optional_str(item, "execution_arn"),
         correlation_id=_optional_str(item, "correlation_id"),
+        priority=_optional_int(item, "priority"),
+        callback_url=_optional_str(item, "callback_url"),
     )
 
 

@@ -82,6 +82,10 @@ class FileRecord:
     stage_updated_at: str | None = None
     execution_arn: str | None = None
     correlation_id: str | None = None
+    # What initiate stored: the processing priority (None: a file from before priorities) and the
+    # upload's one-off webhook target.
+    priority: int | None = None
+    callback_url: str | None = None
 
     @property
     def verified_integrity(self) -> Integrity | None:

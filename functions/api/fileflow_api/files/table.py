@@ -83,6 +83,8 @@ _FORGOTTEN_ON_DELETE = (
     "stage_cursor",
     "execution_arn",
     "correlation_id",
+    "priority",
+    "callback_url",
 )
 
 

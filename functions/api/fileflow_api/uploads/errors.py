@@ -117,6 +117,16 @@ class SizeMismatchError(FileflowError):
     code = "SizeMismatch"
 
 
+class InvalidPriorityError(FileflowError):
+    code = "InvalidPriority"
+
+
+class CallbackWithoutEndpointError(FileflowError):
+    """A callback_url from a user without an enabled webhook endpoint, whose secret would sign it."""
+
+    code = "CallbackWithoutEndpoint"
+
+
 ERROR_STATUS: Mapping[type[FileflowError], int] = {
     UploadNotFoundError: HTTPStatus.NOT_FOUND,
     UploadStateError: HTTPStatus.CONFLICT,
@@ -134,5 +144,7 @@ ERROR_STATUS: Mapping[type[FileflowError], int] = {
     InvalidPartRequestError: HTTPStatus.UNPROCESSABLE_CONTENT,
     InvalidChecksumError: HTTPStatus.UNPROCESSABLE_CONTENT,
     SizeRequiredError: HTTPStatus.UNPROCESSABLE_CONTENT,
+    InvalidPriorityError: HTTPStatus.UNPROCESSABLE_CONTENT,
+    CallbackWithoutEndpointError: HTTPStatus.UNPROCESSABLE_CONTENT,
     PartNumberOutOfRangeError: HTTPStatus.BAD_REQUEST,
 }

@@ -13,6 +13,9 @@ from enum import StrEnum
 
 from fileflow_api.uploads.part_plan import PartPlan
 
+# A file's processing priority (1 = most urgent, 9 = least): the workflow's lanes read it.
+MIN_PRIORITY, MAX_PRIORITY, DEFAULT_PRIORITY = 1, 9, 5
+
 
 class UploadStatus(StrEnum):
     INITIATED = "initiated"
@@ -149,6 +152,9 @@ class UploadSession:
     finished_at: datetime | None = None  # when it left `initiated`
     # The initiating API request's correlation id: the file item, the object and the workflow carry it.
     correlation_id: str | None = None
+    priority: int = DEFAULT_PRIORITY
+    # A one-off webhook target for this upload's events (checked at initiate, and at every delivery).
+    callback_url: str | None = None
 
     @property
     def part_size(self) -> int | None:
@@ -180,6 +186,8 @@ class NewUpload:
     sha256: str | None = None  # hex
     checksum_algorithm: ChecksumAlgorithm | None = None  # per-part checksums the client will send
     correlation_id: str | None = None  # the initiating API request's (fileflow_api.core.correlation)
+    priority: int = DEFAULT_PRIORITY
+    callback_url: str | None = None
 
     @property
     def declared_size(self) -> FileSize:
@@ -195,6 +203,8 @@ class BrowserUpload:
     size: FileSize
     form_post: bool  # one presigned POST; else a multipart upload of the browser's parts
     correlation_id: str | None = None
+    priority: int = DEFAULT_PRIORITY
+    callback_url: str | None = None
 
     @property
     def declared_size(self) -> FileSize:

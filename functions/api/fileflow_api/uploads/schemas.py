@@ -8,6 +8,9 @@ from pydantic import BaseModel, Field, StrictInt
 
 from fileflow_api.uploads.errors import InvalidPartRequestError
 from fileflow_api.uploads.model import (
+    DEFAULT_PRIORITY,
+    MAX_PRIORITY,
+    MIN_PRIORITY,
     Checksum,
     ChecksumAlgorithm,
     PartRequest,
@@ -18,6 +21,25 @@ from fileflow_api.uploads.model import (
     UploadStatus,
 )
 from fileflow_common.clock import to_timestamp
+
+Priority = Annotated[
+    StrictInt,
+    Field(
+        ge=MIN_PRIORITY,
+        le=MAX_PRIORITY,
+        description=f"processing priority: {MIN_PRIORITY} (most urgent) to {MAX_PRIORITY}",
+    ),
+]
+CallbackUrl = Annotated[
+    str | None,
+    Field(
+        max_length=2048,
+        description=(
+            "a one-off https URL that gets this upload's webhook events too, signed with the secret of your "
+            "oldest enabled webhook endpoint (one is required); public addresses only"
+        ),
+    ),
+]
 
 
 class InitiateUploadRequest(BaseModel):
@@ -31,6 +53,8 @@ class InitiateUploadRequest(BaseModel):
         ChecksumAlgorithm | None,
         Field(description="multipart: every part will carry this checksum, verified by S3"),
     ] = None
+    priority: Priority = DEFAULT_PRIORITY
+    callback_url: CallbackUrl = None
 
 
 class PresignedRequestModel(BaseModel):
@@ -59,6 +83,8 @@ class InitiateUploadResponse(BaseModel):
     correlation_id: Annotated[
         str, Field(description="this request's id, carried by the file, its object and its processing")
     ]
+    priority: int
+    callback_url: str | None
 
 
 class PartToSign(BaseModel):
@@ -162,6 +188,8 @@ class UploadStatusResponse(BaseModel):
     expires_at: str
     finished_at: str | None
     etag: str | None
+    priority: int
+    callback_url: str | None
 
 
 def checksum_model(checksum: Checksum | None) -> ChecksumModel | None:

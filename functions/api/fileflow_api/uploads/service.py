@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from fileflow_api.uploads.callbacks import CallbackPolicy, check_priority
 from fileflow_api.uploads.errors import (
     MultipartUploadGoneError,
     NotMultipartUploadError,
@@ -66,10 +67,12 @@ class UploadService:
         files: FileCatalog,
         policy: UploadPolicy,
         quotas: QuotaPolicy,
+        callbacks: CallbackPolicy,
         clock: Callable[[], datetime] = utc_now,
         ids: Callable[[], str] = new_id,
     ) -> None:
         self._sessions = sessions
+        self._callbacks = callbacks
         self._storage = storage
         self._files = files
         self._policy = policy
@@ -93,6 +96,8 @@ class UploadService:
         sha256 = None
         if isinstance(new, NewUpload) and new.sha256 is not None:
             sha256 = normalize_sha256(new.sha256)
+        priority = check_priority(new.priority)
+        callback_url = None if new.callback_url is None else self._callbacks.check(user_id, new.callback_url)
         with self._quota_reserved(user_id, size.quota_bytes):
             now, file_id = self._clock(), self._ids()
             key = upload_key(user_id, file_id)
@@ -114,6 +119,8 @@ class UploadService:
                 sha256=sha256,
                 checksum_algorithm=started.checksum_algorithm,
                 correlation_id=new.correlation_id,
+                priority=priority,
+                callback_url=callback_url,
             )
             # The session, then the file item's metadata: both exist before any URL is handed out.
             self._sessions.create(session)

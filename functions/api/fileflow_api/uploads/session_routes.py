@@ -58,6 +58,8 @@ def initiate_upload(
             sha256=body.sha256,
             checksum_algorithm=body.checksum_algorithm,
             correlation_id=correlation_id,
+            priority=body.priority,
+            callback_url=body.callback_url,
         ),
     )
     session = initiated.session
@@ -86,6 +88,8 @@ def initiate_upload(
         expires_at=to_timestamp(session.expires_at),
         single=PresignedRequestModel.of(initiated.single) if initiated.single else None,
         correlation_id=correlation_id,
+        priority=session.priority,
+        callback_url=session.callback_url,
     )
 
 
@@ -173,4 +177,6 @@ def upload_status(upload_id: UploadId, user: Caller, uploads: Service) -> Upload
         expires_at=to_timestamp(session.expires_at),
         finished_at=to_timestamp(session.finished_at) if session.finished_at else None,
         etag=session.result.etag if session.result else None,
+        priority=session.priority,
+        callback_url=session.callback_url,
     )

@@ -16,9 +16,10 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import ConditionBase, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
 from fileflow_api.uploads.model import (
+    DEFAULT_PRIORITY,
     Checksum,
     ChecksumAlgorithm,
     CompletedObject,
@@ -43,6 +44,7 @@ from fileflow_common.table import (
     name_key,
     upload_session_item_key,
 )
+from fileflow_common.webhooks import items as webhook_items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -55,6 +57,8 @@ ENTITY_FILE = "file"
 # The file item's statuses before the processor's: declared at initiate, then uploaded at complete.
 FILE_STATUS_UPLOADING = "uploading"
 FILE_STATUS_UPLOADED = "uploaded"
+# An endpoint's `status` while it receives webhooks (fileflow_common.webhooks.items).
+ENDPOINT_ENABLED = "enabled"
 # How long a finished or expired session stays readable (GET /v1/uploads/{id}, repeated completes).
 RETENTION_AFTER_EXPIRY = timedelta(days=7)
 
@@ -93,6 +97,7 @@ class DynamoUploadSessionStore:
             "expires_at": int((session.expires_at + RETENTION_AFTER_EXPIRY).timestamp()),
             "gsi1pk": INITIATED_UPLOADS_PARTITION,
             "gsi1sk": to_timestamp(session.expires_at),
+            "priority": session.priority,
         }
         optional = {
             "size": declared_bytes(session.size),
@@ -102,6 +107,7 @@ class DynamoUploadSessionStore:
             "sha256": session.sha256,
             "checksum_algorithm": session.checksum_algorithm.value if session.checksum_algorithm else None,
             "correlation_id": session.correlation_id,
+            "callback_url": session.callback_url,
         }
         item.update({name: value for name, value in optional.items() if value is not None})
         # Ids are random, so a collision is a bug: never overwrite a session.
@@ -234,6 +240,9 @@ def session_from_item(item: Mapping[str, Any]) -> UploadSession:
         result=_result_from_item(item),
         finished_at=from_timestamp(str(finished_at)) if finished_at else None,
         correlation_id=item.get("correlation_id"),
+        # Sessions from before priorities have none: the default.
+        priority=int(item.get("priority", DEFAULT_PRIORITY)),
+        callback_url=item.get("callback_url"),
     )
 
 
@@ -334,9 +343,13 @@ class DynamoFileCatalog:
             "filename": session.filename,
             "content_type": session.content_type,
             "upload_id": session.upload_id,
+            "priority": session.priority,
         }
         if session.sha256 is not None:
             metadata["sha256"] = session.sha256
+        if session.callback_url is not None:
+            # The notify stage puts it on the file's events (fileflow_stages.notify).
+            metadata["callback_url"] = session.callback_url
         return metadata
 
     def _upsert(
@@ -353,3 +366,27 @@ class DynamoFileCatalog:
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
+
+
+class DynamoWebhookEndpoints:
+    """What initiate needs of the user's webhook endpoints (fileflow_common.webhooks.items' layout)."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def has_enabled_endpoint(self, user_id: str) -> bool:
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key(PARTITION_KEY).eq(webhook_items.user_pk(user_id))
+            & Key(SORT_KEY).begins_with(webhook_items.WEBHOOK_PREFIX),
+            "FilterExpression": Attr("status").eq(ENDPOINT_ENABLED),
+            "ProjectionExpression": "#status",
+            "ExpressionAttributeNames": {"#status": "status"},
+        }
+        # A filter applies per page: at most 20 endpoints (one page), but page anyway.
+        while True:
+            page = self._table.query(**query)
+            if page.get("Items"):
+                return True
+            if "LastEvaluatedKey" not in page:
+                return False
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -8,6 +8,7 @@ upload is "not found". `uploadId` is the Fileflow upload id, not S3's.
 The plugin never declares a file's size (unless the page adds `size` to the file's metadata) and
 chooses its own part size, so these uploads are checked when completed: parts present with the
 ETags the browser got, at least 5 MiB each but the last, total within the maximum upload size.
+A page may also set `priority` (1 to 9) and `callback_url` in the file's metadata, as on POST /v1/uploads.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from fileflow_api.audit.request import Audit
 from fileflow_api.audit.trail import AuditAction
 from fileflow_api.auth.identity import User, uppy_user
 from fileflow_api.core.correlation import CorrelationId
-from fileflow_api.uploads.errors import InvalidPartRequestError
+from fileflow_api.uploads.errors import InvalidPartRequestError, InvalidPriorityError
 from fileflow_api.uploads.model import (
+    DEFAULT_PRIORITY,
+    MAX_PRIORITY,
+    MIN_PRIORITY,
     BrowserUpload,
     ClientPart,
     DeclaredSize,
@@ -51,6 +55,24 @@ def _declared_size(metadata: dict[str, Any]) -> FileSize:
     return DeclaredSize(int(text))
 
 
+def _priority(metadata: dict[str, Any]) -> int:
+    """`metadata[priority]`, a number the service checks; none: the default."""
+    value = metadata.get("priority")
+    if value is None:
+        return DEFAULT_PRIORITY
+    text = str(value).strip()
+    if not text.lstrip("-").isdigit():
+        raise InvalidPriorityError(
+            f"metadata priority must be an integer from {MIN_PRIORITY} to {MAX_PRIORITY}, not {text[:20]!r}"
+        )
+    return int(text)
+
+
+def _callback_url(metadata: dict[str, Any]) -> str | None:
+    value = metadata.get("callback_url")
+    return None if value is None or value == "" else str(value)
+
+
 def _browser_upload(
     filename: str, uppy_type: str, metadata: dict[str, Any], correlation_id: str, *, form_post: bool
 ) -> BrowserUpload:
@@ -61,6 +83,8 @@ def _browser_upload(
         size=_declared_size(metadata),
         form_post=form_post,
         correlation_id=correlation_id,
+        priority=_priority(metadata),
+        callback_url=_callback_url(metadata),
     )
 
 
