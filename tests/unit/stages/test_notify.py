@@ -137,14 +137,6 @@ def test_a_failed_send_fails_the_stage_without_recording_it_succeeded(
     assert webhooks.bodies == []
 
 
-def test_a_file_deleted_before_notify_sends_nothing(
-    webhooks: FakeWebhookEvents, records: FakeRecords
-) -> None:
-    records.deleted = True
-    output = notify_handler(payload(detect=detected(), finalize={"status": "processed"}), Context())
-    assert (output, webhooks.bodies) == ({"event": None}, [])
-
-
 def test_a_file_deleted_while_notify_runs_sends_nothing(
     webhooks: FakeWebhookEvents, records: FakeRecords
 ) -> None:
