@@ -159,6 +159,22 @@ def test_each_expired_session_queues_one_upload_expired_event(
     assert len(webhooks.bodies) == 2
 
 
+def test_an_uploads_callback_url_hears_of_its_expiry(world: World, webhooks: FakeWebhookEvents) -> None:
+    # Given an abandoned upload with a one-off callback target (its user has an endpoint)
+    world.endpoints.enabled_users.add(ALICE)
+    hook = "https://hooks.example.com/fileflow"
+    session = world.service.initiate(ALICE, NewUpload("a.txt", 3, "text/plain", callback_url=hook)).session
+    world.clock.advance(timedelta(hours=25))
+    # When swept / Then its upload.expired carries the callback, as the endpoints' events do
+    sweeper_of(world, webhooks).sweep()
+    (event,) = [EventMessage.model_validate_json(body) for body in webhooks.bodies]
+    assert (event.type, event.data.upload_id, event.callback_url) == (
+        EventType.UPLOAD_EXPIRED,
+        session.upload_id,
+        hook,
+    )
+
+
 def test_an_event_that_could_not_be_queued_is_sent_by_the_next_sweep_without_expiring_twice(
     world: World, webhooks: FakeWebhookEvents
 ) -> None:

@@ -175,6 +175,8 @@ def expiry_event(session: UploadSession) -> EventMessage:
             upload_id=session.upload_id, file_id=session.file_id, status=UploadStatus.EXPIRED.value
         ),
         identity=(session.upload_id,),
+        # The upload's one-off target hears of its expiry too: it gets the same events as the endpoints.
+        callback_url=session.callback_url,
         occurred_at=session.finished_at,
     )
 
