@@ -54,6 +54,8 @@ class Owner:
     tag: str
     list_cursor: str
     audit_cursor: str
+    webhook_id: str  # an endpoint of A's (nothing listens at its URL: its delivery keeps failing)
+    delivery_id: str  # A's delivery of the file's event to it
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,11 @@ def upload_file(client: Client, data: bytes, *, filename: str, content_type: str
 def owner(users: tuple[Client, Client]) -> Owner:
     alice, _ = users
     run = uuid.uuid4().hex[:8]
-    # Given A's PNG uploaded through the API and processed (its derivatives exist)
+    # Given a webhook endpoint of A's (the e2e stack allows http://127.0.0.1 targets; nothing listens on 9)
+    webhook = alice.ok(
+        "POST", "/v1/webhooks", 201, json={"url": "http://127.0.0.1:9/iso", "events": ["file.processed"]}
+    )
+    # And A's PNG uploaded through the API and processed (its derivatives exist)
     started = upload_file(alice, samples.png(), filename=f"private-{run}.png", content_type="image/png")
 
     def processed() -> dict[str, Any] | None:
@@ -131,6 +137,10 @@ def owner(users: tuple[Client, Client]) -> Owner:
     audit_cursor = alice.ok("GET", "/v1/audit", params={"limit": 1})["next_cursor"]
     assert list_cursor
     assert audit_cursor
+    deliveries = f"/v1/webhooks/{webhook['endpoint_id']}/deliveries"
+    delivery = wait_for(
+        lambda: alice.ok("GET", deliveries)["deliveries"], timeout=90, what="A's webhook delivery"
+    )[0]
     return Owner(
         file=file,
         upload_id=started["upload_id"],
@@ -139,6 +149,8 @@ def owner(users: tuple[Client, Client]) -> Owner:
         tag=tag,
         list_cursor=list_cursor,
         audit_cursor=audit_cursor,
+        webhook_id=webhook["endpoint_id"],
+        delivery_id=delivery["delivery_id"],
     )
 
 
@@ -229,6 +241,17 @@ def test_user_b_can_reach_nothing_of_user_a(users: tuple[Client, Client], owner:
     )
     expect_absent("GET audit", bob("GET", "/v1/audit"), file_id, owner.upload_id, multipart_id, uppy_id)
     expect("GET audit with A's cursor", 400, bob("GET", "/v1/audit", params={"cursor": owner.audit_cursor}))
+    # And every webhooks route on A's endpoint and delivery
+    hook = f"/v1/webhooks/{owner.webhook_id}"
+    delivery = f"{hook}/deliveries/{owner.delivery_id}"
+    expect_absent("GET webhooks (list)", bob("GET", "/v1/webhooks"), owner.webhook_id)
+    expect("GET webhook", 404, bob("GET", hook))
+    expect("PATCH webhook", 404, bob("PATCH", hook, json={"url": "http://127.0.0.1:9/bob"}))
+    expect("rotate A's secret", 404, bob("POST", f"{hook}/rotate-secret", json={}))
+    expect("GET deliveries", 404, bob("GET", f"{hook}/deliveries"))
+    expect("GET delivery", 404, bob("GET", delivery))
+    expect("redeliver", 404, bob("POST", f"{delivery}/redeliver"))
+    expect("DELETE webhook", 404, bob("DELETE", hook))
 
     # And Uppy's routes with B's own upload token, on A's upload id and key
     uppy = bob.ok("POST", "/v1/upload-tokens", 201)["uppy_endpoint"] + "/s3/multipart"
@@ -310,7 +333,7 @@ def test_user_b_can_reach_nothing_of_user_a(users: tuple[Client, Client], owner:
             for attempt in attempts
         )
         pytest.fail(f"{len(failures)} of {len(attempts)} attempts by B succeeded on A's resources:\n{table}")
-    assert len(attempts) >= 35
+    assert len(attempts) >= 43
 
     # And A's data is intact: same file, tags, derivatives downloadable, multipart upload still open
     after = alice.ok("GET", f"/v1/files/{file_id}")
@@ -321,6 +344,7 @@ def test_user_b_can_reach_nothing_of_user_a(users: tuple[Client, Client], owner:
     assert requests.get(after["original"]["download"]["url"], timeout=TIMEOUT).content == samples.png()
     assert alice.ok("GET", multi)["status"] == "initiated"
     assert alice.ok("GET", f"/v1/uploads/{uppy_id}")["status"] == "initiated"
+    assert alice.ok("GET", hook)["url"] == "http://127.0.0.1:9/iso"
     actions = {
         event["resource_id"]: event["action"]
         for event in alice.ok("GET", "/v1/audit", params={"limit": 100})["events"]
