@@ -14,6 +14,7 @@ its output knows which lines belong to the invocation.
 import argparse
 import contextlib
 import ctypes
+import gc
 import importlib
 import json
 import os
@@ -198,6 +199,7 @@ def serve_as_template(control_fd):
         send(control, {"op": "init_failed"})  # the executor spawns instead, which reports the error
         return
     os.write(1, END_MARKER.format(request_id=INIT_MARKER_ID).encode())
+    gc.freeze()  # init's objects out of the collector's reach: collections in children do not copy them
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)

@@ -119,6 +119,8 @@ class HostProcessExecutor(RuntimeExecutor):
 
     def _wait_for_startup(self) -> None:
         self.executor_endpoint.wait_for_startup()
+        if self.memory is not None:
+            self.memory.pause()  # until the first invocation: an idle environment is frozen on Lambda
         took_ms = (time.monotonic() - self._started_at) * 1000
         kind = "Restore" if isinstance(self.process, ForkedProcess) else "Init"
         self._startup_report = f"\t{kind} Duration: {took_ms:.2f} ms"
@@ -308,6 +310,8 @@ class HostProcessExecutor(RuntimeExecutor):
         timeout = float(self.function_version.config.timeout)
         endpoint = self.executor_endpoint
         endpoint.invocation_future = Future()
+        assert self.memory is not None
+        self.memory.resume()
         started = time.monotonic()
         response = requests.post(
             f"http://127.0.0.1:{self.port}/invoke", json=payload, proxies=NO_PROXY, timeout=10
@@ -323,9 +327,9 @@ class HostProcessExecutor(RuntimeExecutor):
             timed_out = True
         duration_ms = (time.monotonic() - started) * 1000
         assert self.capture is not None
-        assert self.memory is not None
         # A spike between two samples passed the limit too: the sandbox would have been killed.
         out_of_memory = self.memory.check()
+        self.memory.pause()
         if out_of_memory and not timed_out:
             self._kill()
             output = self.capture.take_pending()
