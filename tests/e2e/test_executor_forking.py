@@ -57,6 +57,11 @@ def command_line(pid: int) -> str:
         return ""
 
 
+def forked_from_a_template(result: dict[str, Any]) -> bool:
+    """The environment that answered is the child of a template process (not of LocalStack)."""
+    return "--template-fd" in command_line(result["parent"])
+
+
 def reports(aws: AwsClients, name: str, count: int) -> list[str]:
     """The function's REPORT lines, once there are `count` of them."""
 
@@ -97,9 +102,8 @@ def test_concurrent_environments_are_forked_from_one_template(function: Any, aws
     parents = {result["parent"] for _, result in results}
     assert len(pids) == 3
     assert len(parents) == 1
-    template = command_line(parents.pop())
-    assert "bootstrap.py" in template
-    assert "--template-fd" in template
+    assert forked_from_a_template(results[0][1])
+    assert "bootstrap.py" in command_line(parents.pop())
     # and each environment's first REPORT gives its restore from the template, not an init
     lines = reports(aws, name, 3)
     assert all("\tRestore Duration: " in line for line in lines), lines
@@ -121,6 +125,7 @@ def test_a_new_environment_starts_from_inits_state_not_from_a_used_environment(
     assert len(fresh) == 1, results
     assert fresh[0]["seen"] in (["a"], ["b"])
     assert fresh[0]["parent"] == used["parent"]
+    assert forked_from_a_template(fresh[0])
 
 
 def test_a_forked_environment_past_its_timeout_is_replaced_by_a_new_fork(function: Any, aws: AwsClients):
@@ -137,6 +142,7 @@ def test_a_forked_environment_past_its_timeout_is_replaced_by_a_new_fork(functio
     assert after["seen"] == ["after"]
     assert after["pid"] != first["pid"]
     assert after["parent"] == first["parent"]
+    assert forked_from_a_template(after)
 
 
 def test_a_forked_environment_past_its_memory_size_fails_out_of_memory(function: Any, aws: AwsClients):
