@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from fileflow_localstack_host.memory import supported
+from fileflow_localstack_host.output import OutputCapture
 from fileflow_localstack_host.templates import (
     BOOTSTRAP,
     ForkedProcess,
@@ -112,7 +113,7 @@ def free_port() -> int:
 class Environment:
     process: ForkedProcess
     port: int
-    output: Any
+    output: OutputCapture
     runtime_id: str
 
 
@@ -135,21 +136,16 @@ class Harness:
     def try_fork(self, tmp_path: Path) -> Environment | None:
         runtime_id = uuid.uuid4().hex
         port = free_port()
-        read_fd, write_fd = os.pipe()
         env = {
             "LOCALSTACK_RUNTIME_ID": runtime_id,
             "LOCALSTACK_RUNTIME_ENDPOINT": self.endpoint.url,
             "TMPDIR": str(tmp_path / runtime_id),
         }
-        try:
-            pid = self.template.fork(env, port, write_fd)
-        finally:
-            os.close(write_fd)
-        if pid is None:
-            os.close(read_fd)
+        forked = self.template.environment(env, port, tmp_path / f"{runtime_id}.log")
+        if forked is None:
             return None
-        output = open(read_fd, "rb")  # noqa: SIM115 - closed by close()
-        environment = Environment(ForkedProcess(pid, self.template), port, output, runtime_id)
+        process, output = forked
+        environment = Environment(process, port, output, runtime_id)
         self.environments.append(environment)
         self.endpoint.wait_for(f"/status/{runtime_id}/ready")
         return environment
@@ -172,7 +168,6 @@ class Harness:
             if environment.process.poll() is None:
                 os.killpg(environment.process.pid, signal.SIGKILL)
                 environment.process.wait(timeout=10)
-            environment.output.close()
         self.template.stop()
 
 
@@ -214,17 +209,16 @@ def test_an_environment_is_forked_from_the_initialised_template_into_a_session_o
     # Then it is the template's child, leads a session (and process group) of its own, and posted ready
     assert parent_of(environment.process.pid) == harness.template.pid
     assert os.getsid(environment.process.pid) == environment.process.pid
-    # and init's output is there once, for the environments' first logs, not printed again
-    assert f"init ran in {harness.template.pid}" in harness.template.init_output.decode()
-    result = harness.invoke(environment, {"token": "a"})
+    request_id = harness.send(environment, {"token": "a"})
+    result = harness.endpoint.wait_for(f"/invocations/{request_id}/response")
     assert result["pid"] == environment.process.pid
     # and it runs with its own per-environment values, writing to its own stdout
     assert result["tmp"] == str(tmp_path / environment.runtime_id)
-    os.killpg(environment.process.pid, signal.SIGKILL)
-    assert environment.process.wait(timeout=10) == -signal.SIGKILL
-    output = environment.output.read().decode()
+    output = environment.output.take(request_id, timeout=10)
     assert f"runtime {environment.runtime_id}" in output
-    assert "init ran in" not in output
+    # and its first log opens with what the template's init printed (once, not run again)
+    assert output.startswith(f"init ran in {harness.template.pid}\n")
+    assert output.count("init ran in") == 1
 
 
 def test_each_environment_starts_from_inits_state_not_from_another_environments(

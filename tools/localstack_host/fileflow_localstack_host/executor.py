@@ -6,7 +6,8 @@ code, its layers and the runtime-provided packages importable. It enforces the f
 (the process group is killed and ``Task timed out`` returned; the next invocation starts a fresh
 process, as AWS re-initialises a sandbox after a timeout) and the function's memory size (the group
 is killed and ``Runtime.OutOfMemory`` returned, see memory.py), and hands each invocation's output to
-LocalStack, which writes it to CloudWatch Logs (``/aws/lambda/<function>``).
+LocalStack, which writes it to CloudWatch Logs (``/aws/lambda/<function>``). Environments are forked
+from a pre-initialised template of their function when they can be (templates.py), else spawned.
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ from fileflow_localstack_host.templates import (
     ForkedProcess,
     Template,
     fork_enabled,
-    per_environment,
     template_key,
 )
 
@@ -217,22 +217,11 @@ class HostProcessExecutor(RuntimeExecutor):
         if self._template is not None:
             TEMPLATES.release(self._template)
         self._template = template
-        if template is None:
+        forked = template.environment(env, self.port, self.workdir / "output.log") if template else None
+        if forked is None:
             return None
-        read_fd, write_fd = os.pipe()
-        try:
-            pid = template.fork(per_environment(env), self.port, write_fd)
-        finally:
-            os.close(write_fd)
-        if pid is None:
-            os.close(read_fd)
-            return None
-        self.capture = OutputCapture(
-            open(read_fd, "rb"),  # noqa: SIM115 - the capture's reader thread owns and closes it
-            self.workdir / "output.log",
-            preamble=template.init_output,
-        )
-        return ForkedProcess(pid, template)
+        process, self.capture = forked
+        return process
 
     def _watch(self, process: subprocess.Popen[bytes] | ForkedProcess, memory: MemoryWatch) -> None:
         """Turns an unexpected exit into a startup or invocation error instead of a hang."""

@@ -186,6 +186,21 @@ class Template:
             return None
         return int(str(reply["pid"]))
 
+    def environment(
+        self, env: dict[str, str], port: int, echo_to: Path
+    ) -> tuple[ForkedProcess, OutputCapture] | None:
+        """A forked environment of `env`'s per-environment values and its output, or None."""
+        read_fd, write_fd = os.pipe()
+        try:
+            pid = self.fork(per_environment(env), port, write_fd)
+        finally:
+            os.close(write_fd)
+        if pid is None:
+            os.close(read_fd)
+            return None
+        stream = open(read_fd, "rb")  # noqa: SIM115 - the capture's reader thread owns and closes it
+        return ForkedProcess(pid, self), OutputCapture(stream, echo_to, preamble=self.init_output)
+
     def exit_status(self, pid: int, timeout: float) -> int | None:
         """The child's exit status as Popen gives it (negative: killed by that signal), once reported."""
         with self._state:
