@@ -149,7 +149,8 @@ class Template:
                 os.close(fd)
             if not data:
                 with self._state:
-                    self._status = {"starting": "failed", "ready": "gone"}.get(self._status, self._status)
+                    # killed during init is not an init failure: a later environment tries again
+                    self._status = "failed" if self._status == "failed" else "gone"
                     self._state.notify_all()
                 return
             message = json.loads(data)
