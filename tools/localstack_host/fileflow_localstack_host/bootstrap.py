@@ -134,9 +134,11 @@ def make_server(port, invocations):
                 self.send_response(404)
                 self.end_headers()
                 return
-            invocations.put(json.loads(body))
+            invocation = json.loads(body)
+            # answered before the handler runs: a handler that ends the process cannot cut the answer off
             self.send_response(200)
             self.end_headers()
+            invocations.put(invocation)
 
         def log_message(self, format, *args):
             pass
