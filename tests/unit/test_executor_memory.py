@@ -66,3 +66,21 @@ def test_a_process_within_its_limit_runs_on():
         assert not exceeded
         assert child.poll() is None
         assert 50 <= watch.peak_mb() < 512
+
+
+def test_a_paused_watch_leaves_the_environment_alone_until_resumed():
+    # Given an environment of 64 MB holding 200 MB, whose watch is paused (between invocations)
+    with process(HOLD.format(mb=200)) as child:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        watch = MemoryWatch(child.pid, 64)
+        watch.pause()
+        watch.start()
+        # When several sampling periods pass, then it is not sampled, nor killed
+        with pytest.raises(subprocess.TimeoutExpired):
+            child.wait(timeout=0.5)
+        assert not watch.exceeded
+        # When the watch resumes (an invocation starts), then the group is killed
+        watch.resume()
+        assert child.wait(timeout=20) == -signal.SIGKILL
+        assert watch.exceeded

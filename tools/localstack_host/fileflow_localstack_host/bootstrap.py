@@ -14,11 +14,15 @@ its output knows which lines belong to the invocation.
 import argparse
 import contextlib
 import ctypes
+import gc
 import importlib
 import json
 import os
 import queue
+import selectors
 import signal
+import socket
+import stat
 import sys
 import threading
 import time
@@ -27,6 +31,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 END_MARKER = "\x1efileflow-invocation-end:{request_id}\x1e\n"
+INIT_MARKER_ID = "template-init"  # templates.py reads init's output up to this id's end marker
+MESSAGE_BYTES = 1 << 20
 PR_SET_PDEATHSIG = 1
 
 
@@ -128,9 +134,11 @@ def make_server(port, invocations):
                 self.send_response(404)
                 self.end_headers()
                 return
-            invocations.put(json.loads(body))
+            invocation = json.loads(body)
+            # answered before the handler runs: a handler that ends the process cannot cut the answer off
             self.send_response(200)
             self.end_headers()
+            invocations.put(invocation)
 
         def log_message(self, format, *args):
             pass
@@ -138,14 +146,14 @@ def make_server(port, invocations):
     return ThreadingHTTPServer(("127.0.0.1", port), InvokeHandler)
 
 
-def serve(args):
+def serve(port, handler, init_error):
+    """Posts ready, then runs invocations one at a time for the life of the environment."""
     endpoint = os.environ["LOCALSTACK_RUNTIME_ENDPOINT"]
     runtime_id = os.environ["LOCALSTACK_RUNTIME_ID"]
     timeout_s = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
 
-    handler, init_error = load_handler(os.environ.get("_HANDLER", ""))
     invocations = queue.Queue()
-    server = make_server(args.port, invocations)
+    server = make_server(port, invocations)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     post(f"{endpoint}/status/{runtime_id}/ready", {})
 
@@ -179,9 +187,133 @@ def serve(args):
         post(f"{endpoint}/invocations/{request_id}/{outcome}", result)
 
 
+# --- template mode: init once, then fork environments (see templates.py on the executor's side) ----
+def send(control, message):
+    control.send(json.dumps(message).encode())
+
+
+def serve_as_template(control_fd):
+    """Runs init, then forks one environment per request on `control_fd`, single-threaded."""
+    control = socket.socket(fileno=control_fd)
+    handler, init_error = load_handler(os.environ.get("_HANDLER", ""))
+    sys.stdout.flush()
+    if init_error is not None:
+        send(control, {"op": "init_failed"})  # the executor spawns instead, which reports the error
+        return
+    os.write(1, END_MARKER.format(request_id=INIT_MARKER_ID).encode())
+    gc.freeze()  # init's objects out of the collector's reach: collections in children do not copy them
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    signal.set_wakeup_fd(wake_write)  # a child's end wakes the select below
+    send(control, {"op": "ready"})
+    selector = selectors.DefaultSelector()
+    selector.register(control, selectors.EVENT_READ)
+    selector.register(wake_read, selectors.EVENT_READ)
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj == wake_read:
+                os.read(wake_read, 4096)
+            else:
+                data, fds, _, _ = socket.recv_fds(control, MESSAGE_BYTES, 1)
+                if not data:
+                    return  # the executor let go of this template
+                request = json.loads(data)
+                reply = fork_environment(request, fds[0], handler, (control.fileno(), wake_read, wake_write))
+                send(control, dict(reply, tag=request["tag"]))
+            report_exits(control)
+
+
+def report_exits(control):
+    """Reaps ended environments and tells the executor their status as Popen gives it."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        send(control, {"op": "exited", "pid": pid, "status": os.waitstatus_to_exitcode(status)})
+
+
+def fork_environment(request, output_fd, handler, template_fds):
+    try:
+        if threading.active_count() != 1:
+            # a thread holding a lock at fork would leave it held forever in the child
+            return {"op": "refused", "reason": f"{threading.active_count()} threads run in the template"}
+        sys.stdout.flush()
+        sys.stderr.flush()
+        template_pid = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = become_environment(request, output_fd, handler, template_fds, template_pid)
+            finally:
+                os._exit(code)
+        return {"op": "forked", "pid": pid}
+    finally:
+        os.close(output_fd)  # the child's copy is its stdout now
+
+
+def become_environment(request, output_fd, handler, template_fds, template_pid):
+    """In the child: its own session, output and per-environment values; then serve as usual."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for fd in template_fds:
+        os.close(fd)
+    os.setsid()  # a process group of its own: the executor's kill of the group reaches ffmpeg too
+    die_with_parent()
+    if os.getppid() != template_pid:
+        return 1  # the template died before the death signal was armed
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    os.close(output_fd)
+    detach_inherited_sockets()
+    os.environ.update(request["env"])
+    if "tempfile" in sys.modules:
+        sys.modules["tempfile"].tempdir = None  # TMPDIR is this environment's
+    try:
+        serve(request["port"], handler, None)
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(exc.code, file=sys.stderr, flush=True)
+        return 1
+    except BaseException:
+        traceback.print_exc()
+        return 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return 0
+
+
+def detach_inherited_sockets():
+    """Connections init opened (a boto3 pool's) belong to the template: the child gets dead ones.
+
+    Each inherited socket's fd is replaced by a fresh unconnected socket, so a pool sees its
+    connection dropped and opens its own, and never reads or writes the template's stream.
+    """
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd <= 2:
+            continue
+        try:
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                continue
+            with socket.socket(fileno=os.dup(fd)) as inherited:
+                family, kind = inherited.family, inherited.type
+            with socket.socket(family, kind) as dead:
+                os.dup2(dead.fileno(), fd)
+        except OSError:
+            continue
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--template-fd", type=int, default=-1)
     parser.add_argument("--task-root", required=True)
     parser.add_argument("--layer", action="append", default=[])
     parser.add_argument("--runtime-dir", default="")
@@ -190,7 +322,11 @@ def main():
     version = "{}.{}".format(*sys.version_info[:2])
     set_import_path(args.task_root, args.layer, args.runtime_dir, version)
     os.chdir(args.task_root)
-    serve(args)
+    if args.template_fd >= 0:
+        serve_as_template(args.template_fd)
+        return
+    handler, init_error = load_handler(os.environ.get("_HANDLER", ""))
+    serve(args.port, handler, init_error)
 
 
 if __name__ == "__main__":

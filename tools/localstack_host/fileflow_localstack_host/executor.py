@@ -6,7 +6,8 @@ code, its layers and the runtime-provided packages importable. It enforces the f
 (the process group is killed and ``Task timed out`` returned; the next invocation starts a fresh
 process, as AWS re-initialises a sandbox after a timeout) and the function's memory size (the group
 is killed and ``Runtime.OutOfMemory`` returned, see memory.py), and hands each invocation's output to
-LocalStack, which writes it to CloudWatch Logs (``/aws/lambda/<function>``).
+LocalStack, which writes it to CloudWatch Logs (``/aws/lambda/<function>``). Environments are forked
+from a pre-initialised template of their function when they can be (templates.py), else spawned.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ import requests
 from localstack import config
 from localstack.http import Request, Response
 from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEndpoint, StatusErrorException
-from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
+from localstack.services.lambda_.invocation.lambda_models import (
+    FunctionVersion,
+    HotReloadingCode,
+    InvocationResult,
+)
 from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 from localstack.utils.net import get_free_tcp_port
@@ -42,11 +47,18 @@ from fileflow_localstack_host.interpreters import (
     runtime_packages_dir,
 )
 from fileflow_localstack_host.memory import MemoryWatch
+from fileflow_localstack_host.output import OutputCapture
+from fileflow_localstack_host.templates import (
+    BOOTSTRAP,
+    TEMPLATES,
+    ForkedProcess,
+    Template,
+    fork_enabled,
+    template_key,
+)
 
 LOG = logging.getLogger(__name__)
 
-BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
-END_MARKER_PREFIX = b"\x1efileflow-invocation-end:"
 # How long to wait for the end-of-invocation marker once the result has arrived.
 LOG_DRAIN_SECONDS = 5.0
 # Grace between SIGTERM and SIGKILL when an environment is stopped.
@@ -60,76 +72,6 @@ def out_of_memory_error(request_id: str) -> bytes:
     return json.dumps(
         {"errorType": OUT_OF_MEMORY, "errorMessage": f"RequestId: {request_id} Error: {KILLED}"}
     ).encode()
-
-
-class OutputCapture:
-    """Reads a process's merged stdout/stderr and splits it into per-invocation chunks."""
-
-    def __init__(self, stream, echo_to: Path) -> None:
-        self._stream = stream
-        self._lock = threading.Lock()
-        self._pending = bytearray()
-        self._completed: dict[str, bytes] = {}
-        self._arrived = threading.Condition(self._lock)
-        self._echo = echo_to.open("ab")
-        self._thread = threading.Thread(target=self._read, name="lambda-output", daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        buffer = b""
-        try:
-            for chunk in iter(lambda: self._stream.read1(65536), b""):
-                self._echo.write(chunk)
-                self._echo.flush()
-                buffer += chunk
-                buffer = self._split(buffer)
-        finally:
-            with self._arrived:
-                self._pending += buffer
-                self._arrived.notify_all()
-            self._echo.close()
-
-    def _split(self, buffer: bytes) -> bytes:
-        """Moves everything up to each end marker into a completed chunk; returns the rest."""
-        while (start := buffer.find(END_MARKER_PREFIX)) != -1:
-            end = buffer.find(b"\x1e\n", start + len(END_MARKER_PREFIX))
-            if end == -1:
-                break
-            request_id = buffer[start + len(END_MARKER_PREFIX) : end].decode()
-            with self._arrived:
-                self._completed[request_id] = bytes(self._pending + buffer[:start])
-                self._pending.clear()
-                self._arrived.notify_all()
-            buffer = buffer[end + 2 :]
-        # keep a possible partial marker in the buffer; the rest is pending output
-        keep_from = buffer.rfind(b"\x1e")
-        if keep_from == -1:
-            with self._lock:
-                self._pending += buffer
-            return b""
-        with self._lock:
-            self._pending += buffer[:keep_from]
-        return buffer[keep_from:]
-
-    def take(self, request_id: str, timeout: float) -> str:
-        """The output of a finished invocation (waits for its end marker)."""
-        deadline = time.monotonic() + timeout
-        with self._arrived:
-            while request_id not in self._completed and time.monotonic() < deadline:
-                self._arrived.wait(deadline - time.monotonic())
-            output = self._completed.pop(request_id, None)
-            if output is None:
-                output = bytes(self._pending)
-                self._pending.clear()
-        return output.decode(errors="replace")
-
-    def take_pending(self, settle: float = 0.2) -> str:
-        """Whatever was written since the last finished invocation (for a killed process)."""
-        time.sleep(settle)  # let the reader thread drain what the process wrote just before dying
-        with self._lock:
-            output = bytes(self._pending)
-            self._pending.clear()
-        return output.decode(errors="replace")
 
 
 class HostProcessEndpoint(ExecutorEndpoint):
@@ -155,7 +97,11 @@ class HostProcessExecutor(RuntimeExecutor):
         self.executor_endpoint = HostProcessEndpoint(
             id, container_address="127.0.0.1", container_port=self.port
         )
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | ForkedProcess | None = None
+        self._template: Template | None = None
+        self._started_at = 0.0
+        # the first invocation's REPORT says how long the environment took to be ready
+        self._startup_report = ""
         self.capture: OutputCapture | None = None
         self.memory: MemoryWatch | None = None
         self._request_id = ""
@@ -169,7 +115,15 @@ class HostProcessExecutor(RuntimeExecutor):
         self.env_vars = {key: str(value) for key, value in env_vars.items()}
         self.executor_endpoint.start()
         self._spawn()
+        self._wait_for_startup()
+
+    def _wait_for_startup(self) -> None:
         self.executor_endpoint.wait_for_startup()
+        if self.memory is not None:
+            self.memory.pause()  # until the first invocation: an idle environment is frozen on Lambda
+        took_ms = (time.monotonic() - self._started_at) * 1000
+        kind = "Restore" if isinstance(self.process, ForkedProcess) else "Init"
+        self._startup_report = f"\t{kind} Duration: {took_ms:.2f} ms"
 
     def _command(self) -> list[str]:
         runtime = str(self.function_version.config.runtime)
@@ -186,8 +140,6 @@ class HostProcessExecutor(RuntimeExecutor):
             "-X",
             "utf8",
             str(BOOTSTRAP),
-            "--port",
-            str(self.port),
         ]
         command += ["--task-root", str(code.get_unzipped_code_location())]
         for layer in self.function_version.config.layers:
@@ -220,27 +172,58 @@ class HostProcessExecutor(RuntimeExecutor):
             command = self._command()
         except UnsupportedRuntimeError as exc:
             raise LambdaRuntimeException(str(exc)) from exc
+        env = self._environment()
+        cwd = command[command.index("--task-root") + 1]
         self.executor_endpoint.startup_future = Future()
-        self.process = subprocess.Popen(  # noqa: S603 - the interpreter and bootstrap are ours
-            command,
-            env=self._environment(),
-            cwd=command[command.index("--task-root") + 1],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stop() kills handler subprocesses too
-        )
-        assert self.process.stdout is not None
-        self.capture = OutputCapture(self.process.stdout, self.workdir / "output.log")
-        self.memory = MemoryWatch(self.process.pid, self.function_version.config.memory_size).start()
+        self._started_at = time.monotonic()
+        # hot-reloaded code changes on disk under the template: spawn it, reading the code anew
+        forkable = fork_enabled() and not isinstance(self.function_version.config.code, HotReloadingCode)
+        process = self._fork(command, env, cwd) if forkable else None
+        if process is None:
+            process = subprocess.Popen(  # noqa: S603 - the interpreter and bootstrap are ours
+                [*command, "--port", str(self.port)],
+                env=env,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: stop() kills handler subprocesses too
+            )
+            assert process.stdout is not None
+            self.capture = OutputCapture(process.stdout, self.workdir / "output.log")
+        self.process = process
+        self.memory = MemoryWatch(process.pid, self.function_version.config.memory_size).start()
         threading.Thread(
-            target=self._watch, args=(self.process, self.memory), name="lambda-watch", daemon=True
+            target=self._watch, args=(process, self.memory), name="lambda-watch", daemon=True
         ).start()
         LOG.debug(
-            "started %s for %s (pid %s)", self.id, self.function_version.qualified_arn, self.process.pid
+            "started %s for %s (pid %s, %s)",
+            self.id,
+            self.function_version.qualified_arn,
+            process.pid,
+            "forked" if isinstance(process, ForkedProcess) else "spawned",
         )
 
-    def _watch(self, process: subprocess.Popen[bytes], memory: MemoryWatch) -> None:
+    def _fork(self, command: list[str], env: dict[str, str], cwd: str) -> ForkedProcess | None:
+        """An environment forked from the configuration's template, or None when it cannot be."""
+        version = self.function_version
+        code_sha256 = version.config.code.code_sha256 if version.config.code is not None else ""
+        identity = [version.qualified_arn, code_sha256, version.config.internal_revision]
+        template = TEMPLATES.acquire(
+            template_key(identity, command, env),
+            lambda: Template(command, env, cwd),
+            ready_timeout=float(config.LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT),
+        )
+        if self._template is not None:
+            TEMPLATES.release(self._template)
+        self._template = template
+        forked = template.environment(env, self.port, self.workdir / "output.log") if template else None
+        if forked is None:
+            return None
+        process, self.capture = forked
+        return process
+
+    def _watch(self, process: subprocess.Popen[bytes] | ForkedProcess, memory: MemoryWatch) -> None:
         """Turns an unexpected exit into a startup or invocation error instead of a hang."""
         code = process.wait()
         memory.stop()
@@ -277,6 +260,9 @@ class HostProcessExecutor(RuntimeExecutor):
         if self.memory is not None:
             self.memory.stop()
         self._kill()
+        if self._template is not None:
+            TEMPLATES.release(self._template)
+            self._template = None
         shutil.rmtree(self.workdir, ignore_errors=True)
         try:
             self.executor_endpoint.shutdown()
@@ -304,7 +290,7 @@ class HostProcessExecutor(RuntimeExecutor):
             if self.process is None or self.process.poll() is not None:
                 # a timeout or crash ended the previous process: initialise a fresh one
                 self._spawn()
-                self.executor_endpoint.wait_for_startup()
+                self._wait_for_startup()
             return self._invoke(payload)
 
     def _invoke(self, payload: dict[str, str]) -> InvocationResult:
@@ -313,6 +299,8 @@ class HostProcessExecutor(RuntimeExecutor):
         timeout = float(self.function_version.config.timeout)
         endpoint = self.executor_endpoint
         endpoint.invocation_future = Future()
+        assert self.memory is not None
+        self.memory.resume()
         started = time.monotonic()
         response = requests.post(
             f"http://127.0.0.1:{self.port}/invoke", json=payload, proxies=NO_PROXY, timeout=10
@@ -328,9 +316,9 @@ class HostProcessExecutor(RuntimeExecutor):
             timed_out = True
         duration_ms = (time.monotonic() - started) * 1000
         assert self.capture is not None
-        assert self.memory is not None
         # A spike between two samples passed the limit too: the sandbox would have been killed.
         out_of_memory = self.memory.check()
+        self.memory.pause()
         if out_of_memory and not timed_out:
             self._kill()
             output = self.capture.take_pending()
@@ -362,6 +350,7 @@ class HostProcessExecutor(RuntimeExecutor):
         memory = self.function_version.config.memory_size
         # Lambda reports at most the memory size: the sandbox is killed as it passes it.
         used = min(self.memory.peak_mb(), memory) if self.memory is not None else 0
+        startup, self._startup_report = self._startup_report, ""
         status = "\tStatus: timeout" if timed_out else ""
         if out_of_memory:
             status = f"\tStatus: error\tError Type: {OUT_OF_MEMORY}"
@@ -371,7 +360,7 @@ class HostProcessExecutor(RuntimeExecutor):
             f"END RequestId: {request_id}\n"
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
             f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {memory} MB\t"
-            f"Max Memory Used: {used} MB{status}\n"
+            f"Max Memory Used: {used} MB{startup}{status}\n"
         )
 
     # --- addressing ------------------------------------------------------------------------------

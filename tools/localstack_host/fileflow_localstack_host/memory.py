@@ -78,6 +78,8 @@ class MemoryWatch:
         self.limit_bytes = limit_mb * MiB
         self._on_exceeded = on_exceeded
         self._stop = threading.Event()
+        self._active = threading.Event()
+        self._active.set()
         self._exceeded = threading.Event()
         self._peak = 0
         self._lock = threading.Lock()
@@ -91,6 +93,18 @@ class MemoryWatch:
 
     def stop(self) -> None:
         self._stop.set()
+        self._active.set()
+
+    def pause(self) -> None:
+        """No sampling until `resume`: Lambda freezes a sandbox between invocations, so it cannot grow.
+
+        On this host a handler's background thread still runs; what it held shows in the kernel's
+        peak at the next invocation's `check`. Idle environments then cost LocalStack's process nothing.
+        """
+        self._active.clear()
+
+    def resume(self) -> None:
+        self._active.set()
 
     @property
     def exceeded(self) -> bool:
@@ -118,8 +132,8 @@ class MemoryWatch:
         return False
 
     def _run(self) -> None:
-        while not self._stop.wait(SAMPLE_SECONDS):
-            if self.check():
+        while self._active.wait() and not self._stop.wait(SAMPLE_SECONDS):
+            if self._active.is_set() and self.check():
                 return
 
     def _kill(self) -> None:
