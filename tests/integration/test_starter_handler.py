@@ -123,6 +123,8 @@ def test_an_object_created_notification_records_the_file_and_starts_one_executio
             "size": 1048576,
             "job_id": SAMPLE.job_id,
             "correlation_id": CORRELATION_ID,
+            # The upload API wrote none: the default priority (its lane: standard)
+            "priority": 5,
         }
     }
     # And its job is queued, its type not detected yet

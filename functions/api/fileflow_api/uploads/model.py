@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from fileflow_api.uploads.part_plan import PartPlan
+from fileflow_common.lanes import DEFAULT_PRIORITY
 
 
 class UploadStatus(StrEnum):
@@ -149,6 +150,7 @@ class UploadSession:
     finished_at: datetime | None = None  # when it left `initiated`
     # The initiating API request's correlation id: the file item, the object and the workflow carry it.
     correlation_id: str | None = None
+    priority: int = DEFAULT_PRIORITY  # 1-9: the workflow's lane (docs/processing.md, "Priorities")
 
     @property
     def part_size(self) -> int | None:
@@ -180,6 +182,7 @@ class NewUpload:
     sha256: str | None = None  # hex
     checksum_algorithm: ChecksumAlgorithm | None = None  # per-part checksums the client will send
     correlation_id: str | None = None  # the initiating API request's (fileflow_api.core.correlation)
+    priority: int = DEFAULT_PRIORITY
 
     @property
     def declared_size(self) -> FileSize:

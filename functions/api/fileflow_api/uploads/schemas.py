@@ -18,6 +18,7 @@ from fileflow_api.uploads.model import (
     UploadStatus,
 )
 from fileflow_common.clock import to_timestamp
+from fileflow_common.lanes import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY
 
 
 class InitiateUploadRequest(BaseModel):
@@ -31,6 +32,10 @@ class InitiateUploadRequest(BaseModel):
         ChecksumAlgorithm | None,
         Field(description="multipart: every part will carry this checksum, verified by S3"),
     ] = None
+    priority: Annotated[
+        StrictInt,
+        Field(ge=MIN_PRIORITY, le=MAX_PRIORITY, description="7 and above: processed ahead of the rest"),
+    ] = DEFAULT_PRIORITY
 
 
 class PresignedRequestModel(BaseModel):

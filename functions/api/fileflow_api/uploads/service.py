@@ -51,6 +51,7 @@ from fileflow_api.uploads.ports import FileCatalog, UploadSessionStore, UploadSt
 from fileflow_api.usage.quotas import QuotaExceededError, QuotaPolicy
 from fileflow_common.clock import utc_now
 from fileflow_common.keys import ID_PATTERN, upload_key
+from fileflow_common.lanes import DEFAULT_PRIORITY
 
 
 def new_id() -> str:
@@ -114,6 +115,7 @@ class UploadService:
                 sha256=sha256,
                 checksum_algorithm=started.checksum_algorithm,
                 correlation_id=new.correlation_id,
+                priority=new.priority if isinstance(new, NewUpload) else DEFAULT_PRIORITY,
             )
             # The session, then the file item's metadata: both exist before any URL is handed out.
             self._sessions.create(session)

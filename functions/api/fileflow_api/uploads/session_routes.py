@@ -58,6 +58,7 @@ def initiate_upload(
             sha256=body.sha256,
             checksum_algorithm=body.checksum_algorithm,
             correlation_id=correlation_id,
+            priority=body.priority,
         ),
     )
     session = initiated.session

@@ -30,6 +30,7 @@ from fileflow_api.uploads.model import (
 from fileflow_api.uploads.part_plan import PartPlan
 from fileflow_common.clock import from_timestamp, to_timestamp
 from fileflow_common.dynamo import update_expression
+from fileflow_common.lanes import priority_of
 from fileflow_common.table import (
     DELETED_AT,
     PARTITION_KEY,
@@ -99,6 +100,7 @@ class DynamoUploadSessionStore:
             "sha256": session.sha256,
             "checksum_algorithm": session.checksum_algorithm.value if session.checksum_algorithm else None,
             "correlation_id": session.correlation_id,
+            "priority": session.priority,
         }
         item.update({name: value for name, value in optional.items() if value is not None})
         # Ids are random, so a collision is a bug: never overwrite a session.
@@ -212,6 +214,7 @@ def session_from_item(item: Mapping[str, Any]) -> UploadSession:
         result=_result_from_item(item),
         finished_at=from_timestamp(str(finished_at)) if finished_at else None,
         correlation_id=item.get("correlation_id"),
+        priority=priority_of(item.get("priority")),
     )
 
 
@@ -312,6 +315,8 @@ class DynamoFileCatalog:
             "filename": session.filename,
             "content_type": session.content_type,
             "upload_id": session.upload_id,
+            # The starter reads it here: it picks the file's lane in the workflow.
+            "priority": session.priority,
         }
         if session.sha256 is not None:
             metadata["sha256"] = session.sha256
