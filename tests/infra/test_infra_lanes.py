@@ -70,6 +70,8 @@ def test_the_standard_lane_takes_a_slot_with_a_conditional_update_and_waits_when
     assert parameters["ExpressionAttributeValues"][":limit"] == {"N": "3"}
     assert parameters["ExpressionAttributeValues"][":acquired_at"] == {"S.$": "$$.State.EnteredTime"}
     assert acquire["Next"] == "Detect"
+    # And its result is dropped (ResultPath null, present): the stages get the state, not DynamoDB's answer
+    assert acquire["ResultPath"] is None
     # And a refused take waits (the priority's seconds) and tries again; never a blind retry
     assert "Retry" not in acquire
     refused, other = acquire["Catch"]
@@ -125,6 +127,7 @@ def test_every_end_of_a_standard_lane_execution_is_reached_only_through_a_releas
         assert release["Resource"] == "arn:aws:states:::dynamodb:updateItem"
         assert release["Parameters"]["UpdateExpression"] == "ADD #held :minus_one REMOVE #holder"
         assert release["Parameters"]["ConditionExpression"] == "attribute_exists(#holder)"
+        assert release["ResultPath"] is None, name
         assert [catch["Next"] for catch in release["Catch"]] == [release["Next"]]
         assert release["Catch"][0]["ErrorEquals"] == ["States.ALL"]
         # A refused release (not held: never taken, or reclaimed) is not retried

@@ -189,6 +189,6 @@ class StandardLane:
                     "ExpressionAttributeNames": _names(),
                     "ExpressionAttributeValues": values,
                 },
-                "ResultPath": None,
+                "ResultPath": sfn.JsonPath.DISCARD,
             },
         )
