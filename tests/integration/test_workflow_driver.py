@@ -108,7 +108,7 @@ def mirrored() -> dict[str, dict[str, Any]]:
     }
     shapes["HoldsStandardSlot"] = {
         "Type": "Choice",
-        "Choices": [("$.lane.check.item", "*Z*", "Detect")],
+        "Choices": [("$.lane.check.item", "*:*", "Detect")],
         "Default": "WaitForStandardSlot",
     }
     for name, (release, end) in workflow.RELEASES.items():

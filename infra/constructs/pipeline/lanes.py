@@ -127,10 +127,11 @@ class StandardLane:
         )
         check.add_retry(errors=["States.ALL"], max_attempts=RELEASE_RETRY_ATTEMPTS, backoff_rate=2)
         check.add_catch(on_error, errors=["States.ALL"], result_path="$.error")
-        # The holder's value is an ISO time ("...Z"); an item without this holder reads "{}".
+        # Projected on this holder alone, the item reads "{}" unless the execution holds a slot. (AWS's
+        # sample matches the time's "Z"; the local cloud writes `$$.State.EnteredTime` as "+00:00".)
         check.next(
             sfn.Choice(scope, "HoldsStandardSlot")
-            .when(sfn.Condition.string_matches("$.lane.check.item", "*Z*"), first)
+            .when(sfn.Condition.string_matches("$.lane.check.item", "*:*"), first)
             .otherwise(wait)
         )
         acquire.add_catch(wait, errors=[CONDITION_FAILED], result_path=sfn.JsonPath.DISCARD)
