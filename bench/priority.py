@@ -62,7 +62,12 @@ class Bench:
 
     def prepare(self, priority: int, index: int) -> Prepared:
         data = f"priority {priority} file {index} {time.time_ns()}\n".encode()
-        body = {"filename": "bench", "size": len(data), "content_type": "text/plain", "priority": priority}
+        body: dict[str, Any] = {
+            "filename": "bench",
+            "size": len(data),
+            "content_type": "text/plain",
+            "priority": priority,
+        }
         response = self.api.post(f"{self.stack.api_url}/v1/uploads", json=body, timeout=60)
         response.raise_for_status()
         session = response.json()

@@ -96,7 +96,7 @@ def execution_arn(stack: StackOutputs, aws: AwsClients, user: str, uploaded: Upl
 def ended(aws: AwsClients, arn: str, timeout: float = 180) -> dict[str, Any]:
     def described() -> dict[str, Any] | None:
         try:
-            execution: dict[str, Any] = aws.stepfunctions.describe_execution(executionArn=arn)
+            execution = dict(aws.stepfunctions.describe_execution(executionArn=arn))
         except aws.stepfunctions.exceptions.ExecutionDoesNotExist:
             return None
         return None if execution["status"] == "RUNNING" else execution
@@ -106,7 +106,7 @@ def ended(aws: AwsClients, arn: str, timeout: float = 180) -> dict[str, Any]:
 
 def history(aws: AwsClients, arn: str) -> list[dict[str, Any]]:
     paginator = aws.stepfunctions.get_paginator("get_execution_history")
-    return [event for page in paginator.paginate(executionArn=arn) for event in page["events"]]
+    return [dict(event) for page in paginator.paginate(executionArn=arn) for event in page["events"]]
 
 
 def entered(events: list[dict[str, Any]]) -> list[str]:

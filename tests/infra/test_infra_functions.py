@@ -22,6 +22,7 @@ def _functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
         "StarterFunction",
         "AuthorizerFunction",
         "SweeperFunction",
+        "LaneReclaimerFunction",
         *(stage.construct_id for stage in STAGES),
     }, "a function was added or renamed"
     return functions

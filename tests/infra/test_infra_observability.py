@@ -46,6 +46,7 @@ def test_every_function_and_the_api_have_error_alarms(synthesized: Synthesized) 
         "StarterFunction",
         "AuthorizerFunction",
         "SweeperFunction",
+        "LaneReclaimerFunction",
         *(stage.construct_id for stage in STAGES),
     }
     assert len(api_alarms) == 1

@@ -81,6 +81,7 @@ _FORGOTTEN_ON_DELETE = (
     "stage_cursor",
     "execution_arn",
     "correlation_id",
+    "priority",
 )
 
 
