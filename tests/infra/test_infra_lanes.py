@@ -120,6 +120,15 @@ def test_every_end_of_a_standard_lane_execution_is_reached_only_through_a_releas
         pending.extend(_standard_lane_steps(name, states[name]))
     # Then no end is reached without passing a release
     assert not seen & ends, seen & ends
+    # And no task on the way can end the execution by an uncaught error (an implicit end, unreleased)
+    uncaught = {
+        name
+        for name in seen
+        if states[name]["Type"] == "Task"
+        and not any("States.ALL" in catch["ErrorEquals"] for catch in states[name].get("Catch", []))
+    }
+    assert not uncaught, uncaught
+    assert all("Default" in states[name] for name in seen if states[name]["Type"] == "Choice")
     # And each end's HeldSlot Choice: the standard lane to its release, which goes on to that end
     # whatever happens to the release; any other lane straight to the end
     for name in releases:
