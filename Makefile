@@ -140,6 +140,10 @@ bench-upload: $(VENV)/.installed ## upload MB/s: the SDK's path vs boto3 upload_
 bench-pipeline: $(VENV)/.installed ## the processing workflow on the deployed stack: 5 MB JPEG latency, a burst, per-stage time [BENCH_ARGS="--jpegs 10 --burst 100"]
 	PYTHONPATH=functions/common $(PY) -m bench.pipeline $(BENCH_ARGS)
 
+.PHONY: bench-priority
+bench-priority: $(VENV)/.installed ## priority lanes on the deployed stack: 50 priority-1 files, then one priority-9; how many end after it [BENCH_ARGS="--burst 50 --rounds 1"]
+	PYTHONPATH=functions/common $(PY) -m bench.priority $(BENCH_ARGS)
+
 .PHONY: bench-auth
 bench-auth: $(VENV)/.installed ## auth cost: POST /v1/upload-tokens vs GET /health, verify vs bare jwt.decode [BENCH_ARGS="--requests 200"]
 	PYTHONPATH=functions/common $(PY) -m bench.auth_overhead $(BENCH_ARGS)

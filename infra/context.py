@@ -42,6 +42,23 @@ def stage_concurrency_scale(scope: Construct) -> int:
     return scale
 
 
+DEFAULT_STANDARD_LANE_SLOTS = 3
+
+
+def standard_lane_slots(scope: Construct) -> int:
+    """`standard_lane_slots`: how many standard-lane files (priority < 7) are processed at once.
+
+    The rest wait their turn in the workflow, so an urgent file never queues behind a burst. Keep it
+    below the stages' reserved concurrency (4 x `stage_concurrency_scale` for most), so an urgent file
+    always finds a free environment; docs/processing.md, "Priorities", says what to use on AWS.
+    """
+    raw = scope.node.try_get_context("standard_lane_slots")
+    slots = DEFAULT_STANDARD_LANE_SLOTS if raw is None else int(raw)
+    if slots < 1:
+        raise ValueError(f"context standard_lane_slots must be 1 or more: {raw!r}")
+    return slots
+
+
 def nag_enabled(scope: Construct) -> bool:
     """`-c nag=true` applies cdk-nag's AwsSolutions checks to the app."""
     return str(scope.node.try_get_context("nag")).lower() == "true"

@@ -34,6 +34,8 @@ TOKEN_ISSUER: Final = "TokenIssuer"  # noqa: S105 - an output name, not a secret
 AUTHORIZER_FUNCTION_NAME: Final = "AuthorizerFunctionName"
 # e2e invokes the sweeper directly instead of waiting for its schedule.
 SWEEPER_FUNCTION_NAME: Final = "SweeperFunctionName"
+# e2e invokes the lane's slot reclaimer directly instead of waiting for its schedule.
+LANE_RECLAIMER_FUNCTION_NAME: Final = "LaneReclaimerFunctionName"
 # The audit log's table (append-only for the API); e2e reads it to check what the API wrote.
 AUDIT_TABLE_NAME: Final = "AuditTableName"
 # Webhooks: producers queue events on the queue; e2e sends to it and reads the sender's logs.
@@ -63,6 +65,7 @@ ALL: Final = (
     TOKEN_ISSUER,
     AUTHORIZER_FUNCTION_NAME,
     SWEEPER_FUNCTION_NAME,
+    LANE_RECLAIMER_FUNCTION_NAME,
     AUDIT_TABLE_NAME,
     WEBHOOK_QUEUE_URL,
     WEBHOOK_DLQ_URL,

@@ -12,6 +12,7 @@ from infra.constructs.api import STAGE_NAME, Api
 from infra.constructs.audit import AuditLog
 from infra.constructs.auth import Auth
 from infra.constructs.intake import Intake
+from infra.constructs.lane_reclaimer import LaneReclaimer
 from infra.constructs.layers import Layers
 from infra.constructs.metadata import Metadata
 from infra.constructs.observability import Observability
@@ -74,6 +75,14 @@ class FileflowStack(Stack):
             self.webhooks.allow_producer(producer)
         for name, value in self.webhooks.api_environment.items():
             self.api.handler.function.add_environment(name, value)
+        self.lane_reclaimer = LaneReclaimer(
+            self,
+            "Lanes",
+            layers=self.layers,
+            table=self.metadata.table,
+            state_machine_arn=self.pipeline.state_machine.state_machine_arn,
+            state_machine_name=self.pipeline.state_machine_name,
+        )
         self.observability = Observability(
             self,
             "Observability",
@@ -88,6 +97,7 @@ class FileflowStack(Stack):
                 "Authorizer": self.auth.authorizer_function.function,
                 "Sweeper": self.sweeper.handler.function,
                 "WebhookSender": self.webhooks.sender.function,
+                "LaneReclaimer": self.lane_reclaimer.handler.function,
             },
             queue=self.intake.queue,
             dlq=self.intake.dlq,
@@ -133,6 +143,11 @@ class FileflowStack(Stack):
                 outputs.SWEEPER_FUNCTION_NAME,
                 self.sweeper.handler.function.function_name,
                 "Upload sweeper function",
+            ),
+            (
+                outputs.LANE_RECLAIMER_FUNCTION_NAME,
+                self.lane_reclaimer.handler.function.function_name,
+                "Standard lane slot reclaimer function",
             ),
             (
                 outputs.AUDIT_TABLE_NAME,

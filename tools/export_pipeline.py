@@ -30,11 +30,14 @@ _ARN_PREFIX = "arn:aws:lambda:us-east-1:123456789012:function:"
 
 def asl_document() -> dict[str, Any]:
     from aws_cdk import App, Stack
+    from aws_cdk import aws_dynamodb as dynamodb
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_stepfunctions as sfn
 
     from infra.constructs.pipeline.definition import build_definition
+    from infra.constructs.pipeline.lanes import StandardLane
     from infra.constructs.pipeline.stages import STAGES
+    from infra.context import DEFAULT_STANDARD_LANE_SLOTS
 
     stack = Stack(App(), "Render")
     functions = {
@@ -43,7 +46,10 @@ def asl_document() -> dict[str, Any]:
         )
         for spec in STAGES
     }
-    body = sfn.DefinitionBody.from_chainable(build_definition(stack, functions))
+    # The metadata table's name shown as `${MetadataTable}`; the lane's limit is the local default.
+    table = dynamodb.Table.from_table_name(stack, "MetadataTable", "${MetadataTable}")
+    lane = StandardLane(stack, table=table, slots=DEFAULT_STANDARD_LANE_SLOTS)
+    body = sfn.DefinitionBody.from_chainable(build_definition(stack, functions, lane))
     machine = sfn.StateMachine(stack, "Machine", definition_body=body)
     definition = stack.resolve(machine.node.default_child.definition_string)  # type: ignore[union-attr]
     text = definition if isinstance(definition, str) else "".join(definition["Fn::Join"][1])
@@ -59,8 +65,7 @@ def mermaid(document: dict[str, Any]) -> str:
         shape = {"Choice": "{%s}", "Succeed": "([%s])", "Fail": "[[%s]]"}.get(state["Type"], "[%s]")
         lines.append(f"  {name}" + shape % name)
         for choice in state.get("Choices", []):
-            condition = choice.get("StringEquals", choice.get("BooleanEquals"))
-            lines.append(f'  {name} -->|"{condition}"| {choice["Next"]}')
+            lines.append(f'  {name} -->|"{_condition(choice)}"| {choice["Next"]}')
         for target in (state.get("Next"), state.get("Default")):
             if target:
                 lines.append(f"  {name} --> {target}")
@@ -68,6 +73,20 @@ def mermaid(document: dict[str, Any]) -> str:
             lines.append(f"  {name} -.->|{'/'.join(catch['ErrorEquals'])}| {catch['Next']}")
     lines.append("```")
     return "\n".join(lines) + "\n"
+
+
+def _condition(choice: dict[str, Any]) -> str:
+    """A Choice rule as the diagram labels it: its value, or its comparison."""
+    if "And" in choice:  # an IsPresent guard before its comparison says nothing of the rule
+        return " and ".join(_condition(rule) for rule in choice["And"] if rule.get("IsPresent") is not True)
+    for key in ("StringEquals", "BooleanEquals"):
+        if key in choice:
+            return str(choice[key])
+    signs = {"NumericGreaterThanEquals": ">=", "StringMatches": "matches", "IsPresent": "present:"}
+    for key, sign in signs.items():
+        if key in choice:
+            return f"{choice['Variable'].removeprefix('$.')} {sign} {choice[key]}"
+    raise ValueError(f"no label for the choice rule {choice}")
 
 
 def stage_table() -> str:

@@ -22,8 +22,12 @@ class Uploaded:
     size: int
 
 
-def initiate(client: Client, data: bytes, *, filename: str, content_type: str) -> requests.Response:
-    body = {"filename": filename, "size": len(data), "content_type": content_type}
+def initiate(
+    client: Client, data: bytes, *, filename: str, content_type: str, priority: int | None = None
+) -> requests.Response:
+    body: dict[str, Any] = {"filename": filename, "size": len(data), "content_type": content_type}
+    if priority is not None:
+        body["priority"] = priority
     return client("POST", "/v1/uploads", json=body)
 
 
@@ -56,10 +60,15 @@ def complete(client: Client, session: dict[str, Any]) -> dict[str, Any]:
 
 
 def upload(
-    client: Client, data: bytes, *, filename: str = "upload", content_type: str = "application/octet-stream"
+    client: Client,
+    data: bytes,
+    *,
+    filename: str = "upload",
+    content_type: str = "application/octet-stream",
+    priority: int | None = None,
 ) -> Uploaded:
     """No extension and a generic type by default: no claim the content could contradict (needs_review)."""
-    started = initiate(client, data, filename=filename, content_type=content_type)
+    started = initiate(client, data, filename=filename, content_type=content_type, priority=priority)
     assert started.status_code == 201, started.text
     session = started.json()
     send(client, session, data)

@@ -23,6 +23,7 @@ def _functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
         "AuthorizerFunction",
         "SweeperFunction",
         "WebhookSenderFunction",
+        "LaneReclaimerFunction",
         *(stage.construct_id for stage in STAGES),
     }, "a function was added or renamed"
     return functions

@@ -47,6 +47,7 @@ def test_every_function_and_the_api_have_error_alarms(synthesized: Synthesized) 
         "AuthorizerFunction",
         "SweeperFunction",
         "WebhookSenderFunction",
+        "LaneReclaimerFunction",
         *(stage.construct_id for stage in STAGES),
     }
     assert len(api_alarms) == 1

@@ -18,6 +18,15 @@ def _definition() -> dict[str, Any]:
     return asl_document()
 
 
+def _stage_tasks(states: dict[str, Any]) -> dict[str, Any]:
+    """The Lambda tasks (the stages): not the lane's DynamoDB tasks (tests/infra/test_infra_lanes.py)."""
+    return {
+        name: state
+        for name, state in states.items()
+        if state["Type"] == "Task" and not state["Resource"].startswith("arn:aws:states:::dynamodb:")
+    }
+
+
 def _state_machine(synthesized: Synthesized) -> dict[str, Any]:
     (machine,) = synthesized.of_type("AWS::StepFunctions::StateMachine").values()
     properties: dict[str, Any] = machine["Properties"]
@@ -43,7 +52,7 @@ def test_the_workflow_is_a_standard_state_machine_with_logs_and_tracing(synthesi
 def test_every_stage_task_retries_transient_errors_with_backoff_and_catches_the_rest() -> None:
     # Given the rendered definition
     states = _definition()["States"]
-    tasks = {name: state for name, state in states.items() if state["Type"] == "Task"}
+    tasks = _stage_tasks(states)
     assert set(tasks) >= {"Detect", "Image", "Document", "Archive", "Video", "Analysis", "Finalize", "Notify"}
     for name, state in tasks.items():
         # Then transient errors (and only those: a bad file is never retried) are retried with backoff
@@ -81,7 +90,7 @@ def test_the_route_sends_each_kind_to_its_stage_and_the_failure_path_ends_by_out
         assert states[stage]["Next"] == "Analysis"
     assert states["Analysis"]["Next"] == "Finalize"
     assert states["Finalize"]["Next"] == "Notify"
-    assert states["Notify"]["Next"] == "Done"
+    assert states["Notify"]["Next"] == "HeldSlotDone"
     # And the failure path records, notifies, then fails the execution only for a fatal error
     assert states["RecordFailure"]["Next"] == "NotifyFailure"
     fatal = states["FailureIsFatal"]
@@ -92,9 +101,7 @@ def test_the_route_sends_each_kind_to_its_stage_and_the_failure_path_ends_by_out
 
 
 def test_every_stage_gets_the_state_the_execution_arn_and_its_retry_count() -> None:
-    for name, state in _definition()["States"].items():
-        if state["Type"] != "Task":
-            continue
+    for name, state in _stage_tasks(_definition()["States"]).items():
         # Then the payload passes ids and keys only (the state), and what the events need
         assert state["Parameters"] == {
             "state.$": "$",

@@ -366,19 +366,29 @@ def test_a_stage_failing_transiently_once_is_retried_and_the_file_ends_processed
 def test_the_definition_retries_a_killed_environment_but_not_one_out_of_memory() -> None:
     # Given the state machine as CDK renders it
     from aws_cdk import App, Stack
+    from aws_cdk import aws_dynamodb as dynamodb
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_stepfunctions as sfn
 
     from infra.constructs.pipeline.definition import build_definition
+    from infra.constructs.pipeline.lanes import StandardLane
     from infra.constructs.pipeline.stages import STAGES_BY_NAME
+    from infra.context import DEFAULT_STANDARD_LANE_SLOTS
 
     stack = Stack(App(), "Pipeline")
     functions = {
         name: lambda_.Function.from_function_arn(stack, name, f"arn:aws:lambda:us-east-1:1:function:{name}")
         for name in STAGES_BY_NAME
     }
-    graph = sfn.StateGraph(build_definition(stack, functions).start_state, "pipeline").to_graph_json()
-    tasks = {name: state for name, state in graph["States"].items() if state["Type"] == "Task"}
+    table = dynamodb.Table.from_table_name(stack, "Table", "fileflow-metadata")
+    lane = StandardLane(stack, table=table, slots=DEFAULT_STANDARD_LANE_SLOTS)
+    graph = sfn.StateGraph(build_definition(stack, functions, lane).start_state, "pipeline").to_graph_json()
+    # The stages' tasks (the lane's DynamoDB tasks have their own retries: tests/infra/test_infra_lanes.py)
+    tasks = {
+        name: state
+        for name, state in graph["States"].items()
+        if state["Type"] == "Task" and not state["Resource"].startswith("arn:aws:states:::")
+    }
     # Then every task retries an environment that died mid-run (SIGKILL: Runtime.ExitError) and a
     # stage's transient error, and none retries Runtime.OutOfMemory (the file would exhaust it again)
     for name, state in tasks.items():

@@ -123,6 +123,8 @@ def test_an_object_created_notification_records_the_file_and_starts_one_executio
             "size": 1048576,
             "job_id": SAMPLE.job_id,
             "correlation_id": CORRELATION_ID,
+            # The upload API wrote none: the default priority (its lane: standard)
+            "priority": 5,
         }
     }
     # And its job is queued, its type not detected yet
@@ -165,6 +167,19 @@ def test_the_same_notification_twice_starts_one_execution(
     assert cloud.table.get_item(Key=ALICE_KEY)["Item"] == first
     assert len(jobs_of(cloud, "file-0001")) == 1
     assert [execution["name"] for execution in executions(cloud)] == [SAMPLE.job_id]
+
+
+@pytest.mark.parametrize(("stored", "priority"), [(9, 9), (1, 1), (12, 5)])
+def test_the_uploads_priority_goes_into_the_execution_input(
+    cloud: Cloud, lambda_context: FakeLambdaContext, stored: int, priority: int
+) -> None:
+    # Given the upload API stored the upload's priority on the file item (an out-of-range one: a bug)
+    declare(cloud, "file-0001", user="user-alice", priority=stored)
+    # When the starter handles its object's notification
+    assert invoke(load_event("sqs_s3_object_created"), lambda_context) == {"batchItemFailures": []}
+    # Then the execution's input carries it, the lane's choice (out of range: the default, 5)
+    [execution] = executions(cloud)
+    assert execution["input"]["file"]["priority"] == priority
 
 
 def test_a_redelivery_after_the_correlation_id_arrived_is_still_one_execution(

@@ -121,6 +121,19 @@ def test_single_put_upload(api: FakeLambdaContext, cloud: Cloud) -> None:
     assert cloud.s3.get_object(Bucket=BUCKET_NAME, Key=upload["key"])["Body"].read() == data
 
 
+@pytest.mark.parametrize(("sent", "stored"), [({"priority": 9}, 9), ({}, 5)])
+def test_the_priority_is_stored_on_the_session_and_the_file(
+    api: FakeLambdaContext, cloud: Cloud, sent: dict[str, int], stored: int
+) -> None:
+    # Given an initiate with a priority (or none: the default) / When initiated
+    upload = initiate(api, b"urgent\n", filename="urgent.txt", content_type="text/plain", **sent).body
+    # Then the session and the file item carry it as a number: the starter reads it there (its lane)
+    user = upload["key"].split("/")[1]
+    session = cloud.table.get_item(Key={"pk": f"USER#{user}", "sk": f"UPLOAD#{upload['upload_id']}"})["Item"]
+    file = cloud.table.get_item(Key={"pk": f"USER#{user}", "sk": f"FILE#{upload['file_id']}"})["Item"]
+    assert (session["priority"], file["priority"]) == (stored, stored)
+
+
 # --- bad input: the exact status and code, and nothing lost -----------------------------------------------
 
 
@@ -155,6 +168,11 @@ def test_single_put_upload(api: FakeLambdaContext, cloud: Cloud) -> None:
                      "InvalidContentType", id="not a media type"),
         pytest.param({"filename": "a.txt", "size": 1, "content_type": "text/plain", "sha256": "abc"}, 422,
                      "InvalidRequest", id="sha256 not 64 hex"),
+        *(
+            pytest.param({"filename": "a.txt", "size": 1, "content_type": "text/plain", "priority": p}, 422,
+                         "InvalidRequest", id=f"priority {p!r}")
+            for p in (0, 10, "9", 5.5)
+        ),
     ],
 )  # fmt: skip
 def test_bad_initiates_are_refused_precisely(

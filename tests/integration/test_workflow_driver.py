@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from infra.constructs.pipeline import lanes
 from tests.integration import workflow
 
 PAYLOAD = {"state.$": "$", "execution_arn.$": "$$.Execution.Id", "retry_count.$": "$$.State.RetryCount"}
@@ -19,10 +20,12 @@ PAYLOAD = {"state.$": "$", "execution_arn.$": "$$.Execution.Id", "retry_count.$"
 def rendered() -> dict[str, Any]:
     """The definition's states (Amazon States Language), as CDK renders them."""
     from aws_cdk import App, Stack
+    from aws_cdk import aws_dynamodb as dynamodb
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_stepfunctions as sfn
 
     from infra.constructs.pipeline.definition import build_definition
+    from infra.constructs.pipeline.lanes import StandardLane
     from infra.constructs.pipeline.stages import STAGES_BY_NAME
 
     stack = Stack(App(), "Pipeline")
@@ -32,19 +35,38 @@ def rendered() -> dict[str, Any]:
         )
         for name in STAGES_BY_NAME
     }
-    chain = build_definition(stack, functions)
+    table = dynamodb.Table.from_table_name(stack, "Table", "fileflow-metadata")
+    chain = build_definition(stack, functions, StandardLane(stack, table=table, slots=workflow.LANE_SLOTS))
     graph = dict(sfn.StateGraph(chain.start_state, "pipeline").to_graph_json())
-    assert graph["StartAt"] == "Detect"
+    assert graph["StartAt"] == workflow.START
     states: dict[str, Any] = graph["States"]
     return states
 
 
+_COMPARISONS = ("StringEquals", "BooleanEquals", "NumericGreaterThanEquals", "StringMatches", "IsPresent")
+
+
+def _rule(choice: dict[str, Any]) -> tuple[str, Any, str]:
+    """(variable, compared value, next) of a Choice rule; an IsPresent guard of an And is left out."""
+    rule = choice
+    if "And" in choice:
+        [rule] = [part for part in choice["And"] if part.get("IsPresent") is not True]
+    [value] = [rule[key] for key in _COMPARISONS if key in rule]
+    return rule["Variable"], value, choice["Next"]
+
+
 def normalized(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """What the driver mirrors of each state (retries, timeouts and ARNs aside)."""
+    """What the driver mirrors of each state (retries, timeouts, expressions and ARNs aside)."""
     shapes: dict[str, dict[str, Any]] = {}
     for name, state in states.items():
         shape: dict[str, Any] = {"Type": state["Type"]}
-        if state["Type"] == "Task":
+        if state["Type"] == "Task" and state["Resource"].startswith("arn:aws:states:::"):
+            shape |= {
+                "Integration": state["Resource"].removeprefix("arn:aws:states:::"),
+                "Next": state["Next"],
+                "Catch": [(c["ErrorEquals"], c["Next"]) for c in state.get("Catch", [])],
+            }
+        elif state["Type"] == "Task":
             shape |= {
                 "Stage": state["Resource"].rsplit(":", 1)[1],
                 "ResultPath": state["ResultPath"],
@@ -52,13 +74,9 @@ def normalized(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "Catch": [(c["ErrorEquals"], c["ResultPath"], c["Next"]) for c in state.get("Catch", [])],
             }
         elif state["Type"] == "Choice":
-            shape |= {
-                "Choices": [
-                    (c["Variable"], c.get("StringEquals", c.get("BooleanEquals")), c["Next"])
-                    for c in state["Choices"]
-                ],
-                "Default": state["Default"],
-            }
+            shape |= {"Choices": [_rule(c) for c in state["Choices"]], "Default": state["Default"]}
+        elif state["Type"] in ("Pass", "Wait"):
+            shape |= {"Next": state["Next"]}
         elif state["Type"] == "Fail":
             shape |= {"Error": state["Error"], "Cause": state["Cause"]}
         shapes[name] = shape
@@ -74,12 +92,31 @@ def mirrored() -> dict[str, dict[str, Any]]:
             "Stage": stage,
             "ResultPath": f"$.{result_path}",
             "Next": workflow.NEXT[name],
-            "Catch": [(["States.ALL"], "$.error", catch)] if catch else [],
+            "Catch": [(["States.ALL"], f"$.{catch[1]}", catch[0])] if catch else [],
         }
+    for name, (integration, next_state, catches) in workflow.LANE_TASKS.items():
+        shapes[name] = {"Type": "Task", "Integration": integration, "Next": next_state, "Catch": catches}
+    shapes |= {name: {"Type": "Pass", "Next": next_state} for name, next_state in workflow.PASSES.items()}
+    shapes["WaitForStandardSlot"] = {"Type": "Wait", "Next": "AcquireStandardSlot"}
+    shapes["ChooseLane"] = {
+        "Type": "Choice",
+        "Choices": [
+            ("$.file.priority", False, "DefaultPriority"),
+            ("$.file.priority", lanes.URGENT_PRIORITY, "UrgentLane"),
+        ],
+        "Default": "StandardLane",
+    }
+    shapes["HoldsStandardSlot"] = {
+        "Type": "Choice",
+        "Choices": [("$.lane.check.item", "*:*", "Detect")],
+        "Default": "WaitForStandardSlot",
+    }
+    for name, (release, end) in workflow.RELEASES.items():
+        shapes[name] = {"Type": "Choice", "Choices": [("$.lane.name", "standard", release)], "Default": end}
     shapes["RouteByKind"] = {
         "Type": "Choice",
         "Choices": [("$.detect.kind", kind, state) for kind, state in workflow.ROUTES.items()],
-        "Default": "UnroutableKind",
+        "Default": "HeldSlotUnroutable",
     }
     shapes["FailureIsFatal"] = {
         "Type": "Choice",
@@ -102,7 +139,11 @@ def test_the_driver_mirrors_every_state_of_the_definition(rendered: dict[str, An
 def test_every_task_gets_the_payload_the_driver_sends_and_retries_transient_errors(
     rendered: dict[str, Any],
 ) -> None:
-    tasks = {name: state for name, state in rendered.items() if state["Type"] == "Task"}
+    tasks = {
+        name: state
+        for name, state in rendered.items()
+        if state["Type"] == "Task" and not state["Resource"].startswith("arn:aws:states:::")
+    }
     assert set(tasks) == set(workflow.TASKS)
     for name, state in tasks.items():
         assert state["Parameters"] == PAYLOAD, name

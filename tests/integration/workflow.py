@@ -6,8 +6,11 @@ way Step Functions calls them, against moto:
   its (JSON) output lands at its result path (`$.detect`, `$.content`, `$.analysis`, ...);
 - `RouteByKind` reads `$.detect.kind`; a missing path is a `States.Runtime` failure, as in Step Functions;
 - a task's `Catch` (`States.ALL`) puts `{"Error": <exception class name>, "Cause": <the Lambda error's
-  JSON>}` at `$.error` of the task's input and goes on to `RecordFailure`; `Notify`'s goes to
-  `ProcessingFailed`; `RecordFailure` and `NotifyFailure` have none (their error ends the execution).
+  JSON>}` at `$.error` of the task's input and goes on to `RecordFailure`; `Notify`'s, and those of
+  `RecordFailure` and `NotifyFailure` (at `$.failure_error`), go to `ProcessingFailed` via the release;
+- the lanes (infra/constructs/pipeline/lanes.py): `ChooseLane` by `$.file.priority`, the standard lane's
+  slot taken and given back with the definition's own expressions, on the moto table;
+  `WaitForStandardSlot` calls the `on_wait` hook instead of sleeping.
 Retry is not simulated: a `TransientStageError` is caught at once, as it is once the retries run out.
 """
 
@@ -21,10 +24,13 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import boto3
 
+from infra.constructs.pipeline import lanes
+from infra.context import DEFAULT_STANDARD_LANE_SLOTS
 from tests import events
 from tests.integration.conftest import BUCKET_NAME, FakeLambdaContext
 
@@ -58,19 +64,50 @@ NEXT = {
     "Video": "Analysis",
     "Analysis": "Finalize",
     "Finalize": "Notify",
-    "Notify": "Done",
+    "Notify": "HeldSlotDone",
     "RecordFailure": "NotifyFailure",
-    "NotifyFailure": "FailureIsFatal",
+    "NotifyFailure": "HeldSlotFailure",
 }
 _GUARDED = ("Detect", "Image", "Document", "Archive", "Video", "Analysis", "Finalize")
-CATCHES = {**dict.fromkeys(_GUARDED, "RecordFailure"), "Notify": "ProcessingFailed"}
+CATCHES = {
+    **dict.fromkeys(_GUARDED, ("RecordFailure", "error")),
+    "Notify": ("HeldSlotError", "error"),
+    "RecordFailure": ("HeldSlotError", "failure_error"),
+    "NotifyFailure": ("HeldSlotError", "failure_error"),
+}
 SUCCEED_STATES = ("Done", "FileRejected")
 FAIL_STATES = {
     "ProcessingFailed": ("ProcessingFailed", "see the file's processing_error"),
     "UnroutableKind": ("UnroutableKind", "no stage for this kind"),
 }
+START = "ChooseLane"
+# The lanes' Pass states: where each goes, and what it sets.
+PASSES = {"UrgentLane": "Detect", "StandardLane": "AcquireStandardSlot", "DefaultPriority": "StandardLane"}
+# Each end's release: the Choice (a standard-lane execution releases), its release task, and the end.
+RELEASES = {
+    "HeldSlotDone": ("ReleaseSlotDone", "Done"),
+    "HeldSlotFailure": ("ReleaseSlotFailure", "FailureIsFatal"),
+    "HeldSlotError": ("ReleaseSlotError", "ProcessingFailed"),
+    "HeldSlotUnroutable": ("ReleaseSlotUnroutable", "UnroutableKind"),
+}
+# The lane's DynamoDB tasks: (integration, next, [(errors caught, next)]). DynamoDB errors other than a
+# refused condition are not simulated, so CheckStandardSlot and HoldsStandardSlot are never entered here.
+LANE_TASKS = {
+    "AcquireStandardSlot": (
+        "dynamodb:updateItem",
+        "Detect",
+        [([lanes.CONDITION_FAILED], "WaitForStandardSlot"), (["States.ALL"], "CheckStandardSlot")],
+    ),
+    "CheckStandardSlot": ("dynamodb:getItem", "HoldsStandardSlot", [(["States.ALL"], "RecordFailure")]),
+    **{task: ("dynamodb:updateItem", end, [(["States.ALL"], end)]) for task, end in RELEASES.values()},
+}
+LANE_SLOTS = DEFAULT_STANDARD_LANE_SLOTS
+# Waits in a row after which a lane with no on_wait hook is taken as never freeing (a test's bug).
+MAX_WAITS = 100
 
 type Hook = Callable[[str, dict[str, Any]], None]
+# Called at each WaitForStandardSlot with the seconds the execution waits (a test frees a slot there).
+type WaitHook = Callable[[int], None]
 
 
 @dataclass
@@ -109,13 +146,21 @@ def _invoke(stage: str, payload: dict[str, Any], context: FakeLambdaContext) -> 
 
 
 def _choice(name: str, state: dict[str, Any]) -> str:
+    if name == "ChooseLane":
+        priority = state["file"].get("priority")
+        if priority is None:
+            return "DefaultPriority"
+        return "UrgentLane" if priority >= lanes.URGENT_PRIORITY else "StandardLane"
+    if name in RELEASES:
+        release, end = RELEASES[name]
+        return release if (state.get("lane") or {}).get("name") == "standard" else end
     if name == "RouteByKind":
         kind = (state.get("detect") or {}).get("kind")
         if not isinstance(kind, str):
             raise _RuntimeError(
                 "Invalid path '$.detect.kind': the choice state's condition path references an invalid value."
             )
-        return ROUTES.get(kind, "UnroutableKind")
+        return ROUTES.get(kind, "HeldSlotUnroutable")
     fatal = (state.get("failure") or {}).get("fatal")
     if not isinstance(fatal, bool):
         raise _RuntimeError(
@@ -128,22 +173,95 @@ class _RuntimeError(Exception):
     """States.Runtime: the state machine itself failed (a path that is not there)."""
 
 
+def _pass(name: str, state: dict[str, Any]) -> dict[str, Any]:
+    if name == "UrgentLane":
+        return {**state, "lane": {"name": "urgent"}}
+    if name == "DefaultPriority":
+        return {**state, "file": {**state["file"], "priority": lanes.DEFAULT_PRIORITY}}
+    wait = lanes.slot_wait_seconds(int(state["file"]["priority"]))
+    return {**state, "lane": {"name": "standard", "wait_seconds": wait}}
+
+
+def lane_table() -> Any:
+    return boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+
+
+def _lane_update(execution_name: str, *, update: str, condition: str, values: dict[str, Any]) -> bool:
+    """One of the lane's UpdateItem tasks, with the definition's expressions; False when refused."""
+    table = lane_table()
+    try:
+        table.update_item(
+            Key={"pk": lanes.LANE_PARTITION, "sk": lanes.SLOTS_SORT_KEY},
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#held": lanes.HELD_ATTRIBUTE, "#holder": execution_name},
+            ExpressionAttributeValues=values,
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def acquire(execution_name: str, acquired_at: str) -> bool:
+    return _lane_update(
+        execution_name,
+        update=lanes.ACQUIRE_UPDATE,
+        condition=lanes.ACQUIRE_CONDITION,
+        values={":one": 1, ":limit": LANE_SLOTS, ":acquired_at": acquired_at},
+    )
+
+
+def release(execution_name: str) -> bool:
+    return _lane_update(
+        execution_name,
+        update=lanes.RELEASE_UPDATE,
+        condition=lanes.RELEASE_CONDITION,
+        values={":minus_one": -1},
+    )
+
+
 def run_workflow(
     execution_input: dict[str, Any],
     *,
     execution_arn: str | None = None,
     before: Hook | None = None,
+    on_wait: WaitHook | None = None,
     context: FakeLambdaContext | None = None,
 ) -> Execution:
     """Run one execution to its end; `before(state_id, state)` is called before each task (to inject)."""
     arn = execution_arn or execution_arn_for(str(execution_input["file"]["job_id"]))
+    name = arn.rsplit(":", 1)[1]
     lambda_context = context or FakeLambdaContext()
     state: dict[str, Any] = _json(execution_input)
     visited: list[str] = []
     caught: list[tuple[str, str]] = []
-    current = "Detect"
+    waits = 0
+    current = START
     while True:
         visited.append(current)
+        if current in PASSES:
+            state, current = _pass(current, state), PASSES[current]
+            continue
+        if current == "AcquireStandardSlot":
+            if before is not None:
+                before(current, copy.deepcopy(state))
+            acquired = acquire(name, datetime.now(UTC).isoformat().replace("+00:00", "Z"))
+            current = "Detect" if acquired else "WaitForStandardSlot"
+            continue
+        if current == "WaitForStandardSlot":
+            waits += 1
+            if on_wait is None and waits > MAX_WAITS:
+                raise AssertionError(f"the standard lane stayed full for {MAX_WAITS} waits")
+            if on_wait is not None:
+                on_wait(int(state["lane"]["wait_seconds"]))
+            current = "AcquireStandardSlot"
+            continue
+        if current.startswith("ReleaseSlot"):
+            if before is not None:
+                before(current, copy.deepcopy(state))
+            release(name)  # refused: not held (never taken, or reclaimed): the end stands either way
+            current = LANE_TASKS[current][1]
+            continue
         if current in SUCCEED_STATES:
             return Execution("SUCCEEDED", state, visited, arn, caught=caught)
         if current in FAIL_STATES:
@@ -164,11 +282,8 @@ def run_workflow(
         except Exception as exc:
             lambda_failure = lambda_error(exc)
             caught.append((current, lambda_failure["Error"]))
-            catch = CATCHES.get(current)
-            if catch is None:
-                name, cause = lambda_failure["Error"], lambda_failure["Cause"]
-                return Execution("FAILED", state, visited, arn, name, cause, caught)
-            state = {**state, "error": lambda_failure}
+            catch, result_path = CATCHES[current]
+            state = {**state, result_path: lambda_failure}
             current = catch
             continue
         state = {**state, result_path: _json(output)}

@@ -103,7 +103,7 @@ def recorder(
         repository,
         bucket_name=BUCKET,
         audit=audit,
-        process=lambda stored, correlation_id: processed.append((stored, correlation_id)),
+        process=lambda stored, correlation_id, priority: processed.append((stored, correlation_id)),
         discard=discarded.append,
         clock=lambda: NOW,
     )

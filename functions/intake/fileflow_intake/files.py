@@ -14,6 +14,7 @@ from fileflow_common.clock import to_timestamp
 from fileflow_common.dynamo import failed_conditions, update_expression
 from fileflow_common.errors import FileDeletedError as FileDeletedError  # test_files_api imports it here
 from fileflow_common.keys import UploadKey
+from fileflow_common.lanes import priority_of
 from fileflow_common.table import (
     DELETED_AT,
     NOT_DELETED,
@@ -109,10 +110,14 @@ class DynamoIntakeRecords:
                 return RecordedObject(Recorded.DELETED)
             current = old.get("source_object", {}).get("S") if old else self._source_object(upload)
             correlation_id = old.get("correlation_id", {}).get("S") if old else None
+            priority = priority_of(old.get("priority", {}).get("N") if old else None)
             recorded = Recorded.SAME if current == source_object else Recorded.SUPERSEDED
-            return RecordedObject(recorded, correlation_id)
-        correlation = response.get("Attributes", {}).get("correlation_id")
-        return RecordedObject(Recorded.NEW, str(correlation) if correlation else None)
+            return RecordedObject(recorded, correlation_id, priority)
+        new = response.get("Attributes", {})
+        correlation = new.get("correlation_id")
+        return RecordedObject(
+            Recorded.NEW, str(correlation) if correlation else None, priority_of(new.get("priority"))
+        )
 
     def _source_object(self, upload: UploadKey) -> str | None:
         item = self._table.get_item(

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fileflow_common.clock import utc_now
+from fileflow_common.lanes import DEFAULT_PRIORITY
 from fileflow_common.observability import logger
 from fileflow_intake.files import DynamoIntakeRecords, FileDeletedError
 from fileflow_intake.stored_objects import StoredObject
@@ -21,8 +22,11 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 
-def execution_input(stored: StoredObject, correlation_id: str | None) -> dict[str, Any]:
-    """The workflow's input: ids and keys only (every stage reads the object itself)."""
+def execution_input(
+    stored: StoredObject, correlation_id: str | None, priority: int = DEFAULT_PRIORITY
+) -> dict[str, Any]:
+    """The workflow's input: ids and keys only (every stage reads the object itself), and the priority
+    that picks the file's lane (docs/processing.md, "Priorities")."""
     version = stored.version
     return {
         "file": {
@@ -35,6 +39,7 @@ def execution_input(stored: StoredObject, correlation_id: str | None) -> dict[st
             "size": stored.size,
             "job_id": version.job_id,
             "correlation_id": correlation_id,
+            "priority": priority,
         }
     }
 
@@ -53,7 +58,9 @@ class WorkflowStarter:
         self._state_machine_arn = state_machine_arn
         self._clock = clock
 
-    def start(self, stored: StoredObject, correlation_id: str | None) -> str | None:
+    def start(
+        self, stored: StoredObject, correlation_id: str | None, priority: int = DEFAULT_PRIORITY
+    ) -> str | None:
         """The execution's ARN (an existing one for a duplicate); None when the file was deleted."""
         try:
             self._records.queue_job(stored, correlation_id=correlation_id, at=self._clock())
@@ -65,7 +72,7 @@ class WorkflowStarter:
             response = self._client.start_execution(
                 stateMachineArn=self._state_machine_arn,
                 name=name,
-                input=json.dumps(execution_input(stored, correlation_id), sort_keys=True),
+                input=json.dumps(execution_input(stored, correlation_id, priority), sort_keys=True),
                 traceHeader=correlation_id or name,
             )
         except self._client.exceptions.ExecutionAlreadyExists:
@@ -76,6 +83,11 @@ class WorkflowStarter:
         arn = response["executionArn"]
         logger.info(
             "workflow started",
-            extra={"execution_arn": arn, "key": stored.upload.key, "version_id": stored.version_id},
+            extra={
+                "execution_arn": arn,
+                "key": stored.upload.key,
+                "version_id": stored.version_id,
+                "priority": priority,
+            },
         )
         return arn

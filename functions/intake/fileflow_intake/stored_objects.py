@@ -19,6 +19,7 @@ from fileflow_common.audit import AuditAction, AuditEvent
 from fileflow_common.clock import utc_now
 from fileflow_common.errors import ForeignObjectKeyError
 from fileflow_common.keys import UploadKey, parse_object_key
+from fileflow_common.lanes import DEFAULT_PRIORITY
 from fileflow_common.observability import logger
 from fileflow_common.pipeline import ObjectVersion
 from fileflow_intake.notifications import (
@@ -65,6 +66,8 @@ class RecordedObject:
     recorded: Recorded
     # The upload's correlation id, as the upload API stored it on the file item (None if it did not).
     correlation_id: str | None = None
+    # The upload's priority (1-9), as the upload API stored it on the file item: it picks the file's lane.
+    priority: int = DEFAULT_PRIORITY
 
 
 class SessionStatus(StrEnum):
@@ -158,11 +161,11 @@ class Outcome(StrEnum):
     REFUSED = "refused"  # deleted: no upload accounts for it
 
 
-# Called with the stored object and the upload's correlation id.
-type ProcessStoredObject = Callable[[StoredObject, str | None], object]
+# Called with the stored object, the upload's correlation id and its priority.
+type ProcessStoredObject = Callable[[StoredObject, str | None, int], object]
 
 
-def _process_nothing(stored: StoredObject, correlation_id: str | None) -> None:
+def _process_nothing(stored: StoredObject, correlation_id: str | None, priority: int) -> None:
     """The default: record only."""
 
 
@@ -235,7 +238,7 @@ class StoredObjectRecorder:
             logger.info("out-of-order event ignored", extra={"key": key, "sequencer": stored.sequencer})
             return Outcome.SUPERSEDED
         # A redelivery is started again: the start is idempotent, and a crash may have cut it short.
-        self._process(stored, outcome.correlation_id)
+        self._process(stored, outcome.correlation_id, outcome.priority)
         if recorded is Recorded.SAME:
             logger.info(
                 "duplicate event: file already recorded", extra={"key": key, "sequencer": stored.sequencer}

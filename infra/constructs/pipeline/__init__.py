@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -13,9 +14,10 @@ from constructs import Construct
 from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.layers import Layers
 from infra.constructs.pipeline.definition import build_definition
+from infra.constructs.pipeline.lanes import LANE_PARTITION, StandardLane
 from infra.constructs.pipeline.stages import STAGES, StageSpec
 from infra.constructs.storage import DERIVED_PREFIX
-from infra.context import stage_concurrency_scale
+from infra.context import stage_concurrency_scale, standard_lane_slots
 from infra.nag import (
     acknowledge,
     acknowledge_bucket_grant_put,
@@ -38,6 +40,7 @@ class FilePipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.concurrency_scale = stage_concurrency_scale(self)
+        self.lane = StandardLane(self, table=table, slots=standard_lane_slots(self))
         stage_layers: dict[str, lambda_.ILayerVersion] = {
             "images": layers.images,
             "documents": layers.documents,
@@ -65,13 +68,23 @@ class FilePipeline(Construct):
             state_machine_name=self.state_machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(
-                build_definition(self, {name: stage.function for name, stage in self.stages.items()})
+                build_definition(
+                    self, {name: stage.function for name, stage in self.stages.items()}, self.lane
+                )
             ),
             logs=sfn.LogOptions(
                 destination=self.log_group, level=sfn.LogLevel.ERROR, include_execution_data=True
             ),
             tracing_enabled=True,
             comment="Fileflow: one execution per stored object version (docs/processing.md)",
+        )
+        # The lane's semaphore: its one item only (the leading key), read and updated, nothing else.
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:UpdateItem", "dynamodb:GetItem"],
+                resources=[table.table_arn],
+                conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [LANE_PARTITION]}},
+            )
         )
         acknowledge(
             self.state_machine,

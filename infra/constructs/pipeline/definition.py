@@ -1,8 +1,9 @@
 """The workflow's definition, from CDK chainables (rendered to docs/pipeline.asl.json, checked by a test).
 
-detect -> (image | document | archive | video) -> analysis -> finalize -> notify, and from any of them a
-`Catch` to the failure path: record the failure -> notify -> succeed for a bad file (the workflow did its
-job) or fail for anything else (the operator's alarm sees it).
+lane (urgent, or a standard-lane slot: lanes.py) -> detect -> (image | document | archive | video) ->
+analysis -> finalize -> notify, and from any of them a `Catch` to the failure path: record the failure ->
+notify -> succeed for a bad file (the workflow did its job) or fail for anything else (the operator's
+alarm sees it). Every end gives the standard lane's slot back first.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from infra.constructs.pipeline.lanes import StandardLane
 from infra.constructs.pipeline.stages import STAGES_BY_NAME
 
 # Errors the stages raise for a dependency that failed, Lambda's own transient errors, and an execution
@@ -92,7 +94,9 @@ def stage_task(
     return task
 
 
-def build_definition(scope: Construct, functions: Mapping[str, lambda_.IFunction]) -> sfn.IChainable:
+def build_definition(
+    scope: Construct, functions: Mapping[str, lambda_.IFunction], lane: StandardLane
+) -> sfn.IChainable:
     def task(name: str, state_id: str, result_path: str) -> tasks.LambdaInvoke:
         return stage_task(
             scope, state_id, functions[name], result_path=result_path, timeout=STAGES_BY_NAME[name].timeout
@@ -105,11 +109,19 @@ def build_definition(scope: Construct, functions: Mapping[str, lambda_.IFunction
         scope, "ProcessingFailed", error="ProcessingFailed", cause="see the file's processing_error"
     )
     handled = sfn.Succeed(scope, "FileRejected", comment="A bad file: recorded as failed with its reason")
+    # Every way out gives the standard lane's slot back first: the failure path once, before its outcome;
+    # an error of the failure path itself (or of Notify, or of the lane) on its way to ProcessingFailed.
+    errored = lane.released("Error", failed)
     record_failure.next(notify_failure).next(
-        sfn.Choice(scope, "FailureIsFatal")
-        .when(sfn.Condition.boolean_equals("$.failure.fatal", True), failed)
-        .otherwise(handled)
+        lane.released(
+            "Failure",
+            sfn.Choice(scope, "FailureIsFatal")
+            .when(sfn.Condition.boolean_equals("$.failure.fatal", True), failed)
+            .otherwise(handled),
+        )
     )
+    for step in (record_failure, notify_failure):
+        step.add_catch(errored, errors=["States.ALL"], result_path="$.failure_error")
 
     def guarded(step: tasks.LambdaInvoke) -> tasks.LambdaInvoke:
         step.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
@@ -118,9 +130,9 @@ def build_definition(scope: Construct, functions: Mapping[str, lambda_.IFunction
     detect = guarded(task("detect", "Detect", "$.detect"))
     analysis = guarded(task("analysis", "Analysis", "$.analysis"))
     notify = task("notify", "Notify", "$.notify")
-    notify.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+    notify.add_catch(errored, errors=["States.ALL"], result_path="$.error")
     analysis.next(guarded(task("finalize", "Finalize", "$.finalize"))).next(notify).next(
-        sfn.Succeed(scope, "Done")
+        lane.released("Done", sfn.Succeed(scope, "Done"))
     )
 
     route = sfn.Choice(scope, "RouteByKind")
@@ -131,5 +143,11 @@ def build_definition(scope: Construct, functions: Mapping[str, lambda_.IFunction
             content_stages[stage].next(analysis)
         route.when(sfn.Condition.string_equals("$.detect.kind", kind), content_stages[stage])
     # The detect stage rejects every other kind itself; an unknown one here is a bug, and fails loudly.
-    route.otherwise(sfn.Fail(scope, "UnroutableKind", error="UnroutableKind", cause="no stage for this kind"))
-    return detect.next(route)
+    route.otherwise(
+        lane.released(
+            "Unroutable",
+            sfn.Fail(scope, "UnroutableKind", error="UnroutableKind", cause="no stage for this kind"),
+        )
+    )
+    detect.next(route)
+    return lane.entry(detect, on_error=record_failure)

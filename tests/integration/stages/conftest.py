@@ -21,9 +21,12 @@ from tests.integration.workflow import Execution, deliver
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 THUMBNAILS = {f"thumb-{size}.{extension}" for size in (1024, 512, 128) for extension in ("webp", "jpg")}
-SUCCESS_PATH = ["Analysis", "Finalize", "Notify", "Done"]
-HANDLED_FAILURE_PATH = ["RecordFailure", "NotifyFailure", "FailureIsFatal", "FileRejected"]
-FATAL_FAILURE_PATH = ["RecordFailure", "NotifyFailure", "FailureIsFatal", "ProcessingFailed"]
+# A file of the default priority takes a standard-lane slot first, and gives it back at each end.
+STANDARD_ENTRY = ["ChooseLane", "StandardLane", "AcquireStandardSlot"]
+SUCCESS_PATH = ["Analysis", "Finalize", "Notify", "HeldSlotDone", "ReleaseSlotDone", "Done"]
+_FAILURE_PATH = ["RecordFailure", "NotifyFailure", "HeldSlotFailure", "ReleaseSlotFailure", "FailureIsFatal"]
+HANDLED_FAILURE_PATH = [*_FAILURE_PATH, "FileRejected"]
+FATAL_FAILURE_PATH = [*_FAILURE_PATH, "ProcessingFailed"]
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from tests.integration.processing import (
     stage_events,
     upload,
 )
-from tests.integration.stages.conftest import HANDLED_FAILURE_PATH, process, rejection_code
+from tests.integration.stages.conftest import HANDLED_FAILURE_PATH, STANDARD_ENTRY, process, rejection_code
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,7 @@ def test_a_bad_file_fails_with_its_reason_through_the_failure_path_and_the_workf
     # Then its stage rejected it, the Catch took it to the failure path, and the workflow did its job
     assert execution.caught == [(failed_state, "FileRejected")]
     assert execution.status == "SUCCEEDED"
-    assert execution.visited[-4:] == HANDLED_FAILURE_PATH
+    assert execution.visited[-len(HANDLED_FAILURE_PATH) :] == HANDLED_FAILURE_PATH
     assert failed_state in execution.visited
     assert rejection_code(execution) == code
     assert execution.state["failure"] == {
@@ -73,7 +73,7 @@ def test_a_bad_file_fails_with_its_reason_through_the_failure_path_and_the_workf
 def test_an_unsupported_type_is_rejected_at_detection_before_any_content_stage(cloud: Cloud) -> None:
     uploaded = upload(cloud, b"Rar!\x1a\x07\x01\x00" + b"\x00" * 64)
     execution = process(uploaded)
-    assert execution.visited == ["Detect", *HANDLED_FAILURE_PATH]
+    assert execution.visited == [*STANDARD_ENTRY, "Detect", *HANDLED_FAILURE_PATH]
     [job] = jobs_of(cloud, uploaded.file_id)
     assert (job["task"], job["status"], job["error"]["code"]) == ("type_check", "failed", "UnsupportedType")
     item = file_item(cloud, uploaded.file_id)

@@ -37,7 +37,7 @@ def test_an_s3_failure_is_transient_and_once_the_retries_are_spent_the_file_fail
     assert execution.caught == [("Document", "TransientStageError")]
     assert "ServiceUnavailable" in json.loads(execution.state["error"]["Cause"])["errorMessage"]
     assert (execution.status, execution.error) == ("FAILED", "ProcessingFailed")
-    assert execution.visited[-4:] == FATAL_FAILURE_PATH
+    assert execution.visited[-len(FATAL_FAILURE_PATH) :] == FATAL_FAILURE_PATH
     assert execution.state["failure"] == {
         "outcome": "error",
         "fatal": True,

@@ -22,7 +22,7 @@ from tests.integration.processing import (
     stage_events,
     upload,
 )
-from tests.integration.stages.conftest import DOCX_TYPE, SUCCESS_PATH, THUMBNAILS, process
+from tests.integration.stages.conftest import DOCX_TYPE, STANDARD_ENTRY, SUCCESS_PATH, THUMBNAILS, process
 from tests.integration.workflow import deliver, execution_arns, run_execution
 
 
@@ -36,7 +36,7 @@ def test_an_uploaded_jpeg_gets_renditions_a_job_stage_events_and_a_processed_fil
     execution = process(uploaded)
     # Then it went detect -> image -> analysis -> finalize -> notify, and succeeded
     assert (execution.status, execution.caught) == ("SUCCEEDED", [])
-    assert execution.visited == ["Detect", "RouteByKind", "Image", *SUCCESS_PATH]
+    assert execution.visited == [*STANDARD_ENTRY, "Detect", "RouteByKind", "Image", *SUCCESS_PATH]
     assert execution.state["detect"] == {
         "kind": "image",
         "mime": "image/jpeg",
@@ -143,7 +143,7 @@ def test_each_kind_passes_its_content_stage(
     execution = process(uploaded)
     # Then the Choice sent it to its content stage, and it succeeded
     assert execution.status == "SUCCEEDED"
-    assert execution.visited == ["Detect", "RouteByKind", stage, *SUCCESS_PATH]
+    assert execution.visited == [*STANDARD_ENTRY, "Detect", "RouteByKind", stage, *SUCCESS_PATH]
     # And its job and file item say so, with the type told from the content (text/csv, not text/plain)
     [job] = jobs_of(cloud, uploaded.file_id)
     assert (job["task"], job["status"]) == (task, "succeeded")

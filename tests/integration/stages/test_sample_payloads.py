@@ -34,10 +34,11 @@ def sample_started(cloud: Cloud) -> dict[str, Any]:
 def test_the_sample_detect_payload_is_what_the_state_machine_sends_the_first_stage(
     sample_started: dict[str, Any],
 ) -> None:
-    # Given the sample detect payload / Then it is the started execution's input, its ARN, retry 0
+    # Given the sample detect payload / Then it is the started execution's input with its lane (a
+    # priority-5 file takes a standard-lane slot first), its ARN, retry 0
     sample = load_event("stage_detect")
     assert sample == {
-        "state": sample_started["input"],
+        "state": {**sample_started["input"], "lane": {"name": "standard", "wait_seconds": 3}},
         "execution_arn": sample_started["execution_arn"],
         "retry_count": 0,
     }

@@ -8,7 +8,7 @@ import hashlib
 from tests import samples
 from tests.integration.conftest import Cloud
 from tests.integration.processing import declare, file_item, jobs_of, new_file_id, upload
-from tests.integration.stages.conftest import SUCCESS_PATH, process
+from tests.integration.stages.conftest import STANDARD_ENTRY, SUCCESS_PATH, process
 from tests.integration.workflow import deliver, execution_arn_for, execution_arns, run_execution
 
 
@@ -30,7 +30,7 @@ def test_the_upload_apis_attributes_survive_and_a_declared_type_mismatch_needs_r
         "filename_extension": ".jpg",
         "detected_content_type": "application/zip",
     }
-    assert execution.visited == ["Detect", "RouteByKind", "Archive", *SUCCESS_PATH]
+    assert execution.visited == [*STANDARD_ENTRY, "Detect", "RouteByKind", "Archive", *SUCCESS_PATH]
     assert execution.state["detect"]["mismatch"] == mismatch
     assert execution.state["notify"] == {"event": "file.needs_review"}
     item = file_item(cloud, file_id)
