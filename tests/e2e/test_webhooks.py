@@ -18,9 +18,11 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
+from infra import outputs
+from tests.e2e.conftest import AwsClients
 from tests.e2e.polling import wait_for
 from tests.e2e.test_isolation import Client
-from tests.e2e.uploading import upload
+from tests.e2e.uploading import complete, send, upload
 from tests.e2e.webhook_receiver import Receiver
 from tools.stack import StackOutputs
 from tools.token import TokenFactory
@@ -233,3 +235,64 @@ def test_one_user_cannot_reach_another_users_endpoints_or_deliveries(
     after = alice.ok("GET", base)
     assert (after["status"], after["description"]) == ("enabled", "e2e receiver")
     assert "secret" not in after
+
+
+def test_an_uploads_callback_url_gets_its_events_signed_with_the_default_endpoint_secret(
+    stack: StackOutputs, receiver: Receiver
+) -> None:
+    tokens = TokenFactory.for_stack(stack)
+    run = uuid.uuid4().hex[:8]
+    carol = Client(stack.api_url, tokens.valid(f"e2e-wh-c-{run}"))
+    dave = Client(stack.api_url, tokens.valid(f"e2e-wh-d-{run}"))
+    body = {"filename": "cb.txt", "content_type": "text/plain", "callback_url": receiver.url("/cb")}
+    # Given a user without an endpoint: a callback_url is refused (nothing could sign its deliveries)
+    refused = dave("POST", "/v1/uploads", json={**body, "size": 3})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "CallbackWithoutEndpoint"
+    # And a user with two endpoints: the oldest is the default
+    default = register(carol, receiver.url("/cb-default"))
+    newer = register(carol, receiver.url("/cb-newer"))
+    # When carol uploads with a one-off callback_url
+    data = f"callback {run}\n".encode()
+    session = carol.ok("POST", "/v1/uploads", 201, json={**body, "size": len(data)})
+    send(carol, session, data)
+    complete(carol, session)
+    # Then the callback gets the file's event, signed with the default endpoint's secret only
+    (received,) = receiver.wait("/cb")
+    event = Webhook(default["secret"]).verify(received.body, received.headers)
+    assert (event["type"], event["data"]["file_id"]) == ("file.processed", session["file_id"])
+    assert received.signatures == [expected_signature(default["secret"], received)]
+    assert expected_signature(newer["secret"], received) not in received.signatures
+    # And the file shows its callback_url; the endpoints got the event too, each its own delivery
+    assert carol.ok("GET", f"/v1/files/{session['file_id']}")["callback_url"] == receiver.url("/cb")
+    receiver.wait("/cb-default")
+    receiver.wait("/cb-newer")
+
+
+@pytest.fixture
+def without_local_allowance(stack: StackOutputs, aws: AwsClients) -> Iterator[None]:
+    """The deployed API as `make up` deploys it by default: WEBHOOKS_ALLOW_LOCAL_HTTP off (restored after)."""
+    name = stack[outputs.API_FUNCTION_NAME]
+    before = aws.lambda_.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    assert before["WEBHOOKS_ALLOW_LOCAL_HTTP"] == "true"  # the e2e deploy's context
+
+    def configure(variables: dict[str, str]) -> None:
+        aws.lambda_.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
+        aws.lambda_.get_waiter("function_updated_v2").wait(FunctionName=name)
+
+    configure({**before, "WEBHOOKS_ALLOW_LOCAL_HTTP": "false"})
+    try:
+        yield
+    finally:
+        configure(before)
+
+
+@pytest.mark.usefixtures("without_local_allowance")
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hook", "http://localhost:9000/hook"])
+def test_without_the_allowance_local_http_targets_are_refused(stack: StackOutputs, url: str) -> None:
+    user = Client(stack.api_url, TokenFactory.for_stack(stack).valid(f"e2e-wh-e-{uuid.uuid4().hex[:8]}"))
+    response = user("POST", "/v1/webhooks", json={"url": url, "events": PROCESSED})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "UnsafeWebhookUrl"
+    assert "allowed only with the local-development setting" in error["message"]
