@@ -24,13 +24,13 @@ from fileflow_api.webhooks.model import (
     Endpoint,
     EndpointChanges,
     EndpointSecret,
-    EndpointStatus,
     FileDelivery,
 )
 from fileflow_api.webhooks.policy import WebhooksPolicy
 from fileflow_api.webhooks.service import WebhookService
 from fileflow_common.clock import to_timestamp
 from fileflow_common.webhooks.events import AttemptMessage
+from fileflow_common.webhooks.items import EndpointStatus
 from fileflow_common.webhooks.targets import IPAddress, TargetPolicy
 from tests.unit.test_settings import VALID_API_ENV
 

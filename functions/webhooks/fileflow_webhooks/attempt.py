@@ -13,8 +13,9 @@ from fileflow_common.clock import from_timestamp, to_timestamp, utc_now
 from fileflow_common.observability import logger
 from fileflow_common.pipeline import Stage, StageEvent, StageState, event_cursor
 from fileflow_common.webhooks.events import AttemptMessage
+from fileflow_common.webhooks.items import DeliveryStatus
 from fileflow_common.webhooks.targets import TargetPolicy, UnsafeTargetError, parse_target
-from fileflow_webhooks.model import AttemptRecord, Delivery, DeliveryStatus, Endpoint, Outcome
+from fileflow_webhooks.model import AttemptRecord, Delivery, Endpoint, Outcome
 from fileflow_webhooks.outcomes import Verdict, classify, describe_failure, retry_delay
 from fileflow_webhooks.ports import AttemptQueue, DeliveryStore, EndpointStore, Poster
 from fileflow_webhooks.schedule import RetrySchedule

@@ -10,8 +10,8 @@ from fileflow_common.clock import to_timestamp
 from fileflow_common.dynamo import failed_conditions, from_dynamo, to_dynamo
 from fileflow_common.pipeline import StageEvent, event_item
 from fileflow_common.table import PARTITION_KEY, SORT_KEY
-from fileflow_common.webhooks.items import delivery_sk, file_delivery_sk, file_pk, user_pk
-from fileflow_webhooks.model import AttemptRecord, Delivery, DeliveryStatus
+from fileflow_common.webhooks.items import DeliveryStatus, delivery_sk, file_delivery_sk, file_pk, user_pk
+from fileflow_webhooks.model import AttemptRecord, Delivery
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table

@@ -11,8 +11,8 @@ from boto3.dynamodb.conditions import Key
 
 from fileflow_common.clock import to_timestamp
 from fileflow_common.table import PARTITION_KEY, SORT_KEY
-from fileflow_common.webhooks.items import WEBHOOK_PREFIX, endpoint_sk, user_pk
-from fileflow_webhooks.model import DISABLED, ENABLED, Endpoint, Secret
+from fileflow_common.webhooks.items import WEBHOOK_PREFIX, EndpointStatus, endpoint_sk, user_pk
+from fileflow_webhooks.model import Endpoint, Secret
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -39,7 +39,7 @@ def endpoint_from_item(item: dict[str, Any]) -> Endpoint:
         endpoint_id=str(item["endpoint_id"]),
         url=str(item["url"]),
         events=tuple(str(event) for event in item.get("events") or ()),
-        enabled=item.get("status", ENABLED) == ENABLED,
+        enabled=item.get("status", EndpointStatus.ENABLED) == EndpointStatus.ENABLED,
         secrets=secrets,
         created_at=str(item.get("created_at", "")),
         consecutive_failures=int(item.get("consecutive_failures") or 0),
@@ -101,8 +101,8 @@ class DynamoEndpoints:
                 ConditionExpression="attribute_exists(pk) AND #status = :enabled",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
-                    ":disabled": DISABLED,
-                    ":enabled": ENABLED,
+                    ":disabled": EndpointStatus.DISABLED.value,
+                    ":enabled": EndpointStatus.ENABLED.value,
                     ":reason": reason[:500],
                     ":at": to_timestamp(at),
                 },

@@ -10,8 +10,8 @@ from datetime import datetime
 from fileflow_common.clock import from_timestamp, to_timestamp, utc_now
 from fileflow_common.observability import logger
 from fileflow_common.webhooks.events import AttemptMessage, EventMessage, payload
-from fileflow_common.webhooks.items import delivery_id_for, fanout_guard_sk, webhook_id
-from fileflow_webhooks.model import Delivery, DeliveryStatus, Endpoint
+from fileflow_common.webhooks.items import DeliveryStatus, delivery_id_for, fanout_guard_sk, webhook_id
+from fileflow_webhooks.model import Delivery, Endpoint
 from fileflow_webhooks.ports import AttemptQueue, DeliveryStore, EndpointStore
 
 CALLBACK_PREFIX = "callback:"

@@ -8,19 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-ENABLED = "enabled"
-DISABLED = "disabled"
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    RETRYING = "retrying"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-    @property
-    def final(self) -> bool:
-        return self in (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED)
+from fileflow_common.webhooks.items import DeliveryStatus
 
 
 class Outcome(StrEnum):

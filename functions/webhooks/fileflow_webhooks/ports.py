@@ -7,7 +7,8 @@ from typing import Protocol
 
 from fileflow_common.pipeline import StageEvent
 from fileflow_common.webhooks.events import AttemptMessage
-from fileflow_webhooks.model import AttemptRecord, Delivery, DeliveryStatus, Endpoint
+from fileflow_common.webhooks.items import DeliveryStatus
+from fileflow_webhooks.model import AttemptRecord, Delivery, Endpoint
 from fileflow_webhooks.transport import Sent
 
 

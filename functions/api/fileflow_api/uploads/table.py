@@ -57,8 +57,6 @@ ENTITY_FILE = "file"
 # The file item's statuses before the processor's: declared at initiate, then uploaded at complete.
 FILE_STATUS_UPLOADING = "uploading"
 FILE_STATUS_UPLOADED = "uploaded"
-# An endpoint's `status` while it receives webhooks (fileflow_common.webhooks.items).
-ENDPOINT_ENABLED = "enabled"
 # How long a finished or expired session stays readable (GET /v1/uploads/{id}, repeated completes).
 RETENTION_AFTER_EXPIRY = timedelta(days=7)
 
@@ -378,7 +376,7 @@ class DynamoWebhookEndpoints:
         query: dict[str, Any] = {
             "KeyConditionExpression": Key(PARTITION_KEY).eq(webhook_items.user_pk(user_id))
             & Key(SORT_KEY).begins_with(webhook_items.WEBHOOK_PREFIX),
-            "FilterExpression": Attr("status").eq(ENDPOINT_ENABLED),
+            "FilterExpression": Attr("status").eq(webhook_items.EndpointStatus.ENABLED.value),
             "ProjectionExpression": "#status",
             "ExpressionAttributeNames": {"#status": "status"},
         }

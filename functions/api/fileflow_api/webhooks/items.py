@@ -11,11 +11,10 @@ from fileflow_api.webhooks.model import (
     DeliveryAttempt,
     Endpoint,
     EndpointSecret,
-    EndpointStatus,
     FileDelivery,
 )
 from fileflow_common.dynamo import from_dynamo
-from fileflow_common.webhooks.items import webhook_id
+from fileflow_common.webhooks.items import EndpointStatus, webhook_id
 
 
 def _str(item: Mapping[str, Any], name: str) -> str | None:

@@ -5,22 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from fileflow_common.clock import from_timestamp
-
-
-class EndpointStatus(StrEnum):
-    ENABLED = "enabled"
-    DISABLED = "disabled"
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    RETRYING = "retrying"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+from fileflow_common.webhooks.items import DeliveryStatus, EndpointStatus
 
 
 @dataclass(frozen=True, slots=True)

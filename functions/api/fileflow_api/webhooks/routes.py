@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Body, Query, Response, status
 
 from fileflow_api.core.params import Caller, Cursor
-from fileflow_api.webhooks.model import DeliveryQuery, DeliveryStatus, EndpointChanges
+from fileflow_api.webhooks.model import DeliveryQuery, EndpointChanges
 from fileflow_api.webhooks.params import DeliveryId, EndpointId, Webhooks, webhooks_router
 from fileflow_api.webhooks.schemas import (
     CreateWebhookRequest,
@@ -23,6 +23,7 @@ from fileflow_api.webhooks.schemas import (
     UpdateWebhookRequest,
 )
 from fileflow_common.clock import utc_now
+from fileflow_common.webhooks.items import DeliveryStatus
 
 router = webhooks_router()
 Limit = Annotated[int, Query(ge=1, le=100, description="at most this many deliveries")]

@@ -30,14 +30,13 @@ from fileflow_api.webhooks.model import (
     Endpoint,
     EndpointChanges,
     EndpointSecret,
-    EndpointStatus,
     FileDelivery,
     Redelivery,
 )
 from fileflow_api.webhooks.policy import DELIVERY_ID, ENDPOINT_ID, WebhooksPolicy
 from fileflow_common.clock import to_timestamp, utc_now
 from fileflow_common.webhooks.events import AttemptMessage
-from fileflow_common.webhooks.items import new_endpoint_id, new_secret, webhook_id
+from fileflow_common.webhooks.items import EndpointStatus, new_endpoint_id, new_secret, webhook_id
 
 # --- ports -------------------------------------------------------------------------------------------------
 

@@ -29,7 +29,6 @@ from fileflow_api.webhooks.model import (
     Endpoint,
     EndpointChanges,
     EndpointSecret,
-    EndpointStatus,
     FileDelivery,
 )
 from fileflow_common.clock import to_timestamp
@@ -38,6 +37,7 @@ from fileflow_common.table import PARTITION_KEY, SORT_KEY
 from fileflow_common.webhooks.items import (
     DELIVERY_PREFIX,
     WEBHOOK_PREFIX,
+    EndpointStatus,
     delivery_sk,
     endpoint_deliveries_prefix,
     endpoint_sk,

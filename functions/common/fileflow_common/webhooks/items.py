@@ -33,9 +33,28 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from enum import StrEnum
 from typing import Final
 
 from fileflow_common.clock import utc_now
+
+
+class EndpointStatus(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    RETRYING = "retrying"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def final(self) -> bool:
+        """Nothing more is attempted (but an owner's redelivery)."""
+        return self in (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED)
+
 
 WEBHOOK_PREFIX: Final = "WEBHOOK#"
 DELIVERY_PREFIX: Final = "DELIVERY#"
