@@ -110,7 +110,7 @@ class DynamoDeliveries:
         self._client = table.meta.client
         self._errors = table.meta.client.exceptions
 
-    def create(self, delivery: Delivery, guard_sk: str) -> bool:
+    def create(self, delivery: Delivery, guard_sk: str) -> str | None:
         now = datetime.fromisoformat(delivery.created_at)
         absent = "attribute_not_exists(pk)"
         items: list[dict[str, Any]] = [
@@ -141,10 +141,18 @@ class DynamoDeliveries:
             self._client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
         except self._errors.TransactionCanceledException as exc:
             delivery_exists, guard_exists, *_ = failed_conditions(exc, len(items))
-            if delivery_exists or guard_exists:
-                return False
+            if guard_exists:
+                # A producer's retry carries a new occurred_at, so a new delivery id: the guard names the
+                # delivery the first fan-out created.
+                guard = self._table.get_item(
+                    Key={PARTITION_KEY: user_pk(delivery.user_id), SORT_KEY: guard_sk},
+                    ConsistentRead=True,
+                ).get("Item")
+                return str(guard["delivery_id"]) if guard else delivery.delivery_id
+            if delivery_exists:
+                return delivery.delivery_id
             raise
-        return True
+        return None
 
     def get(self, user_id: str, endpoint_id: str, delivery_id: str) -> Delivery | None:
         item = self._table.get_item(

@@ -54,15 +54,17 @@ class FanOut:
         created = existing = 0
         for endpoint, target_key, callback_url in targets:
             delivery = self._delivery(message, endpoint, target_key, callback_url)
-            if self.deliveries.create(delivery, fanout_guard_sk(message.event_id, target_key)):
+            earlier = self.deliveries.create(delivery, fanout_guard_sk(message.event_id, target_key))
+            if earlier is None:
                 created += 1
             else:
                 existing += 1
-                # An earlier run may have stopped between the write and the send: queue it again
-                # unless it was attempted (a duplicate of attempt 1 is dropped by its number).
-                stored = self.deliveries.get(delivery.user_id, delivery.endpoint_id, delivery.delivery_id)
+                # An earlier run may have stopped between the write and the send: queue that delivery
+                # again unless it was attempted (a duplicate of attempt 1 is dropped by its number).
+                stored = self.deliveries.get(delivery.user_id, delivery.endpoint_id, earlier)
                 if stored is None or stored.status is not DeliveryStatus.PENDING or stored.attempts:
                     continue
+                delivery = stored
             self.queue.send(
                 AttemptMessage(
                     user_id=delivery.user_id,

@@ -29,8 +29,9 @@ class EndpointStore(Protocol):
 
 
 class DeliveryStore(Protocol):
-    def create(self, delivery: Delivery, guard_sk: str) -> bool:
-        """The delivery, its fan-out guard and its file pointer, together; False: the guard exists."""
+    def create(self, delivery: Delivery, guard_sk: str) -> str | None:
+        """The delivery, its fan-out guard and its file pointer, together: None when written. When the guard
+        exists (the event was fanned out before), the id of the delivery that run created."""
         ...
 
     def get(self, user_id: str, endpoint_id: str, delivery_id: str) -> Delivery | None: ...

@@ -151,6 +151,25 @@ def test_an_event_fanned_out_twice_is_one_delivery(sender: Sender) -> None:
     assert len(sender.file_pointers("file-1")) == 1
 
 
+def test_a_delivery_whose_first_attempt_was_never_queued_is_sent_when_the_producer_retries(
+    sender: Sender,
+) -> None:
+    with receiver() as hook:
+        # Given a fan-out that wrote its delivery, then died before its attempt was queued
+        sender.add_endpoint(hook.url())
+        event = file_event()
+        sender.invoke(event.model_dump_json())
+        assert len(sender.queued()) == 1  # taken off the queue unhandled: as if never sent
+        # When the producer queues the event again, as a retry does: same event id, a later occurred_at
+        later = to_timestamp(from_timestamp(event.occurred_at) + timedelta(seconds=2))
+        sender.invoke(event.model_copy(update={"occurred_at": later}).model_dump_json())
+        sender.drain()
+    # Then the first delivery is sent (once), and no second delivery was made
+    [delivery] = sender.deliveries()
+    assert len(delivery["attempts"]) == 1
+    assert [request.headers["webhook-id"] for request in hook.requests] == [f"msg_{delivery['delivery_id']}"]
+
+
 def test_only_enabled_subscribed_endpoints_get_the_event(sender: Sender) -> None:
     with receiver() as subscribed, receiver() as other:
         # Given one endpoint subscribed to file.processed and one only to upload.expired
