@@ -35,7 +35,7 @@ from fileflow_api.uploads.table import DynamoFileCatalog, DynamoUploadSessionSto
 from fileflow_api.usage.counters import DynamoUsageCounters, DynamoWindowCounter
 from fileflow_api.usage.quotas import Quota, QuotaPolicy, UserQuotas
 from fileflow_api.webhooks.policy import WebhooksPolicy
-from fileflow_api.webhooks.queue import SqsAttemptQueue, UnconfiguredAttemptQueue
+from fileflow_api.webhooks.queue import UnconfiguredAttemptQueue
 from fileflow_api.webhooks.service import AttemptQueue, WebhookService
 from fileflow_api.webhooks.table import DynamoWebhookStore
 from fileflow_common.aws import dynamodb_client, dynamodb_resource, s3_client, s3_presigner, sqs_client
@@ -46,6 +46,7 @@ from fileflow_common.token_config import (
     token_minter,
     upload_token_verifier,
 )
+from fileflow_common.webhooks.queue import SqsAttemptQueue
 from fileflow_web import STATIC_FILES, read_static_files
 
 

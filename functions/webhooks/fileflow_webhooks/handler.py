@@ -24,13 +24,13 @@ from pydantic import Field, TypeAdapter
 from fileflow_common.aws import dynamodb_resource, sqs_client
 from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.webhooks.events import AttemptMessage, EventMessage
+from fileflow_common.webhooks.queue import SqsAttemptQueue
 from fileflow_common.webhooks.targets import TargetPolicy
 from fileflow_webhooks.attempt import Attempted, Deliverer
 from fileflow_webhooks.deliveries import DynamoDeliveries
 from fileflow_webhooks.endpoints import DynamoEndpoints
 from fileflow_webhooks.fanout import FannedOut, FanOut
 from fileflow_webhooks.model import Outcome
-from fileflow_webhooks.queue import SqsAttemptQueue
 from fileflow_webhooks.schedule import RetrySchedule
 from fileflow_webhooks.settings import WebhookSettings
 from fileflow_webhooks.transport import HttpPoster

@@ -1,7 +1,10 @@
-"""How producers (the notify stage, the sweeper) hand an event to the webhook sender: one SQS message.
+"""The webhook queue's messages, as SQS adapters.
 
-The body is the `EventMessage`'s JSON. Its `event_id` is stable for one event, so a producer that
-retries after a failed or unanswered send queues the same event again and the fan-out delivers it once.
+- Producers (the notify stage, the sweeper) hand an event to the sender: one message, the `EventMessage`'s
+  JSON. Its `event_id` is stable for one event, so a producer that retries after a failed or unanswered
+  send queues the same event again and the fan-out delivers it once.
+- Attempts (`AttemptMessage`): the sender's own (the first at once, a retry delayed) and the API's
+  redeliveries.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from fileflow_common.observability import logger
-from fileflow_common.webhooks.events import EventMessage
+from fileflow_common.webhooks.events import AttemptMessage, EventMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -46,3 +49,16 @@ class UnconfiguredWebhookEvents:
 
 def webhook_events(sqs: SQSClient, queue_url: str | None) -> WebhookEvents:
     return SqsWebhookEvents(sqs, queue_url) if queue_url else UnconfiguredWebhookEvents()
+
+
+class SqsAttemptQueue:
+    def __init__(self, sqs: SQSClient, queue_url: str) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+
+    def send(self, message: AttemptMessage, delay_seconds: int = 0) -> None:
+        # A botocore error propagates: the sender's record is retried; the API answers 503 (throttling,
+        # 5xx) or 500, and the client asks again.
+        self._sqs.send_message(
+            QueueUrl=self._queue_url, MessageBody=message.model_dump_json(), DelaySeconds=delay_seconds
+        )
