@@ -6,13 +6,13 @@ from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs.audit import AuditLog
 from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.layers import Layers
+from infra.constructs.queues import queue_with_dlq
 from infra.constructs.storage import UPLOADS_PREFIX
 from infra.nag import acknowledge_bucket_grant_delete, acknowledge_table_index_access
 
@@ -40,21 +40,12 @@ class Intake(Construct):
         state_machine: sfn.IStateMachine,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dlq = sqs.Queue(
-            self,
-            "ProcessingDLQ",
-            retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
-        self.queue = sqs.Queue(
+        self.queue, self.dlq = queue_with_dlq(
             self,
             "ProcessingQueue",
+            "ProcessingDLQ",
             visibility_timeout=QUEUE_VISIBILITY_TIMEOUT,
-            receive_message_wait_time=Duration.seconds(20),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=MAX_RECEIVE_COUNT),
+            max_receive_count=MAX_RECEIVE_COUNT,
         )
         self.starter = PythonFunction(
             self,

@@ -11,12 +11,12 @@ from aws_cdk import Aws, CfnRule, CfnRuleAssertion, Duration, Fn
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.auth import LOCALSTACK_ACCOUNT_ID
 from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.layers import Layers
+from infra.constructs.queues import queue_with_dlq
 from infra.context import WebhookContext
 
 # Up to BATCH_SIZE attempts run in parallel threads, each within its 15 s deadline.
@@ -45,21 +45,12 @@ class Webhooks(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
-        self.dlq = sqs.Queue(
-            self,
-            "WebhookDLQ",
-            retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
-        self.queue = sqs.Queue(
+        self.queue, self.dlq = queue_with_dlq(
             self,
             "WebhookQueue",
+            "WebhookDLQ",
             visibility_timeout=QUEUE_VISIBILITY_TIMEOUT,
-            receive_message_wait_time=Duration.seconds(20),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=MAX_RECEIVE_COUNT),
+            max_receive_count=MAX_RECEIVE_COUNT,
         )
         self.sender = PythonFunction(
             self,
