@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import quote
 
 import httpx
 
-from fileflow_client.errors import ApiError, ApiUnreachableError, ProtocolError, api_error
-from fileflow_client.retry import RETRYABLE_STATUSES, Retryable, RetryPolicy, call_with_retries
+from fileflow_client.errors import ProtocolError
+from fileflow_client.parsing import integer, objects, opt_integer, opt_obj, opt_string, string
+from fileflow_client.retry import RetryPolicy
+from fileflow_client.transport import Call, Json, Requester, TokenSource, segment
 
-type TokenSource = str | Callable[[], str]
-
-# A call that may have taken effect before it failed is repeated only when the server surely did
-# not act on it: throttled or unavailable.
-_NOT_PROCESSED_STATUSES = frozenset({429, 503})
+__all__ = ["TokenSource"]  # re-exported: the upload engine's callers name it from here
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +35,24 @@ class InitiatedUpload:
     part_count: int
     expires_at: str
     single: SignedRequest | None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadOptions:
+    """What an upload asks of the processing (docs/api-contract.md, initiate); None: the API's default."""
+
+    priority: int | None = None  # 1 (most urgent) to 9; the API's default is 5
+    callback_url: str | None = None  # a one-off webhook target for this upload's events
+    analysis: Literal["local", "auto", "deep"] | None = None  # whether Claude may analyse it
+    tags: tuple[str, ...] = ()  # set on the file once the upload is complete
+
+    def initiate_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "priority": self.priority,
+            "callback_url": self.callback_url,
+            "analysis": self.analysis,
+        }
+        return {name: value for name, value in fields.items() if value is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,15 +129,11 @@ class FileflowApi:
         retry: RetryPolicy,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._http = http
-        self._base = api_url.rstrip("/")
-        self._token = token
-        self._retry = retry
-        self._sleep = sleep
+        self.requester = Requester(http, api_url, token, retry=retry, sleep=sleep)
 
     @property
     def api_url(self) -> str:
-        return self._base
+        return self.requester.api_url
 
     def initiate(
         self,
@@ -133,6 +143,7 @@ class FileflowApi:
         content_type: str,
         sha256: str | None,
         checksum_algorithm: str | None,
+        options: UploadOptions | None = None,
     ) -> InitiatedUpload:
         """`checksum_algorithm` ("SHA256"): every part will be signed with its checksum (S3 checks it)."""
         body: dict[str, Any] = {"filename": filename, "size": size, "content_type": content_type}
@@ -140,22 +151,24 @@ class FileflowApi:
             body["sha256"] = sha256
         if checksum_algorithm is not None:
             body["checksum_algorithm"] = checksum_algorithm
-        data = self._call("POST", "/v1/uploads", json_body=body, idempotent=False)
-        single = _obj(data, "single", required=False)
-        raw_mode = _str(data, "mode")
+        if options is not None:
+            body |= options.initiate_fields()
+        data = self._run("POST", "/v1/uploads", json_body=body, idempotent=False)
+        single = opt_obj(data, "single")
+        raw_mode = string(data, "mode")
         if raw_mode not in ("single", "multipart"):
             raise ProtocolError(f"unknown upload mode {raw_mode!r}")
         mode: Literal["single", "multipart"] = "single" if raw_mode == "single" else "multipart"
         if mode == "single" and single is None:
             raise ProtocolError("a single-request upload came without its signed request")
         return InitiatedUpload(
-            upload_id=_str(data, "upload_id"),
-            file_id=_str(data, "file_id"),
-            key=_str(data, "key"),
+            upload_id=string(data, "upload_id"),
+            file_id=string(data, "file_id"),
+            key=string(data, "key"),
             mode=mode,
-            part_size=_int(data, "part_size"),
-            part_count=_int(data, "part_count"),
-            expires_at=_str(data, "expires_at"),
+            part_size=integer(data, "part_size"),
+            part_count=integer(data, "part_count"),
+            expires_at=string(data, "expires_at"),
             single=_signed(single) if single is not None else None,
         )
 
@@ -167,10 +180,12 @@ class FileflowApi:
                 for number, checksum in parts
             ]
         }
-        data = self._call("POST", f"/v1/uploads/{_quote(upload_id)}/parts", json_body=body)
+        data = self._run("POST", f"/v1/uploads/{segment(upload_id)}/parts", json_body=body)
         targets = [
-            PartTarget(part_number=_int(item, "part_number"), size=_int(item, "size"), request=_signed(item))
-            for item in _list(data, "parts")
+            PartTarget(
+                part_number=integer(item, "part_number"), size=integer(item, "size"), request=_signed(item)
+            )
+            for item in objects(data, "parts")
         ]
         if sorted(t.part_number for t in targets) != sorted(number for number, _ in parts):
             raise ProtocolError("the API signed other parts than those asked for")
@@ -178,17 +193,17 @@ class FileflowApi:
 
     def list_parts_page(self, upload_id: str, cursor: str | None = None) -> tuple[list[HeldPart], str | None]:
         params = {"cursor": cursor} if cursor else None
-        data = self._call("GET", f"/v1/uploads/{_quote(upload_id)}/parts", params=params)
+        data = self._run("GET", f"/v1/uploads/{segment(upload_id)}/parts", params=params)
         parts = [
             HeldPart(
-                part_number=_int(item, "part_number"),
-                size=_int(item, "size"),
-                etag=_str(item, "etag"),
-                checksum_sha256=_opt_str(item, "checksum_sha256"),
+                part_number=integer(item, "part_number"),
+                size=integer(item, "size"),
+                etag=string(item, "etag"),
+                checksum_sha256=opt_string(item, "checksum_sha256"),
             )
-            for item in _list(data, "parts")
+            for item in objects(data, "parts")
         ]
-        return parts, _opt_str(data, "next_cursor")
+        return parts, opt_string(data, "next_cursor")
 
     def iter_parts(self, upload_id: str) -> Iterator[HeldPart]:
         """Every part the storage holds, following the pages."""
@@ -201,40 +216,40 @@ class FileflowApi:
 
     def complete(self, upload_id: str) -> CompletedUpload:
         # Repeating a completion answers the same (contract): safe to retry.
-        data = self._call("POST", f"/v1/uploads/{_quote(upload_id)}/complete", json_body={})
+        data = self._run("POST", f"/v1/uploads/{segment(upload_id)}/complete", json_body={})
         return CompletedUpload(
-            upload_id=_str(data, "upload_id"),
-            file_id=_str(data, "file_id"),
-            key=_str(data, "key"),
-            status=_str(data, "status"),
-            size=_int(data, "size"),
-            etag=_str(data, "etag"),
-            sha256=_opt_str(data, "sha256"),
-            checksum=_object_checksum(_obj(data, "checksum", required=False)),
+            upload_id=string(data, "upload_id"),
+            file_id=string(data, "file_id"),
+            key=string(data, "key"),
+            status=string(data, "status"),
+            size=integer(data, "size"),
+            etag=string(data, "etag"),
+            sha256=opt_string(data, "sha256"),
+            checksum=_object_checksum(opt_obj(data, "checksum")),
         )
 
     def abort(self, upload_id: str) -> AbortedUpload:
-        data = self._call("DELETE", f"/v1/uploads/{_quote(upload_id)}")
-        return AbortedUpload(upload_id=_str(data, "upload_id"), status=_str(data, "status"))
+        data = self._run("DELETE", f"/v1/uploads/{segment(upload_id)}")
+        return AbortedUpload(upload_id=string(data, "upload_id"), status=string(data, "status"))
 
     def status(self, upload_id: str) -> UploadStatus:
-        data = self._call("GET", f"/v1/uploads/{_quote(upload_id)}")
+        data = self._run("GET", f"/v1/uploads/{segment(upload_id)}")
         return UploadStatus(
-            upload_id=_str(data, "upload_id"),
-            file_id=_str(data, "file_id"),
-            status=_str(data, "status"),
-            filename=_str(data, "filename"),
-            content_type=_str(data, "content_type"),
-            size=_opt_int(data, "size"),
-            part_size=_opt_int(data, "part_size"),
-            part_count=_opt_int(data, "part_count"),
-            bytes_received=_int(data, "bytes_received"),
-            parts_received=_opt_int(data, "parts_received"),
-            created_at=_str(data, "created_at"),
-            expires_at=_str(data, "expires_at"),
+            upload_id=string(data, "upload_id"),
+            file_id=string(data, "file_id"),
+            status=string(data, "status"),
+            filename=string(data, "filename"),
+            content_type=string(data, "content_type"),
+            size=opt_integer(data, "size"),
+            part_size=opt_integer(data, "part_size"),
+            part_count=opt_integer(data, "part_count"),
+            bytes_received=integer(data, "bytes_received"),
+            parts_received=opt_integer(data, "parts_received"),
+            created_at=string(data, "created_at"),
+            expires_at=string(data, "expires_at"),
         )
 
-    def _call(
+    def _run(
         self,
         method: str,
         path: str,
@@ -242,111 +257,21 @@ class FileflowApi:
         json_body: Any = None,
         params: Mapping[str, str] | None = None,
         idempotent: bool = True,
-    ) -> Mapping[str, Any]:
-        url = f"{self._base}{path}"
-
-        def attempt() -> Mapping[str, Any]:
-            token = self._token() if callable(self._token) else self._token
-            try:
-                response = self._http.request(
-                    method,
-                    url,
-                    json=json_body,
-                    params=params,
-                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                )
-            except httpx.TransportError as exc:
-                unreachable = ApiUnreachableError(f"cannot reach the API ({method} {url}): {exc!r}")
-                unreachable.__cause__ = exc
-                # A refused connection never reached the server: always safe to repeat.
-                if idempotent or isinstance(exc, httpx.ConnectError):
-                    raise Retryable(unreachable) from exc
-                raise unreachable from exc
-            if response.is_success:
-                return _json_object(response)
-            error: ApiError = api_error(response.status_code, response.content)
-            retryable = RETRYABLE_STATUSES if idempotent else _NOT_PROCESSED_STATUSES
-            if response.status_code in retryable:
-                raise Retryable(error, retry_after=_retry_after(response))
-            raise error
-
-        return call_with_retries(attempt, self._retry, sleep=self._sleep)
+    ) -> Json:
+        return self.requester.run(
+            Call(method, path, _as_is, json_body=json_body, params=params, idempotent=idempotent)
+        )
 
 
-def _quote(segment: str) -> str:
-    return quote(segment, safe="")
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _json_object(response: httpx.Response) -> Mapping[str, Any]:
-    try:
-        data = response.json()
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"the API answered {response.status_code} with a body that is not JSON") from exc
-    if not isinstance(data, dict):
-        raise ProtocolError("the API answered JSON that is not an object")
+def _as_is(data: Json) -> Json:
     return data
-
-
-def _get(data: Mapping[str, Any], name: str) -> Any:
-    if name not in data:
-        raise ProtocolError(f"the API's answer lacks {name!r}")
-    return data[name]
-
-
-def _str(data: Mapping[str, Any], name: str) -> str:
-    value = _get(data, name)
-    if not isinstance(value, str):
-        raise ProtocolError(f"{name!r} is not a string in the API's answer")
-    return value
-
-
-def _opt_str(data: Mapping[str, Any], name: str) -> str | None:
-    value = data.get(name)
-    if value is not None and not isinstance(value, str):
-        raise ProtocolError(f"{name!r} is not a string in the API's answer")
-    return value or None
-
-
-def _int(data: Mapping[str, Any], name: str) -> int:
-    value = _get(data, name)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ProtocolError(f"{name!r} is not an integer in the API's answer")
-    return value
-
-
-def _opt_int(data: Mapping[str, Any], name: str) -> int | None:
-    return _int(data, name) if data.get(name) is not None else None
-
-
-def _list(data: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
-    value = _get(data, name)
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise ProtocolError(f"{name!r} is not a list of objects in the API's answer")
-    return value
-
-
-def _obj(data: Mapping[str, Any], name: str, *, required: bool = True) -> Mapping[str, Any] | None:
-    value = data.get(name) if not required else _get(data, name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, dict):
-        raise ProtocolError(f"{name!r} is not an object in the API's answer")
-    return value
 
 
 def _object_checksum(data: Mapping[str, Any] | None) -> ObjectChecksum | None:
     if data is None:
         return None
     return ObjectChecksum(
-        algorithm=_str(data, "algorithm"), value=_str(data, "value"), type=_opt_str(data, "type")
+        algorithm=string(data, "algorithm"), value=string(data, "value"), type=opt_string(data, "type")
     )
 
 
@@ -354,4 +279,4 @@ def _signed(data: Mapping[str, Any]) -> SignedRequest:
     headers = data.get("headers") or {}
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise ProtocolError("'headers' is not an object of strings in the API's answer")
-    return SignedRequest(url=_str(data, "url"), headers=dict(headers))
+    return SignedRequest(url=string(data, "url"), headers=dict(headers))

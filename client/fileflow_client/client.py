@@ -42,8 +42,10 @@ from fileflow_client.api import (
     PartTarget,
     SignedRequest,
     TokenSource,
+    UploadOptions,
     UploadStatus,
 )
+from fileflow_client.batch import BatchProgressCallback, BatchResult, expand_paths, upload_batch
 from fileflow_client.errors import (
     FileflowClientError,
     IntegrityError,
@@ -52,6 +54,7 @@ from fileflow_client.errors import (
     UploadExpiredError,
     UploadStateError,
 )
+from fileflow_client.files import Files
 from fileflow_client.localfile import (
     FileIdentity,
     composite_sha256,
@@ -62,6 +65,7 @@ from fileflow_client.localfile import (
 )
 from fileflow_client.planning import PartSpec, decide_resume, plan_parts
 from fileflow_client.retry import RetryPolicy
+from fileflow_client.reviews import Reviews
 from fileflow_client.state import (
     UploadState,
     default_state_path,
@@ -70,6 +74,8 @@ from fileflow_client.state import (
     save_state,
 )
 from fileflow_client.storage import put_signed
+from fileflow_client.usage import UsageResource
+from fileflow_client.webhooks import Webhooks
 
 DEFAULT_CONCURRENCY = 8
 SHA256 = "SHA256"
@@ -128,7 +134,11 @@ class _Session:
 
 
 class FileflowClient:
-    """The Fileflow SDK. Thread-safe; reuse one instance (it pools connections); close() it."""
+    """The Fileflow SDK (sync). Thread-safe; reuse one instance (it pools connections); close() it.
+
+    Uploads are methods of the client; the rest is grouped by capability: `files`, `webhooks`,
+    `reviews` (reviewer tokens only) and `usage`. `AsyncFileflowClient` is the same, awaited.
+    """
 
     def __init__(
         self,
@@ -152,6 +162,11 @@ class FileflowClient:
             transport=transport,
         )
         self.api = FileflowApi(self._api_http, api_url, token, retry=self._retry, sleep=sleep)
+        requester = self.api.requester
+        self.files = Files(requester)
+        self.webhooks = Webhooks(requester)
+        self.reviews = Reviews(requester)
+        self.usage = UsageResource(requester)
 
     def close(self) -> None:
         self._api_http.close()
@@ -187,16 +202,66 @@ class FileflowClient:
         progress: ProgressCallback | None = None,
         resume: bool = True,
         state_file: str | Path | None = None,
+        options: UploadOptions | None = None,
     ) -> UploadResult:
-        """Uploads the file at `path`; see the module's docstring.
+        """Uploads the file at `path`; see the module's docstring. `options`: the processing priority,
+        a callback URL, the analysis mode, and tags set on the file once it is stored.
 
         An exception (including one raised by `progress`, or KeyboardInterrupt) stops the upload
         promptly and keeps it resumable: a later `upload` of the same file continues it.
         """
+        result = self._upload(
+            Path(path),
+            content_type=content_type,
+            concurrency=concurrency,
+            part_checksums=part_checksums,
+            progress=progress,
+            resume=resume,
+            state_file=state_file,
+            options=options,
+        )
+        if options is not None and options.tags:
+            self.files.set_tags(result.file_id, list(options.tags))
+        return result
+
+    def upload_many(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        pattern: str = "*",
+        recursive: bool = True,
+        files_at_once: int = 4,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        options: UploadOptions | None = None,
+        progress: BatchProgressCallback | None = None,
+    ) -> BatchResult:
+        """Uploads files and whole directories (their files matching the glob `pattern`), `files_at_once`
+        files in parallel, each with `concurrency` parts at once. One file's failure does not stop the
+        others: it is in the result's `failed`."""
+        return upload_batch(
+            self,
+            expand_paths(paths, pattern=pattern, recursive=recursive),
+            files_at_once=files_at_once,
+            concurrency=concurrency,
+            options=options,
+            progress=progress,
+        )
+
+    def _upload(
+        self,
+        source: Path,
+        *,
+        content_type: str | None,
+        concurrency: int,
+        part_checksums: bool,
+        progress: ProgressCallback | None,
+        resume: bool,
+        state_file: str | Path | None,
+        options: UploadOptions | None,
+    ) -> UploadResult:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         started = time.monotonic()
-        source = Path(path)
         if not source.is_file():
             raise FileNotFoundError(f"{source} is not a readable file")
         identity = FileIdentity.of(source)
@@ -218,6 +283,7 @@ class FileflowClient:
                 content_type=content_type,
                 sha256=sha256,
                 checksum_algorithm=algorithm,
+                options=options,
             )
             if initiated.mode == "single":
                 return self._upload_single(initiated, identity, sha256, content_type, report, started)

@@ -43,11 +43,19 @@ class QuotaExceededError(PermissionDeniedError):
 
 
 class NotFoundError(ApiError):
-    """404: no such upload (or not yours)."""
+    """404: no such upload, file, review or webhook endpoint (or not yours: the API answers the same)."""
 
 
-class UploadStateError(ApiError):
+class ConflictError(ApiError):
+    """409: the resource is not in a state that allows this (a review already decided, a limit reached)."""
+
+
+class UploadStateError(ConflictError):
     """409: the upload is not in a state that allows this (completed, aborted, parts missing)."""
+
+
+class PreconditionFailedError(ApiError):
+    """412: an `If-Match` no longer holds (the file's tags changed meanwhile)."""
 
 
 class UploadExpiredError(UploadStateError):
@@ -109,6 +117,12 @@ ERROR_BY_CODE: Mapping[str, type[ApiError]] = {
     "UploadAborted": UploadStateError,
     "UploadExpired": UploadExpiredError,
     "MultipartUploadGone": UploadStateError,
+    "NotMultipartUpload": UploadStateError,
+    "NotUploaded": UploadStateError,
+    "MissingParts": UploadStateError,
+    "PartSizeMismatch": UploadStateError,
+    "PartMismatch": UploadStateError,
+    "SizeMismatch": UploadStateError,
 }
 
 ERROR_BY_STATUS: Mapping[int, type[ApiError]] = {
@@ -116,8 +130,9 @@ ERROR_BY_STATUS: Mapping[int, type[ApiError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
-    409: UploadStateError,
+    409: ConflictError,
     410: UploadExpiredError,
+    412: PreconditionFailedError,
     413: FileTooLargeError,
     415: UnsupportedMediaTypeError,
     422: InvalidRequestError,

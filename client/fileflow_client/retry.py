@@ -6,9 +6,10 @@ An operation asks to be tried again by raising `Retryable(error)`; once the atte
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 # Statuses worth another try: server-side failures and throttling (S3's 503 SlowDown included).
@@ -63,7 +64,30 @@ def call_with_retries[T](
             failed += 1
             if failed >= policy.max_attempts:
                 raise signal.error from signal.error.__cause__
-            wait = policy.delay(failed, rng=rng)
-            if signal.retry_after is not None:
-                wait = min(max(wait, signal.retry_after), policy.max_retry_after)
-            sleep(wait)
+            sleep(_wait(policy, failed, signal, rng))
+
+
+async def acall_with_retries[T](
+    operation: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    rng: Callable[[], float] = random.random,
+) -> T:
+    """`call_with_retries` for a coroutine: the same attempts and waits, awaited."""
+    failed = 0
+    while True:
+        try:
+            return await operation()
+        except Retryable as signal:
+            failed += 1
+            if failed >= policy.max_attempts:
+                raise signal.error from signal.error.__cause__
+            await sleep(_wait(policy, failed, signal, rng))
+
+
+def _wait(policy: RetryPolicy, failed: int, signal: Retryable, rng: Callable[[], float]) -> float:
+    wait = policy.delay(failed, rng=rng)
+    if signal.retry_after is not None:
+        wait = min(max(wait, signal.retry_after), policy.max_retry_after)
+    return wait

@@ -27,7 +27,7 @@ import pytest
 import requests
 
 from fileflow_client import FileflowClient
-from fileflow_client.cli import EXIT_FAILED, EXIT_STOPPED
+from fileflow_client.cli import EXIT_AUTH, EXIT_STOPPED
 from infra import outputs as names
 from tests.e2e.conftest import AwsClients
 from tools.stack import StackOutputs
@@ -226,6 +226,6 @@ def test_cli_explains_a_refused_token(stack: StackOutputs, tokens: TokenFactory,
     # When the CLI uploads with it
     result = run_cli(stack.api_url, tokens.expired("e2e-client"), "upload", str(path))
     # Then the authorizer refuses it and the CLI says what to do
-    assert result.returncode == EXIT_FAILED
+    assert result.returncode == EXIT_AUTH
     assert "authentication failed (401)" in result.stderr
     assert "FILEFLOW_TOKEN" in result.stderr

@@ -29,6 +29,7 @@ __all__ = ["signing_secret"]  # the fixture, imported for this module's tests
 
 API_URL = "https://api.fileflow.test/prod"
 SIZE = 20 * MiB + 12_345  # three parts of the API's 8 MiB plan
+_FORWARDED_HEADERS = ("If-Match", "If-None-Match")
 # Response headers that described requests' transfer, not the content relayed
 _TRANSFER_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length", "connection"})
 
@@ -56,6 +57,10 @@ class InProcessFileflow(httpx.BaseTransport):
                     query=dict(request.url.params) or None,
                     user=ALICE,
                 )
+                for name in _FORWARDED_HEADERS:  # the conditional requests' headers reach the API
+                    if name in request.headers:
+                        event["headers"][name] = request.headers[name]
+                        event["multiValueHeaders"][name] = [request.headers[name]]
                 answer = lambda_handler(event, self._context)
                 assert not answer.get("isBase64Encoded")
                 return httpx.Response(

@@ -124,7 +124,7 @@ def test_status_parts_and_abort_commands(tmp_path, fake, capsys, no_exit):
 def test_a_refused_token_is_explained(tmp_path, fake, capsys, monkeypatch):
     monkeypatch.setenv("FILEFLOW_TOKEN", "expired-token")
     code, _, err = run(capsys, "upload", str(data_file(tmp_path, 10)))
-    assert code == cli.EXIT_FAILED
+    assert code == cli.EXIT_AUTH
     assert "authentication failed (401)" in err
     assert "FILEFLOW_TOKEN" in err
 
@@ -147,7 +147,7 @@ def test_a_refused_content_type_is_explained(tmp_path, fake, capsys):
 
 def test_an_unknown_upload_is_explained(fake, capsys):
     code, _, err = run(capsys, "status", "nope")
-    assert code == cli.EXIT_FAILED
+    assert code == cli.EXIT_NOT_FOUND
     assert "upload nope was not found (404)" in err
 
 
@@ -172,4 +172,4 @@ def test_flags_override_the_environment_before_or_after_the_command(fake, capsys
     flags = ["--api-url", API_URL, "--token", TOKEN, "--json"]
     code, _, err = run(capsys, *([*flags, "status", "nope"] if flags_first else ["status", "nope", *flags]))
     assert "404" in err  # authenticated with the flag's token at the flag's URL
-    assert code == cli.EXIT_FAILED
+    assert code == cli.EXIT_NOT_FOUND
