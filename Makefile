@@ -127,6 +127,10 @@ test-browser: deps layers prereqs chromium ## the upload page in headless Chromi
 .PHONY: test
 test: lint typecheck test-unit test-infra test-integration test-e2e test-browser ## the whole suite
 
+.PHONY: client-docs
+client-docs: $(VENV)/.installed ## rewrite the SDK reference in docs/client.md from the package's docstrings
+	$(PY) -m tools.client_reference
+
 .PHONY: redrive
 redrive: $(VENV)/.installed ## after a fix: move the processing DLQ's messages back to the queue (FILEFLOW_STACK_NAME)
 	$(PY) -m tools.redrive

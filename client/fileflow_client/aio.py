@@ -90,6 +90,7 @@ class AsyncFileflowClient:
         options: UploadOptions | None = None,
         progress: BatchProgressCallback | None = None,
     ) -> BatchResult:
+        """`FileflowClient.upload_many` in a worker thread."""
         return await asyncio.to_thread(
             self._uploader.upload_many,
             paths,
@@ -100,6 +101,7 @@ class AsyncFileflowClient:
         )
 
     async def aclose(self) -> None:
+        """Closes the connection pools."""
         await self._http.aclose()
         self._uploader.close()
 

@@ -96,6 +96,8 @@ class CompletedUpload:
 
 @dataclass(frozen=True, slots=True)
 class UploadStatus:
+    """An upload session (`GET /v1/uploads/{id}`): its status and what the storage holds of it."""
+
     upload_id: str
     file_id: str
     status: str
@@ -113,6 +115,8 @@ class UploadStatus:
 
 @dataclass(frozen=True, slots=True)
 class AbortedUpload:
+    """What `abort` answers: the upload and its new status (`aborted`)."""
+
     upload_id: str
     status: str
 

@@ -29,12 +29,16 @@ class BatchCancelledError(FileflowClientError):
 
 @dataclass(frozen=True, slots=True)
 class FailedUpload:
+    """A file of a batch that could not be uploaded, and why."""
+
     path: Path
     error: Exception
 
 
 @dataclass(slots=True)
 class BatchResult:
+    """What `upload_many` did: the files uploaded (with their results) and those that failed."""
+
     succeeded: list[tuple[Path, UploadResult]] = field(default_factory=list)
     failed: list[FailedUpload] = field(default_factory=list)
 

@@ -103,6 +103,8 @@ type ProgressCallback = Callable[[Progress], None]
 
 @dataclass(frozen=True, slots=True)
 class UploadResult:
+    """What `upload` did: the file's ids, its SHA-256, and which parts were sent or kept from before."""
+
     upload_id: str
     file_id: str
     key: str
@@ -169,6 +171,7 @@ class FileflowClient:
         self.usage = UsageResource(requester)
 
     def close(self) -> None:
+        """Closes the connection pools (`with FileflowClient(...)` does it)."""
         self._api_http.close()
         self._storage_http.close()
 
@@ -182,9 +185,11 @@ class FileflowClient:
 
     # --- the other routes ---------------------------------------------------------------------
     def status(self, upload_id: str) -> UploadStatus:
+        """An upload session: its status, and how many bytes and parts the storage holds."""
         return self.api.status(upload_id)
 
     def abort(self, upload_id: str) -> AbortedUpload:
+        """Aborts an upload: its parts are dropped and its quota given back."""
         return self.api.abort(upload_id)
 
     def list_parts(self, upload_id: str) -> list[HeldPart]:

@@ -25,6 +25,8 @@ CHUNK = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class DownloadResult:
+    """What `download` wrote: where, how many bytes, their SHA-256, and what was kept from before."""
+
     path: Path
     size: int
     sha256: str

@@ -26,7 +26,7 @@ from fileflow_client.parsing import (
     string,
     strings,
 )
-from fileflow_client.transport import AsyncRequester, Call, Requester, query, segment
+from fileflow_client.transport import AsyncRequester, Call, Requester, mirrors, query, segment
 
 # A file's statuses once its processing has ended (docs/processing.md).
 FINAL_STATUSES = frozenset({"processed", "needs_review", "failed", "rejected"})
@@ -50,6 +50,8 @@ class WaitTimeoutError(FileflowClientError):
 
 @dataclass(frozen=True, slots=True)
 class FileSummary:
+    """A file as listings show it."""
+
     file_id: str
     filename: str | None
     content_type: str | None
@@ -71,6 +73,8 @@ class SignedDownload:
 
 @dataclass(frozen=True, slots=True)
 class Derivative:
+    """A derivative (or the original) of a file, with its presigned download."""
+
     name: str
     key: str
     content_type: str | None
@@ -109,6 +113,7 @@ class FileDetail:
         return self.status in FINAL_STATUSES and self.stage == LAST_STAGE and self.stage_state != "started"
 
     def derivative(self, name: str) -> Derivative:
+        """The derivative of that name (`thumb-512.webp`, `text.txt`, `hls-master.m3u8`, ...)."""
         for derivative in self.derivatives:
             if derivative.name == name:
                 return derivative
@@ -118,6 +123,8 @@ class FileDetail:
 
 @dataclass(frozen=True, slots=True)
 class FileEvent:
+    """One stage event of a file (`stage` started / succeeded / failed), oldest first."""
+
     cursor: str
     stage: str
     state: str
@@ -128,6 +135,8 @@ class FileEvent:
 
 @dataclass(frozen=True, slots=True)
 class EventsPage:
+    """One answer of the events long-poll: the new events and the file's status after them."""
+
     file_id: str
     events: tuple[FileEvent, ...]
     cursor: str | None
@@ -150,6 +159,8 @@ class EventsPage:
 
 @dataclass(frozen=True, slots=True)
 class Tags:
+    """A file's tags after `set_tags`, with the version to send as `if_version` next time."""
+
     file_id: str
     tags: tuple[str, ...]
     tags_version: int
@@ -239,6 +250,7 @@ class Files:
         return _follow(lambda cursor: self._requester.run(search_call(**terms, cursor=cursor)))
 
     def get(self, file_id: str) -> FileDetail:
+        """The file's record: status, stages, analysis, derivatives with signed downloads (5 min)."""
         return self._requester.run(get_call(file_id))
 
     def delete(self, file_id: str) -> None:
@@ -290,9 +302,8 @@ class Files:
             after = page.cursor
 
 
+@mirrors(Files)
 class AsyncFiles:
-    """`AsyncFileflowClient.files`: the same routes, awaited."""
-
     def __init__(self, requester: AsyncRequester, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._requester = requester
         self._clock = clock

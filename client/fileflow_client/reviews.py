@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fileflow_client.parsing import Json, objects, opt_obj, opt_string, string
-from fileflow_client.transport import AsyncRequester, Call, Requester, query, segment
+from fileflow_client.transport import AsyncRequester, Call, Requester, mirrors, query, segment
 
 type Decision = Literal["approve", "correct", "reject"]
 
@@ -65,6 +65,7 @@ class Reviews:
         self._requester = requester
 
     def list(self, *, status: str | None = "pending") -> Iterator[Review]:
+        """The reviews in that status (pending by default), following the cursors."""
         cursor: str | None = None
         while True:
             page, cursor = self._requester.run(list_call(status=status, cursor=cursor))
@@ -73,6 +74,7 @@ class Reviews:
                 return
 
     def get(self, review_id: str) -> Review:
+        """What the review holds: the thumbnail, a text excerpt, the AI result, the local features."""
         return self._requester.run(get_call(review_id))
 
     def decide(
@@ -86,6 +88,7 @@ class Reviews:
         return self._requester.lines(feedback_call(since))
 
 
+@mirrors(Reviews)
 class AsyncReviews:
     def __init__(self, requester: AsyncRequester) -> None:
         self._requester = requester

@@ -210,3 +210,19 @@ def _json_line(line: str) -> Json:
     if not isinstance(data, dict):
         raise ProtocolError("the API answered a JSON line that is not an object")
     return data
+
+
+def mirrors[C: type](sync_class: type) -> Callable[[C], C]:
+    """Marks an async resource as the twin of a sync one: its methods take the docstrings they lack from
+    the sync methods of the same name (one text to keep right, and `docs/client.md` shows both)."""
+
+    def decorate(async_class: C) -> C:
+        if not async_class.__doc__:
+            async_class.__doc__ = f"`{sync_class.__name__}`, awaited: the same methods, as coroutines."
+        for name, method in vars(async_class).items():
+            twin = getattr(sync_class, name, None)
+            if callable(method) and not name.startswith("_") and not method.__doc__ and twin is not None:
+                method.__doc__ = twin.__doc__
+        return async_class
+
+    return decorate

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fileflow_client.parsing import Json
-from fileflow_client.transport import AsyncRequester, Call, Requester
+from fileflow_client.transport import AsyncRequester, Call, Requester, mirrors
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +30,17 @@ def usage_call() -> Call[Usage]:
 
 
 class UsageResource:
+    """`client.usage`: the caller's own figures only."""
+
     def __init__(self, requester: Requester) -> None:
         self._requester = requester
 
     def get(self) -> Usage:
+        """Storage against the quotas; Claude's tokens and cost by day and month, against the budgets."""
         return self._requester.run(usage_call())
 
 
+@mirrors(UsageResource)
 class AsyncUsageResource:
     def __init__(self, requester: AsyncRequester) -> None:
         self._requester = requester

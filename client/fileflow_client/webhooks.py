@@ -16,11 +16,13 @@ from fileflow_client.parsing import (
     string,
     strings,
 )
-from fileflow_client.transport import AsyncRequester, Call, Requester, query, segment
+from fileflow_client.transport import AsyncRequester, Call, Requester, mirrors, query, segment
 
 
 @dataclass(frozen=True, slots=True)
 class WebhookEndpoint:
+    """A webhook endpoint: where deliveries go, for which events, and whether it is enabled."""
+
     endpoint_id: str
     url: str
     events: tuple[str, ...]
@@ -36,6 +38,8 @@ class WebhookEndpoint:
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
+    """One event sent (or being sent) to one endpoint; `attempts` and `payload` only from `delivery`."""
+
     delivery_id: str
     webhook_id: str
     endpoint_id: str
@@ -53,6 +57,8 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class Redelivery:
+    """A delivery queued again (`status` is `queued`), with the same `webhook_id`."""
+
     delivery_id: str
     webhook_id: str
     status: str
@@ -135,9 +141,11 @@ class Webhooks:
         return self._run(create_call(url, events, description))
 
     def list(self) -> tuple[WebhookEndpoint, ...]:
+        """Every endpoint of the caller's (no secrets)."""
         return self._run(list_call())
 
     def get(self, endpoint_id: str) -> WebhookEndpoint:
+        """One endpoint: its events, status, why it was disabled, its live secrets' dates."""
         return self._run(get_call(endpoint_id))
 
     def update(
@@ -149,14 +157,17 @@ class Webhooks:
         description: str | None = None,
         enabled: bool | None = None,
     ) -> WebhookEndpoint:
+        """Changes only what is given; `enabled=True` re-enables a disabled endpoint."""
         return self._run(
             update_call(endpoint_id, url=url, events=events, description=description, enabled=enabled)
         )
 
     def delete(self, endpoint_id: str) -> None:
+        """Deletes the endpoint; nothing more is delivered to it."""
         self._run(delete_call(endpoint_id))
 
     def rotate_secret(self, endpoint_id: str, *, overlap_seconds: int | None = None) -> WebhookEndpoint:
+        """A new secret (in the answer, once); the old one still signs for `overlap_seconds`."""
         return self._run(rotate_call(endpoint_id, overlap_seconds))
 
     def deliveries(self, endpoint_id: str, *, status: str | None = None) -> Iterator[Delivery]:
@@ -164,12 +175,15 @@ class Webhooks:
         return _follow(lambda cursor: self._run(deliveries_call(endpoint_id, status=status, cursor=cursor)))
 
     def delivery(self, endpoint_id: str, delivery_id: str) -> Delivery:
+        """One delivery with its attempts (codes, timings, errors) and the payload sent."""
         return self._run(delivery_call(endpoint_id, delivery_id))
 
     def redeliver(self, endpoint_id: str, delivery_id: str) -> Redelivery:
+        """Sends the delivery again, with the same `webhook-id` (receivers deduplicate on it)."""
         return self._run(redeliver_call(endpoint_id, delivery_id))
 
 
+@mirrors(Webhooks)
 class AsyncWebhooks:
     def __init__(self, requester: AsyncRequester) -> None:
         self._run = requester.run
