@@ -127,6 +127,10 @@ test-browser: deps layers prereqs chromium ## the upload page in headless Chromi
 .PHONY: test
 test: lint typecheck test-unit test-infra test-integration test-e2e test-browser ## the whole suite
 
+.PHONY: synth
+synth: deps layers ## synthesize the template into cdk.out/ with cdk-nag's AwsSolutions checks (fails on an unsuppressed finding)
+	node_modules/.bin/cdk synth --quiet -c nag=true
+
 .PHONY: client-docs
 client-docs: $(VENV)/.installed ## rewrite the SDK reference in docs/client.md from the package's docstrings
 	$(PY) -m tools.client_reference
