@@ -127,6 +127,30 @@ test-browser: deps layers prereqs chromium ## the upload page in headless Chromi
 .PHONY: test
 test: lint typecheck test-unit test-infra test-integration test-e2e test-browser ## the whole suite
 
+# --- operating the deployed stack (tools/ops; docs/runbooks/) --------------------------------------
+.PHONY: invoke
+invoke: $(VENV)/.installed ## invoke a deployed function with a sample event: make invoke FN=detect EVENT=events/stage_detect.json
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<file in events/>" >&2; exit 2; }
+	$(PY) -m tools.ops invoke $(FN) $(EVENT)
+
+.PHONY: logs
+logs: $(VENV)/.installed ## a function's log lines: make logs FN=api [SINCE=10m] [FOLLOW=1]
+	@test -n "$(FN)" || { echo "usage: make logs FN=<function> [SINCE=10m] [FOLLOW=1]" >&2; exit 2; }
+	$(PY) -m tools.ops logs $(FN) --since $(or $(SINCE),10m) $(if $(FOLLOW),--follow)
+
+.PHONY: metrics
+metrics: $(VENV)/.installed ## the latest value of each Fileflow metric, from the functions' EMF records [SINCE=1d]
+	$(PY) -m tools.ops metrics --since $(or $(SINCE),1d)
+
+.PHONY: executions
+executions: $(VENV)/.installed ## recent workflow runs: status and duration
+	$(PY) -m tools.ops executions
+
+.PHONY: trace
+trace: $(VENV)/.installed ## one file's whole path in time order: make trace FILE=<file id>
+	@test -n "$(FILE)" || { echo "usage: make trace FILE=<file id>" >&2; exit 2; }
+	$(PY) -m tools.ops trace $(FILE) --since $(or $(SINCE),1d)
+
 .PHONY: synth
 synth: deps layers ## synthesize the template into cdk.out/ with cdk-nag's AwsSolutions checks (fails on an unsuppressed finding)
 	node_modules/.bin/cdk synth --quiet -c nag=true

@@ -60,7 +60,11 @@ def _signature(function: object) -> str:
         if parameter.kind is parameter.KEYWORD_ONLY and not keyword_only:
             parts.append("*")
             keyword_only = True
-        text = {parameter.VAR_POSITIONAL: "*", parameter.VAR_KEYWORD: "**"}.get(parameter.kind, "") + name
+        text = name
+        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            text = f"*{name}"
+        elif parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            text = f"**{name}"
         if parameter.annotation is not parameter.empty:
             text += f": {_annotation(parameter.annotation)}"
         if parameter.default is not parameter.empty:

@@ -1,4 +1,5 @@
-"""The local cloud's fixes to LocalStack community's CloudFormation (tools/localstack_host/cfn_fixes.py)."""
+"""The local cloud's fixes to LocalStack community's CloudFormation (tools/localstack_host/cfn_fixes.py)
+and the resource types it adds (cfn_dashboard.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 from mypy_boto3_cloudformation.type_defs import WaiterConfigTypeDef
 
-from tools.stack import client_kwargs, endpoint_url
+from infra import outputs as names
+from tools.stack import StackOutputs, client_kwargs, endpoint_url
 
 pytestmark = pytest.mark.skipif(endpoint_url() is None, reason="a LocalStack-specific fix")
 
@@ -70,3 +72,54 @@ def test_stack_update_with_a_new_deployment_keeps_the_stage(local_cloud: None):
         pytest.fail(f"the stage did not survive the update: {error}")
     finally:
         cloudformation.delete_stack(StackName=name)
+
+
+def dashboard_template(title: str) -> str:
+    body = {
+        "widgets": [
+            {"type": "text", "x": 0, "y": 0, "width": 6, "height": 2, "properties": {"markdown": title}}
+        ]
+    }
+    resources = {
+        "Board": {
+            "Type": "AWS::CloudWatch::Dashboard",
+            "Properties": {"DashboardName": {"Ref": "AWS::StackName"}, "DashboardBody": json.dumps(body)},
+        }
+    }
+    return json.dumps({"Resources": resources, "Outputs": {"Name": {"Value": {"Ref": "Board"}}}})
+
+
+def test_a_dashboard_is_created_updated_and_deleted_by_cloudformation(local_cloud: None):
+    cloudformation = boto3.client("cloudformation", **client_kwargs())
+    cloudwatch = boto3.client("cloudwatch", **client_kwargs())
+    name = f"dashboard-{uuid.uuid4().hex[:8]}"
+    # Given a stack holding a dashboard
+    cloudformation.create_stack(StackName=name, TemplateBody=dashboard_template("first"))
+    cloudformation.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=FAST)
+    try:
+        # Then CloudWatch holds it, and Ref names it
+        (output,) = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]
+        assert output["OutputValue"] == name
+        body = json.loads(cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"])
+        assert body["widgets"][0]["properties"]["markdown"] == "first"
+        # When the stack is updated with another body, the dashboard changes with it
+        cloudformation.update_stack(StackName=name, TemplateBody=dashboard_template("second"))
+        cloudformation.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
+        body = json.loads(cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"])
+        assert body["widgets"][0]["properties"]["markdown"] == "second"
+    finally:
+        cloudformation.delete_stack(StackName=name)
+        cloudformation.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
+    # And deleting the stack deletes it
+    names = [entry["DashboardName"] for entry in cloudwatch.list_dashboards()["DashboardEntries"]]
+    assert name not in names
+
+
+def test_the_deployed_stack_has_its_dashboard(stack: StackOutputs):
+    cloudwatch = boto3.client("cloudwatch", **client_kwargs())
+    body = json.loads(cloudwatch.get_dashboard(DashboardName=stack[names.DASHBOARD_NAME])["DashboardBody"])
+    titles = {widget["properties"].get("title") for widget in body["widgets"]}
+    assert "API 4xx / 5xx" in titles
+    # its metrics name the deployed resources: the state machine's executions among them
+    state_machine = stack[names.STATE_MACHINE_ARN]
+    assert state_machine in json.dumps(body)

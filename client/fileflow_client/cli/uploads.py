@@ -195,15 +195,23 @@ def _report(
         ("file", "file id", "size", "status"),
         [
             (
-                path,
+                _shown(path),
                 uploaded.file_id,
                 size(uploaded.size),
                 finals[path].status if path in finals else "uploaded",
             )
             for path, uploaded in result.succeeded
         ]
-        + [(failure.path, "", "", f"error: {describe(failure.error)}") for failure in result.failed],
+        + [(_shown(failure.path), "", "", f"error: {describe(failure.error)}") for failure in result.failed],
     )
+
+
+def _shown(path: Path) -> str:
+    """Relative to the working directory when under it (what the user typed), else the file's name."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path) if len(str(path)) <= 40 else path.name
 
 
 def _uploaded_json(path: Path, uploaded: UploadResult, final: FileDetail | None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Lambda entry point: API Gateway REST proxy event -> FastAPI (through Mangum)."""
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
@@ -198,4 +199,25 @@ def asgi_handler() -> Mangum:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return asgi_handler()(event, context)
+    started = time.perf_counter()
+    response: dict[str, Any] = asgi_handler()(event, context)
+    # One line per request, with the request's correlation id (the upload's, for its initiate): what
+    # `make trace` finds of the API. The path names the file; an upload token in Uppy's paths is not logged.
+    logger.info(
+        "request",
+        extra={
+            "method": event.get("httpMethod"),
+            "path": loggable_path(str(event.get("path") or "")),
+            "status": response.get("statusCode"),
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return response
+
+
+def loggable_path(path: str) -> str:
+    """The request's path, with the upload token of `/uppy/{token}/...` replaced: tokens never reach logs."""
+    if path.startswith("/uppy/"):
+        rest = path.removeprefix("/uppy/").partition("/")[2]
+        return f"/uppy/<token>/{rest}"
+    return path
