@@ -59,6 +59,17 @@ def standard_lane_slots(scope: Construct) -> int:
     return slots
 
 
+def alarm_email(scope: Construct) -> str | None:
+    """`alarm_email`: where the alarm topic mails alarms (none: the topic has no subscriber)."""
+    raw = scope.node.try_get_context("alarm_email")
+    if raw in (None, ""):
+        return None
+    value = str(raw).strip()
+    if "@" not in value or any(c.isspace() for c in value):
+        raise ValueError(f"context alarm_email must be one email address: {raw!r}")
+    return value
+
+
 def nag_enabled(scope: Construct) -> bool:
     """`-c nag=true` applies cdk-nag's AwsSolutions checks to the app."""
     return str(scope.node.try_get_context("nag")).lower() == "true"

@@ -15,12 +15,13 @@ from infra.constructs.intake import Intake
 from infra.constructs.lane_reclaimer import LaneReclaimer
 from infra.constructs.layers import Layers
 from infra.constructs.metadata import Metadata
-from infra.constructs.observability import Observability
+from infra.constructs.observability import Observability, WorkQueue
 from infra.constructs.pipeline import FilePipeline
+from infra.constructs.pipeline.stages import stage_event_name
 from infra.constructs.storage import UploadsStorage
 from infra.constructs.sweeper import UploadSweeper
 from infra.constructs.webhooks import Webhooks
-from infra.context import allowed_origins, token_context, webhook_context
+from infra.context import alarm_email, allowed_origins, token_context, webhook_context
 
 
 class FileflowStack(Stack):
@@ -99,9 +100,13 @@ class FileflowStack(Stack):
                 "WebhookSender": self.webhooks.sender.function,
                 "LaneReclaimer": self.lane_reclaimer.handler.function,
             },
-            queue=self.intake.queue,
-            dlq=self.intake.dlq,
+            queues=[
+                WorkQueue("Processing", self.intake.queue, self.intake.dlq),
+                WorkQueue("Webhook", self.webhooks.queue, self.webhooks.dlq),
+            ],
             state_machine=self.pipeline.state_machine,
+            stages={stage_event_name(name): name for name in self.pipeline.stages},
+            alarm_email=alarm_email(self),
         )
 
         for name, value, description in (

@@ -14,11 +14,12 @@ no authorizer ran. One template for both clouds.
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnCondition, Duration, Fn, RemovalPolicy
+from aws_cdk import Aws, Duration, Fn, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from infra.constructs.cloud import on_local_cloud
 from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.layers import Layers
 from infra.context import TokenContext
@@ -30,7 +31,6 @@ AUTHORIZER_CACHE_TTL = Duration.minutes(5)
 # API Gateway answers 401 without invoking the authorizer when the header does not look like this.
 BEARER_HEADER_PATTERN = r"^[Bb]earer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$"
 # LocalStack's default account id; AWS never issues it.
-LOCALSTACK_ACCOUNT_ID = "000000000000"
 
 
 class Auth(Construct):
@@ -91,9 +91,7 @@ class Auth(Construct):
             validation_regex=BEARER_HEADER_PATTERN,
             results_cache_ttl=AUTHORIZER_CACHE_TTL,
         )
-        self.on_local_cloud = CfnCondition(
-            self, "OnLocalCloud", expression=Fn.condition_equals(Aws.ACCOUNT_ID, LOCALSTACK_ACCOUNT_ID)
-        )
+        self.on_local_cloud = on_local_cloud(self)
 
     def add_authorized_method(
         self, resource: apigw.IResource, http_method: str, integration: apigw.Integration

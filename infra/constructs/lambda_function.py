@@ -10,6 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.constructs.cloud import local_or_aws
 from infra.nag import acknowledge
 from infra.paths import FUNCTIONS_DIR
 
@@ -87,6 +88,8 @@ class PythonFunction(Construct):
                 "POWERTOOLS_SERVICE_NAME": service_name,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "LOG_LEVEL": log_level,
+                # X-Ray on AWS; the local cloud has no daemon to send segments to
+                "POWERTOOLS_TRACE_DISABLED": local_or_aws(self, local="true", aws="false"),
                 **(environment or {}),
             },
         )

@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 
-from infra.constructs.auth import LOCALSTACK_ACCOUNT_ID
+from infra.constructs.cloud import LOCALSTACK_ACCOUNT_ID
 from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.layers import Layers
 from infra.constructs.queues import queue_with_dlq

@@ -1,18 +1,38 @@
-"""The dashboard and the alarms: DLQ not empty, function errors, API 5xx."""
+"""The dashboard, the alarms and their actions, log retention and tracing (issue #14)."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
+from aws_cdk import App, Stack
+from aws_cdk.assertions import Template
+
+from infra.constructs.observability.alarms import AlarmTopic
 from infra.constructs.pipeline.stages import STAGES
-from tests.infra.synth import Synthesized
+from tests.infra.synth import REPO_ROOT, Synthesized
+
+FUNCTIONS = {
+    "ApiFunction",
+    "StarterFunction",
+    "AuthorizerFunction",
+    "SweeperFunction",
+    "WebhookSenderFunction",
+    "LaneReclaimerFunction",
+    *(stage.construct_id for stage in STAGES),
+}
+
+
+def _alarms(synthesized: Synthesized) -> list[dict[str, Any]]:
+    return [alarm["Properties"] for alarm in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
 
 
 def _alarm_on(synthesized: Synthesized, metric_name: str, namespace: str) -> list[dict[str, Any]]:
     return [
-        alarm["Properties"]
-        for alarm in synthesized.of_type("AWS::CloudWatch::Alarm").values()
-        if alarm["Properties"]["MetricName"] == metric_name and alarm["Properties"]["Namespace"] == namespace
+        alarm
+        for alarm in _alarms(synthesized)
+        if alarm.get("MetricName") == metric_name and alarm.get("Namespace") == namespace
     ]
 
 
@@ -25,49 +45,90 @@ def _fires_on_first(alarm: dict[str, Any]) -> bool:
     }.items() <= alarm.items()
 
 
-def test_dlq_alarm_fires_on_the_first_dead_letter(synthesized: Synthesized) -> None:
-    # Given the DLQ
-    dlq_id = synthesized.logical_id(synthesized.stack.intake.dlq)
-    # When finding the alarms on its visible messages
-    (alarm,) = _alarm_on(synthesized, "ApproximateNumberOfMessagesVisible", "AWS/SQS")
-    # Then one alarm watches that queue and fires as soon as one message is there
-    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}]
-    assert _fires_on_first(alarm)
+def test_both_dlqs_alarm_on_the_first_dead_letter(synthesized: Synthesized) -> None:
+    stack = synthesized.stack
+    dlqs = {synthesized.logical_id(stack.intake.dlq), synthesized.logical_id(stack.webhooks.dlq)}
+    alarms = _alarm_on(synthesized, "ApproximateNumberOfMessagesVisible", "AWS/SQS")
+    watched = {alarm["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for alarm in alarms}
+    assert watched == dlqs
+    assert all(_fires_on_first(alarm) for alarm in alarms)
 
 
-def test_every_function_and_the_api_have_error_alarms(synthesized: Synthesized) -> None:
-    # When finding the alarms on function errors and API 5xx
-    function_alarms = _alarm_on(synthesized, "Errors", "AWS/Lambda")
-    api_alarms = _alarm_on(synthesized, "5XXError", "AWS/ApiGateway")
-    # Then each function has one, the API has one, and all fire on the first error
-    watched = {alarm["Dimensions"][0]["Value"]["Ref"] for alarm in function_alarms}
-    assert watched == {
-        "ApiFunction",
-        "StarterFunction",
-        "AuthorizerFunction",
-        "SweeperFunction",
-        "WebhookSenderFunction",
-        "LaneReclaimerFunction",
-        *(stage.construct_id for stage in STAGES),
-    }
-    assert len(api_alarms) == 1
-    assert all(_fires_on_first(alarm) for alarm in [*function_alarms, *api_alarms])
+def test_every_function_has_error_and_throttle_alarms_and_the_api_a_5xx_count_and_rate(
+    synthesized: Synthesized,
+) -> None:
+    errors = _alarm_on(synthesized, "Errors", "AWS/Lambda")
+    throttles = _alarm_on(synthesized, "Throttles", "AWS/Lambda")
+    assert {alarm["Dimensions"][0]["Value"]["Ref"] for alarm in errors} == FUNCTIONS
+    assert {alarm["Dimensions"][0]["Value"]["Ref"] for alarm in throttles} == FUNCTIONS
+    assert all(_fires_on_first(alarm) for alarm in errors)
+    (api_5xx,) = _alarm_on(synthesized, "5XXError", "AWS/ApiGateway")
+    assert _fires_on_first(api_5xx)
+    (rate,) = [alarm for alarm in _alarms(synthesized) if "Metrics" in alarm]
+    expression = next(metric["Expression"] for metric in rate["Metrics"] if "Expression" in metric)
+    assert expression == "100 * errors / MAX([requests, 1])"
+    assert rate["Threshold"] == 5
 
 
-def test_dashboard_shows_api_functions_and_queues(synthesized: Synthesized) -> None:
-    # Given the dashboard
+def test_queue_age_executions_and_disabled_webhooks_are_alarmed(synthesized: Synthesized) -> None:
+    ages = _alarm_on(synthesized, "ApproximateAgeOfOldestMessage", "AWS/SQS")
+    assert len(ages) == 2
+    assert {alarm["Threshold"] for alarm in ages} == {300}
+    assert len(_alarm_on(synthesized, "ExecutionsFailed", "AWS/States")) == 1
+    assert len(_alarm_on(synthesized, "ExecutionsTimedOut", "AWS/States")) == 1
+    (disabled,) = _alarm_on(synthesized, "WebhookEndpointsDisabled", "Fileflow")
+    assert disabled["Dimensions"] == [{"Name": "service", "Value": "webhooks"}]
+
+
+def test_every_alarm_notifies_the_alarm_topic_when_it_fires_and_when_it_clears(
+    synthesized: Synthesized,
+) -> None:
+    topic = {"Ref": synthesized.logical_id(synthesized.stack.observability.topic.topic)}
+    alarms = _alarms(synthesized)
+    assert len(alarms) > len(FUNCTIONS) * 2
+    for alarm in alarms:
+        assert alarm["AlarmActions"] == [topic], alarm.get("AlarmDescription")
+        assert alarm["OKActions"] == [topic], alarm.get("AlarmDescription")
+
+
+def test_the_alarm_topic_is_encrypted_tls_only_and_mails_the_configured_address() -> None:
+    stack = Stack(App(), "Topic")
+    AlarmTopic(stack, "AlarmTopic", email="ops@example.com")
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
+    )
+    (topic,) = template.find_resources("AWS::SNS::Topic").values()
+    assert "KmsMasterKeyId" in topic["Properties"]
+    (policy,) = template.find_resources("AWS::SNS::TopicPolicy").values()
+    assert "aws:SecureTransport" in json.dumps(policy)
+    (key,) = template.find_resources("AWS::KMS::Key").values()
+    assert "cloudwatch.amazonaws.com" in json.dumps(key["Properties"]["KeyPolicy"])
+
+
+def test_dashboard_graphs_aws_metrics_and_fileflow_metrics_the_code_emits(synthesized: Synthesized) -> None:
     (dashboard,) = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
-    body = str(dashboard["Properties"]["DashboardBody"])
-    # Then it is named after the stack and graphs the API, the functions and both queues
     assert dashboard["Properties"]["DashboardName"] == f"{synthesized.stack.stack_name}-dashboard"
-    for metric in (
-        "4XXError",
-        "5XXError",
-        "Latency",
-        "Errors",
-        "Duration",
-        "Throttles",
-        "ApproximateAgeOfOldestMessage",
-        "ApproximateNumberOfMessagesVisible",
-    ):
-        assert f'"{metric}"' in body, metric
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for metric in ("4XXError", "5XXError", "Latency", "Errors", "Duration", "Throttles", "ExecutionsFailed"):
+        assert f'\\"{metric}\\"' in body, metric
+    # Every Fileflow metric graphed or alarmed is one a function writes (a quoted name in functions/)
+    names = set(re.findall(r'\\"Fileflow\\",\\"(\w+)\\"', body)) | {
+        alarm["MetricName"] for alarm in _alarms(synthesized) if alarm.get("Namespace") == "Fileflow"
+    }
+    assert {"UploadsStarted", "UploadedBytes", "StageDuration", "WebhookEndpointsDisabled"} <= names
+    source = "\n".join(path.read_text() for path in (REPO_ROOT / "functions").rglob("*.py"))
+    emitted = set(re.findall(r'"([A-Z][A-Za-z]+)"', source))
+    assert names - emitted == set()
+
+
+def test_every_log_group_has_a_retention_and_every_function_traces_on_aws_only(
+    synthesized: Synthesized,
+) -> None:
+    for log_group in synthesized.of_type("AWS::Logs::LogGroup").values():
+        assert log_group["Properties"].get("RetentionInDays"), log_group
+    condition = synthesized.stack.resolve(synthesized.stack.auth.on_local_cloud.logical_id)
+    for logical_id in FUNCTIONS:
+        environment = synthesized.resources[logical_id]["Properties"]["Environment"]["Variables"]
+        assert environment["POWERTOOLS_TRACE_DISABLED"] == {"Fn::If": [condition, "true", "false"]}
+        assert synthesized.resources[logical_id]["Properties"]["TracingConfig"] == {"Mode": "Active"}

@@ -8,6 +8,7 @@ it is the dependency's momentary state (throttling, a 5xx, no connection: core.e
 
 from collections.abc import Mapping
 
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
@@ -15,15 +16,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from fileflow_api.auth import errors as auth_errors
+from fileflow_api.auth.ratelimit import RateLimitedError
 from fileflow_api.core import errors as core_errors
 from fileflow_api.core.security import SECURITY_HEADERS
 from fileflow_api.files import errors as files_errors
 from fileflow_api.hls import errors as hls_errors
 from fileflow_api.uploads import errors as uploads_errors
 from fileflow_api.usage import errors as usage_errors
+from fileflow_api.usage.quotas import QuotaExceededError
 from fileflow_api.webhooks import errors as webhooks_errors
 from fileflow_common.errors import FileflowError
-from fileflow_common.observability import logger
+from fileflow_common.observability import logger, metrics
 
 # Each capability maps its own errors; looked up along the exception's MRO, so a subclass inherits its
 # parent's status, and any other domain error is a 400.
@@ -51,8 +54,18 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
 
+# Refusals an operator watches (docs/runbooks/user-over-quota.md): counted where they become answers.
+REFUSAL_METRICS: Mapping[type[FileflowError], str] = {
+    RateLimitedError: "RateLimitRefusals",
+    QuotaExceededError: "QuotaRefusals",
+}
+
+
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FileflowError)
+    for error_type, metric in REFUSAL_METRICS.items():
+        if isinstance(exc, error_type):
+            metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     return JSONResponse(
         status_code=status_for(exc), content=error_body(exc.code, str(exc)), headers=headers_for(exc)
     )

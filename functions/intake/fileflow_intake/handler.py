@@ -84,6 +84,7 @@ def _receive_count(record: SQSRecord) -> int:
 @dataclass(frozen=True)
 class Handled:
     stored: int = 0  # versions recorded for the first time (ObjectsStored)
+    refused: int = 0  # versions no upload accounts for, deleted (ObjectsRefused)
     dead_lettered: bool = False  # the message's last attempt failed
 
 
@@ -102,7 +103,7 @@ def handle_record(record: SQSRecord) -> Handled:
         raise MessageFailedError(_is_last(attempt, current.settings.max_receive_count)) from exc
     finally:
         logger.thread_safe_clear_keys()
-    return Handled(stored=outcomes.count(Outcome.STORED))
+    return Handled(stored=outcomes.count(Outcome.STORED), refused=outcomes.count(Outcome.REFUSED))
 
 
 class MessageFailedError(Exception):
@@ -132,6 +133,8 @@ def _count(outcomes: list[tuple[Any, ...]], exceptions: list[Any]) -> None:
         if status == "success":
             # Zero included: every message yields a datapoint, so "nothing stored" is visible.
             metrics.add_metric(name="ObjectsStored", unit=MetricUnit.Count, value=result.stored)
+            if result.refused:
+                metrics.add_metric(name="ObjectsRefused", unit=MetricUnit.Count, value=result.refused)
     for _, exception, _ in exceptions:
         if isinstance(exception, MessageFailedError) and exception.last_attempt:
             metrics.add_metric(name="MessagesDeadLettered", unit=MetricUnit.Count, value=1)

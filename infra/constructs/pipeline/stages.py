@@ -120,3 +120,9 @@ STAGES: tuple[StageSpec, ...] = (
 )
 
 STAGES_BY_NAME = {stage.name: stage for stage in STAGES}
+
+
+def stage_event_name(name: str) -> str:
+    """The stage as its events and metrics name it (`fileflow_common.pipeline.Stage`): the failure path's
+    function records the stage `failed`; every other stage is named after its function."""
+    return "failed" if name == "failure" else name

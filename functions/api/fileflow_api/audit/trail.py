@@ -94,6 +94,7 @@ class AuditTrail:
             user_agent=origin.user_agent,
             details={name: value for name, value in (details or {}).items() if value is not None},
         )
+        _count(event)
         try:
             self._log.append(event)
         except Exception:
@@ -101,3 +102,22 @@ class AuditTrail:
             logger.exception("audit event not stored", extra={"audit_event": event.describe()})
             metrics.add_metric(name="AuditWriteFailed", unit=MetricUnit.Count, value=1)
         return event
+
+
+# What operators count of the API's trail: uploads started, completed (and their bytes), aborted; deletes.
+ACTION_METRICS: Mapping[AuditAction, str] = {
+    AuditAction.UPLOAD_INITIATED: "UploadsStarted",
+    AuditAction.UPLOAD_COMPLETED: "UploadsCompleted",
+    AuditAction.UPLOAD_ABORTED: "UploadsAborted",
+    AuditAction.FILE_DELETED: "FilesDeleted",
+}
+
+
+def _count(event: AuditEvent) -> None:
+    name = ACTION_METRICS.get(event.action)
+    if name is None:
+        return
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    size = event.details.get("size")
+    if event.action is AuditAction.UPLOAD_COMPLETED and isinstance(size, int) and not isinstance(size, bool):
+        metrics.add_metric(name="UploadedBytes", unit=MetricUnit.Bytes, value=size)

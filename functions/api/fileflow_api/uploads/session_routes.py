@@ -144,6 +144,7 @@ def complete_upload(
         resource_type="upload",
         resource_id=upload_id,
         file_id=session.file_id,
+        size=session.result.size if session.result is not None else None,
     )
     return completed_response(session)
 

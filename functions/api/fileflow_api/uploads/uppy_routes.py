@@ -203,7 +203,13 @@ def complete_multipart_upload(
         client_parts=[ClientPart(part_number=part.PartNumber, etag=part.ETag) for part in body.parts],
     )
     audit.record(
-        owner, AuditAction.UPLOAD_COMPLETED, resource_type="upload", resource_id=upload_id, via="uppy"
+        owner,
+        AuditAction.UPLOAD_COMPLETED,
+        resource_type="upload",
+        resource_id=upload_id,
+        via="uppy",
+        file_id=session.file_id,
+        size=session.result.size if session.result is not None else None,
     )
     return {"location": uploads.object_url(session.key), "key": session.key, "bucket": uploads.bucket_name}
 
