@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -248,6 +249,12 @@ def run_cli(
     return run
 
 
+def cli_lines(out: str) -> list[dict[str, Any]]:
+    """The CLI's JSON lines; the in-process API's and stages' EMF records share its stdout here."""
+    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return [record for record in records if "_aws" not in record]
+
+
 def test_cli_uploads_a_directory_as_json_lines_then_lists_and_removes(run_cli, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -255,11 +262,11 @@ def test_cli_uploads_a_directory_as_json_lines_then_lists_and_removes(run_cli, t
         (folder / name).write_text(name)
     code, out, _ = run_cli("upload", str(folder), "--json", "--tag", "batch")
     assert code == cli.EXIT_OK
-    reports = [json.loads(line) for line in out.splitlines()]
+    reports = cli_lines(out)
     assert [Path(r["path"]).name for r in reports] == ["one.txt", "two.txt"]
     assert {r["status"] for r in reports} == {"uploaded"}
     code, out, _ = run_cli("search", "--tag", "batch", "--json")
-    assert sorted(json.loads(line)["filename"] for line in out.splitlines()) == ["one.txt", "two.txt"]
+    assert sorted(item["filename"] for item in cli_lines(out)) == ["one.txt", "two.txt"]
     first = reports[0]["file_id"]
     code, out, _ = run_cli("rm", first, "nope-no-such-file")
     assert code == cli.EXIT_PARTIAL  # one deleted, one not found
@@ -275,8 +282,8 @@ def test_cli_download_writes_the_original_bytes(run_cli, processed, tmp_path):
     target = tmp_path / "d-copy.txt"
     code, out, _ = run_cli("download", file_id, "-o", str(target), "--json")
     assert code == cli.EXIT_OK
-    # (the in-process stages' EMF records went to stdout before it: the CLI's own line is the last)
-    assert json.loads(out.splitlines()[-1])["sha256"] == hashlib.sha256(data).hexdigest()
+    (report,) = cli_lines(out)
+    assert report["sha256"] == hashlib.sha256(data).hexdigest()
     assert target.read_bytes() == data
 
 
