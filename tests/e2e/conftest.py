@@ -6,6 +6,7 @@ stack, which only updates what changed, so the tested stack is always the checke
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -15,16 +16,27 @@ from pathlib import Path
 import boto3
 import pytest
 
+from tests.support.claude_emulator import ClaudeEmulator
 from tools import localcloud
 from tools.stack import StackOutputs, client_kwargs, endpoint_url, load_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
+# The Claude emulator the suite starts (tests/support/claude_emulator.py): the AI stage calls it there.
+CLAUDE_PORT = int(os.environ.get("FILEFLOW_CLAUDE_PORT", "5002"))
+ANTHROPIC_SECRET_NAME = "fileflow/anthropic-api-key"
 # Webhooks to a receiver on 127.0.0.1 (the stack refuses this on AWS), retried after 1 s, and an endpoint
 # disabled after 3 failed deliveries: what tests/e2e/test_webhooks.py exercises in seconds.
 E2E_CONTEXT = (
     *("--context", "webhooks_allow_local_http=true"),
     *("--context", "webhook_retry_schedule=1,1,1,1"),
     *("--context", "webhook_disable_after=3"),
+    # The AI stage against the emulator: a 2 s timeout, waits of at most 0.5 s, a circuit that opens after
+    # 3 failures and half-opens after 30 s (tests/e2e/test_ai_analysis.py resets it when done).
+    *("--context", f"anthropic_base_url=http://127.0.0.1:{CLAUDE_PORT}"),
+    *("--context", "ai_timeout_seconds=2"),
+    *("--context", "ai_max_retry_wait_seconds=0.5"),
+    *("--context", "ai_circuit_failures=3"),
+    *("--context", "ai_circuit_cooldown_seconds=30"),
 )
 
 
@@ -49,10 +61,29 @@ def local_cloud() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def stack(local_cloud: None) -> StackOutputs:
+def claude_emulator() -> Iterator[ClaudeEmulator]:
+    """The Claude emulator on FILEFLOW_CLAUDE_PORT, up before the stack is deployed against it."""
+    emulator = ClaudeEmulator(port=CLAUDE_PORT).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+def _anthropic_secret() -> None:
+    """The key's secret, as an operator makes it (value `test`: the emulator takes any key)."""
+    secrets = boto3.client("secretsmanager", **client_kwargs())
+    with contextlib.suppress(secrets.exceptions.ResourceExistsException):
+        secrets.create_secret(Name=ANTHROPIC_SECRET_NAME, SecretString="test")
+
+
+@pytest.fixture(scope="session")
+def stack(local_cloud: None, claude_emulator: ClaudeEmulator) -> StackOutputs:
     """The deployed stack's outputs (deployed or updated first on the local cloud)."""
     if endpoint_url() is not None and os.environ.get("FILEFLOW_E2E_SKIP_DEPLOY") != "1":
         subprocess.run([sys.executable, "-m", "tools.deploy", "up", *E2E_CONTEXT], cwd=ROOT, check=True)
+    if endpoint_url() is not None:
+        _anthropic_secret()
     return load_outputs()
 
 

@@ -241,6 +241,8 @@ def test_user_b_can_reach_nothing_of_user_a(users: tuple[Client, Client], owner:
     )
     expect_absent("GET audit", bob("GET", "/v1/audit"), file_id, owner.upload_id, multipart_id, uppy_id)
     expect("GET audit with A's cursor", 400, bob("GET", "/v1/audit", params={"cursor": owner.audit_cursor}))
+    # And the usage route answers with B's own figures only (it takes no id: the token names the user)
+    expect_absent("GET usage", bob("GET", "/v1/usage"), file_id, owner.upload_id)
     # And every webhooks route on A's endpoint and delivery
     hook = f"/v1/webhooks/{owner.webhook_id}"
     delivery = f"{hook}/deliveries/{owner.delivery_id}"

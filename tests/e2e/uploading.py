@@ -23,11 +23,19 @@ class Uploaded:
 
 
 def initiate(
-    client: Client, data: bytes, *, filename: str, content_type: str, priority: int | None = None
+    client: Client,
+    data: bytes,
+    *,
+    filename: str,
+    content_type: str,
+    priority: int | None = None,
+    analysis: str | None = None,
 ) -> requests.Response:
     body: dict[str, Any] = {"filename": filename, "size": len(data), "content_type": content_type}
     if priority is not None:
         body["priority"] = priority
+    if analysis is not None:
+        body["analysis"] = analysis
     return client("POST", "/v1/uploads", json=body)
 
 
@@ -66,9 +74,12 @@ def upload(
     filename: str = "upload",
     content_type: str = "application/octet-stream",
     priority: int | None = None,
+    analysis: str | None = None,
 ) -> Uploaded:
     """No extension and a generic type by default: no claim the content could contradict (needs_review)."""
-    started = initiate(client, data, filename=filename, content_type=content_type, priority=priority)
+    started = initiate(
+        client, data, filename=filename, content_type=content_type, priority=priority, analysis=analysis
+    )
     assert started.status_code == 201, started.text
     session = started.json()
     send(client, session, data)

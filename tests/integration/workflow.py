@@ -50,6 +50,7 @@ TASKS = {
     "Archive": ("archive", "content"),
     "Video": ("video", "content"),
     "Analysis": ("analysis", "analysis"),
+    "AI": ("ai", "ai"),
     "Finalize": ("finalize", "finalize"),
     "Notify": ("notify", "notify"),
     "RecordFailure": ("failure", "failure"),
@@ -62,13 +63,14 @@ NEXT = {
     "Document": "Analysis",
     "Archive": "Analysis",
     "Video": "Analysis",
-    "Analysis": "Finalize",
+    "Analysis": "AI",
+    "AI": "Finalize",
     "Finalize": "Notify",
     "Notify": "HeldSlotDone",
     "RecordFailure": "NotifyFailure",
     "NotifyFailure": "HeldSlotFailure",
 }
-_GUARDED = ("Detect", "Image", "Document", "Archive", "Video", "Analysis", "Finalize")
+_GUARDED = ("Detect", "Image", "Document", "Archive", "Video", "Analysis", "AI", "Finalize")
 CATCHES = {
     **dict.fromkeys(_GUARDED, ("RecordFailure", "error")),
     "Notify": ("HeldSlotError", "error"),

@@ -37,6 +37,8 @@ class Stage(StrEnum):
     ARCHIVE = "archive"
     VIDEO = "video"
     ANALYSIS = "analysis"
+    # Claude's analysis where the routing policy says it pays (never fails the file).
+    AI = "ai"
     FINALIZE = "finalize"
     NOTIFY = "notify"
     # The failure path: records why the file failed.
