@@ -14,7 +14,7 @@ class LayerBuildMissingError(RuntimeError):
 
 
 class Layers(Construct):
-    """`runtime` (Powertools, pydantic), `api` (FastAPI), `images`, `documents`, `video` (the stages'),
+    """`runtime` (Powertools, pydantic), `api` (FastAPI), `images`, `documents`, `video`, `analysis` (the stages'),
     `webhooks` (the sender's), `common`, `web` (the upload page and Uppy's browser bundle, served by the
     API function)."""
 
@@ -29,6 +29,11 @@ class Layers(Construct):
             "pypdf, python-docx, charset-normalizer: the detect, document and archive stages",
         )
         self.video = self._layer("Video", "video", "imageio-ffmpeg (a static ffmpeg), for the video stage")
+        self.analysis = self._layer(
+            "Analysis",
+            "analysis",
+            "numpy, faster-paddle, langdetect, yake: the analysis stage's local features (with images)",
+        )
         self.webhooks = self._layer(
             "Webhooks",
             "webhooks",

@@ -45,6 +45,7 @@ class FilePipeline(Construct):
             "images": layers.images,
             "documents": layers.documents,
             "video": layers.video,
+            "analysis": layers.analysis,
         }
         self.stages: dict[str, PythonFunction] = {}
         for spec in STAGES:

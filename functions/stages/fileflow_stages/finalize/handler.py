@@ -45,6 +45,8 @@ def finalize(context: StageContext) -> StageResult:
     if detected.mismatch:
         result["type_mismatch"] = detected.mismatch
     analysis = {**(result.get("analysis") or {}), "summary": result.get("summary", {})}
+    if result.get("features"):
+        analysis["features"] = result["features"]
     integrity = result.get("integrity")
     recorded = context.services.records.record_processing(
         file.upload,
