@@ -148,6 +148,11 @@ bench-priority: $(VENV)/.installed ## priority lanes on the deployed stack: 50 p
 bench-auth: $(VENV)/.installed ## auth cost: POST /v1/upload-tokens vs GET /health, verify vs bare jwt.decode [BENCH_ARGS="--requests 200"]
 	PYTHONPATH=functions/common $(PY) -m bench.auth_overhead $(BENCH_ARGS)
 
+.PHONY: bench-analysis
+bench-analysis: $(VENV)/.installed ## local analysis ms per image and per page vs Pillow / imagehash / split() [BENCH_ARGS="--rounds 5"]
+	@$(PY) -m pip show --quiet imagehash >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check imagehash==4.3.2
+	PYTHONPATH=functions/common:functions/stages $(PY) -m bench.analysis $(BENCH_ARGS)
+
 .PHONY: bench-images
 bench-images: $(VENV)/.installed ## images/s: our image pipeline vs naive Pillow vs libvips [BENCH_ARGS="--rounds 3"]
 	@ldconfig -p | grep -q libvips.so || (apt-get update && apt-get install -y libvips42) || echo "warning: libvips could not be installed: comparing with naive Pillow only" >&2

@@ -14,9 +14,9 @@ class LayerBuildMissingError(RuntimeError):
 
 
 class Layers(Construct):
-    """`runtime` (Powertools, pydantic), `api` (FastAPI), `images`, `documents`, `video`, `analysis` (the stages'),
-    `webhooks` (the sender's), `common`, `web` (the upload page and Uppy's browser bundle, served by the
-    API function)."""
+    """`runtime` (Powertools, pydantic), `api` (FastAPI), `images`, `documents`, `video`, `analysis`
+    (the stages'), `webhooks` (the sender's), `common`, `web` (the upload page and Uppy's browser bundle,
+    served by the API function)."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)

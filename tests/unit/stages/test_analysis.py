@@ -145,9 +145,9 @@ def test_language_is_detected_and_deterministic() -> None:
     assert text.language(samples.ENGLISH_TEXT) == {"code": "en", "probability": 1.0}
     assert text.language(samples.GERMAN_TEXT)["code"] == "de"  # type: ignore[index]
     assert text.language("ok") is None
-    assert {str(text.language(samples.GERMAN_TEXT)) for _ in range(5)} == {
-        str(text.language(samples.GERMAN_TEXT))
-    }
+    # An ambiguous text: unseeded, langdetect's answer (and its probability) varies from call to call
+    mixed = "ciao amigo merci beaucoup danke schön hola hello"
+    assert len({str(text.language(mixed)) for _ in range(10)}) == 1
 
 
 def test_flesch_reading_ease_follows_the_plain_formula() -> None:
