@@ -15,6 +15,7 @@ from tests import analysis_samples, samples
 from tests.integration.conftest import BUCKET_NAME, Cloud
 from tests.integration.processing import USER, declare, file_item, jobs_of, new_file_id, upload
 from tests.integration.stages.conftest import process
+from tests.integration.workflow import run_execution
 
 
 def analysed(cloud: Cloud, data: bytes, *, user: str = USER, filename: str = "upload") -> tuple[str, Any]:
@@ -44,6 +45,9 @@ def test_ocr_of_a_rendered_png_reaches_the_file_item_with_its_confidences(cloud:
     # And the job's result carries them too
     [job] = jobs_of(cloud, file_id)
     assert job["result"]["features"]["ocr"]["text"] == features["ocr"]["text"]
+    # And a replay of the execution computes nothing again, and gives the workflow the same counts
+    again = run_execution(execution.execution_arn)
+    assert again.state["analysis"] == {**state, "already_finished": True}
 
 
 def test_copies_are_flagged_and_linked_among_one_users_files_only(cloud: Cloud) -> None:

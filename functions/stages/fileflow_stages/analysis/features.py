@@ -25,6 +25,8 @@ from fileflow_stages.analysis.ocr import OcrLimits, TextReader, recognise
 _FORMATS: Final = ("JPEG", "PNG", "WEBP", "GIF")
 TEXT_DERIVATIVE: Final = "text.txt"
 POSTER_DERIVATIVE: Final = "poster.jpg"
+# Names in the features that are not features themselves (not counted in `$.analysis.features`).
+_NOT_FEATURES: Final = frozenset({"kind", "findings", "complexity"})
 # The video stage's facts kept in the features (the rest is on the content stage's analysis).
 _VIDEO_FACTS: Final = (
     "container",
@@ -118,7 +120,7 @@ class LocalFeatures:
         return sum(
             1
             for name, value in self.features.items()
-            if name not in ("kind", "findings") and not (isinstance(value, dict) and "error" in value)
+            if name not in _NOT_FEATURES and not (isinstance(value, dict) and "error" in value)
         )
 
     def describe(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from fileflow_stages._runtime.integrity import Integrity
 from fileflow_stages._runtime.stage import StageContext, StageResult, stage_handler
 from fileflow_stages._runtime.state import ObjectGoneError
 from fileflow_stages.analysis.adapters import DynamoHashIndex, S3Sources
-from fileflow_stages.analysis.features import FileFacts, Ports, local_features
+from fileflow_stages.analysis.features import FileFacts, LocalFeatures, Ports, local_features
 from fileflow_stages.analysis.ocr import default_reader
 from fileflow_stages.analysis.settings import AnalysisSettings
 from fileflow_stages.analysis.summary import summarize
@@ -51,7 +51,16 @@ def analyze(context: StageContext) -> StageResult:
     job = context.job()
     if job.status.terminal:  # run again for a finished job: its summary and features stand
         summary = job.result.get("summary") or {}
-        return StageResult(output={"findings": len(summary.get("findings") or []), "already_finished": True})
+        recorded = job.result.get("features") or {}
+        return StageResult(
+            output={
+                "findings": len(summary.get("findings") or []),
+                "features": LocalFeatures(features=recorded).succeeded,
+                "complexity": recorded.get("complexity"),
+                "duplicates": int((recorded.get("duplicates") or {}).get("count") or 0),
+                "already_finished": True,
+            }
+        )
     summary = summarize(
         kind=detected.kind.value, detected_type=detected.mime, size=context.file.size, result=job.result
     )
