@@ -99,7 +99,7 @@ def test_a_corrupt_thumbnail_falls_back_on_the_original_and_the_file_is_still_pr
     # Given an image whose 1024-px thumbnail is garbage by the time the analysis stage reads it
     file_id = new_file_id()
     declare(cloud, file_id, filename="upload")
-    build_ports = analysis_handler._ports
+    build_ports = analysis_handler.ports_for
 
     def corrupting(context: StageContext) -> Ports:
         cloud.s3.put_object(
@@ -107,7 +107,7 @@ def test_a_corrupt_thumbnail_falls_back_on_the_original_and_the_file_is_still_pr
         )
         return build_ports(context)
 
-    monkeypatch.setattr(analysis_handler, "_ports", corrupting)
+    monkeypatch.setattr(analysis_handler, "ports_for", corrupting)
     # When it is processed
     execution = process(upload(cloud, analysis_samples.scene_jpeg(3), file_id=file_id))
     # Then the stage succeeded, its pixel features read the (small) original, and the file is processed

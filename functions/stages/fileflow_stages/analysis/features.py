@@ -11,6 +11,7 @@ Reads go through `Sources` (the derivatives the content stages wrote, the origin
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,12 +146,17 @@ class _Run:
         self.result.findings.append({"code": code, "message": message})
 
 
-def _open_image(data: bytes, limits: AnalysisLimits) -> Image.Image:
+def _open_image(data: bytes, limits: AnalysisLimits, *, decode_pixels: int | None = None) -> Image.Image:
+    """Decoded (first frame, orientation applied); a JPEG over `decode_pixels` is decoded at 1/2 to 1/8."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         image = Image.open(io.BytesIO(data), formats=_FORMATS)
-    if image.width * image.height > limits.max_pixels:
+    pixel_count = image.width * image.height
+    if pixel_count > limits.max_pixels:
         raise ValueError(f"{image.width}x{image.height} is over the {limits.max_pixels}-pixel limit")
+    if decode_pixels is not None and pixel_count > decode_pixels:
+        scale = math.sqrt(decode_pixels / pixel_count)
+        image.draft(None, (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
     image.seek(0)
     image.load()
     return ImageOps.exif_transpose(image)
@@ -265,7 +271,9 @@ def _analyse_image(run: _Run, facts: FileFacts, limits: AnalysisLimits) -> None:
     # OCR reads the original's lossless pixels when it is small enough to hold (JPEG thumbnails blur text).
     ocr_image = None
     if original is not None and original.whole:
-        ocr_image = run.guarded("original", lambda: _open_image(original.head, limits))
+        ocr_image = run.guarded(
+            "original", lambda: _open_image(original.head, limits, decode_pixels=limits.ocr.max_pixels)
+        )
     if working is None and ocr_image is not None:
         working, source = ocr_image, "original"
     if working is None:

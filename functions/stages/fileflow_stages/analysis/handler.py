@@ -34,7 +34,8 @@ def analysis_settings() -> AnalysisSettings:
     return AnalysisSettings()
 
 
-def _ports(context: StageContext) -> Ports:
+def ports_for(context: StageContext) -> Ports:
+    """The adapters of one invocation (tests with fake services replace this factory)."""
     settings = context.services.settings
     return Ports(
         sources=S3Sources(s3_client(), settings.bucket_name, context.file.source),
@@ -75,7 +76,7 @@ def analyze(context: StageContext) -> StageResult:
         job_result=job.result,
         verified_sha256=verified,
     )
-    found = local_features(facts, _ports(context), analysis_settings().limits)
+    found = local_features(facts, ports_for(context), analysis_settings().limits)
     context.services.records.merge_job_result(job, {"summary": summary, "features": found.describe()})
     errors = [name for name, value in found.features.items() if isinstance(value, dict) and "error" in value]
     if errors:
