@@ -184,6 +184,11 @@ bench-auth: $(VENV)/.installed ## auth cost: POST /v1/upload-tokens vs GET /heal
 bench-ai: $(VENV)/.installed ## Claude calls and cost for 100 mixed files: routing policy + cache vs Claude for every file, per 1,000 files (emulator) [BENCH_ARGS="--files 100 --seed 11"]
 	PYTHONPATH=functions/common:functions/stages POWERTOOLS_METRICS_DISABLED=true POWERTOOLS_METRICS_NAMESPACE=FileflowBench POWERTOOLS_LOG_LEVEL=WARNING $(PY) -m bench.ai_cost $(BENCH_ARGS)
 
+.PHONY: bench-analysis
+bench-analysis: $(VENV)/.installed ## local analysis ms per image and per page vs Pillow / imagehash / split() [BENCH_ARGS="--rounds 5"]
+	@$(PY) -m pip show --quiet imagehash >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check imagehash==4.3.2
+	PYTHONPATH=functions/common:functions/stages $(PY) -m bench.analysis $(BENCH_ARGS)
+
 .PHONY: bench-images
 bench-images: $(VENV)/.installed ## images/s: our image pipeline vs naive Pillow vs libvips [BENCH_ARGS="--rounds 3"]
 	@ldconfig -p | grep -q libvips.so || (apt-get update && apt-get install -y libvips42) || echo "warning: libvips could not be installed: comparing with naive Pillow only" >&2

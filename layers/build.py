@@ -135,7 +135,37 @@ def _strip(site_dir: Path, also_remove: frozenset[str] = frozenset()) -> None:
     shutil.rmtree(site_dir / "bin", ignore_errors=True)
 
 
-def _pip_install(name: str, requirements: Path, site_dir: Path, constraints: Path | None) -> None:
+def _pure_wheels(name: str, sdists: Path, wheel_dir: Path) -> None:
+    """Build the sdist-only packages `sdists` lists into wheels, which must be pure Python (any platform)."""
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--no-deps",
+        "--no-binary=:all:",
+        "--wheel-dir",
+        str(wheel_dir),
+        "-r",
+        str(sdists),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise LayerBuildError(
+            f"pip could not build the wheels of {_display(sdists)} (layer {name!r}):\n"
+            f"{result.stdout}{result.stderr}".rstrip()
+        )
+    for wheel in wheel_dir.glob("*.whl"):
+        if not wheel.name.endswith(("-py3-none-any.whl", "-py2.py3-none-any.whl")):
+            raise LayerBuildError(f"{wheel.name} (from {_display(sdists)}) is not a pure-Python wheel")
+
+
+def _pip_install(
+    name: str, requirements: Path, site_dir: Path, constraints: Path | None, find_links: Path | None = None
+) -> None:
     command = [
         sys.executable,
         "-m",
@@ -151,6 +181,7 @@ def _pip_install(name: str, requirements: Path, site_dir: Path, constraints: Pat
         "-r",
         str(requirements),
         *(["-c", str(constraints)] if constraints else []),
+        *(["--find-links", str(find_links)] if find_links else []),
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
@@ -162,10 +193,22 @@ def _pip_install(name: str, requirements: Path, site_dir: Path, constraints: Pat
 
 def _pip_layer(requirements: Path, base: Layer | None) -> Layer:
     name = requirements.parent.name
+    # Packages PyPI has as sdists only (pure Python): built into wheels, which the install then finds.
+    sdists = requirements.parent / "sdists.txt"
+
+    def local_wheels(site_dir: Path) -> Path | None:
+        if not sdists.is_file():
+            return None
+        wheel_dir = site_dir.parent / "sdist-wheels"
+        _pure_wheels(name, sdists, wheel_dir)
+        return wheel_dir
 
     def populate(site_dir: Path) -> None:
+        wheels = local_wheels(site_dir)
         if base is None:
-            _pip_install(name, requirements, site_dir, constraints=None)
+            _pip_install(name, requirements, site_dir, constraints=None, find_links=wheels)
+            if wheels is not None:
+                shutil.rmtree(wheels)
             _strip(site_dir)
             return
         # Pin what the base layer holds to its versions, then leave those out of this layer.
@@ -175,11 +218,13 @@ def _pip_layer(requirements: Path, base: Layer | None) -> Layer:
         constraints.write_text(
             "".join(f"{dist}=={version}\n" for dist, (version, _) in sorted(base_dists.items()))
         )
-        _pip_install(name, requirements, site_dir, constraints)
+        _pip_install(name, requirements, site_dir, constraints, find_links=wheels)
         constraints.unlink()
+        if wheels is not None:
+            shutil.rmtree(wheels)
         _strip(site_dir, also_remove=frozenset(base_dists))
 
-    parts = [requirements.read_bytes()]
+    parts = [requirements.read_bytes(), *([sdists.read_bytes()] if sdists.is_file() else [])]
     if base is not None:
         parts.append(base.input_hash.encode())
     return Layer(name, _sha256(*parts), populate)

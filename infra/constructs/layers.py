@@ -14,9 +14,9 @@ class LayerBuildMissingError(RuntimeError):
 
 
 class Layers(Construct):
-    """`runtime` (Powertools, pydantic), `api` (FastAPI), `images`, `documents`, `video` (the stages'),
-    `ai` (the AI stage's), `webhooks` (the sender's), `common`, `web` (the upload page and Uppy's browser
-    bundle, served by the API function)."""
+    """`runtime` (Powertools, pydantic), `api` (FastAPI), `images`, `documents`, `video`, `analysis`
+    (the stages'), `ai` (the AI stage's), `webhooks` (the sender's), `common`, `web` (the upload page and
+    Uppy's browser bundle, served by the API function)."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -31,6 +31,11 @@ class Layers(Construct):
         self.video = self._layer("Video", "video", "imageio-ffmpeg (a static ffmpeg), for the video stage")
         self.ai = self._layer(
             "Ai", "ai", "anthropic (the Claude SDK), for the AI stage (needs the runtime layer)"
+        )
+        self.analysis = self._layer(
+            "Analysis",
+            "analysis",
+            "numpy, faster-paddle, langdetect, yake: the analysis stage's local features (with images)",
         )
         self.webhooks = self._layer(
             "Webhooks",

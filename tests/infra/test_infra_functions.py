@@ -178,10 +178,10 @@ def test_every_function_gets_the_powertools_environment(synthesized: Synthesized
         (
             "AnalysisStageFunction",
             "fileflow_stages.analysis.handler.lambda_handler",
-            ["runtime", "common"],
-            256,
-            30,
-            {"TABLE_NAME"},
+            ["runtime", "images", "analysis", "common"],
+            2048,
+            60,
+            {"BUCKET_NAME", "TABLE_NAME"},
         ),
         (
             "AiStageFunction",
@@ -264,6 +264,7 @@ def test_function_handler_layers_sizing_and_settings(
         "images": synthesized.logical_id(stack_layers.images),
         "documents": synthesized.logical_id(stack_layers.documents),
         "video": synthesized.logical_id(stack_layers.video),
+        "analysis": synthesized.logical_id(stack_layers.analysis),
         "webhooks": synthesized.logical_id(stack_layers.webhooks),
         "ai": synthesized.logical_id(stack_layers.ai),
         "common": synthesized.logical_id(stack_layers.common),
@@ -285,7 +286,7 @@ def test_function_handler_layers_sizing_and_settings(
 def test_layers_target_the_functions_runtime_and_architecture(synthesized: Synthesized) -> None:
     # Given every layer version
     layers = synthesized.of_type("AWS::Lambda::LayerVersion")
-    assert len(layers) == 9
+    assert len(layers) == 10  # runtime, api, images, documents, video, analysis, ai, webhooks, common, web
     for logical_id, layer in layers.items():
         # Then it is declared for python3.13 on x86_64
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"], logical_id

@@ -44,6 +44,7 @@ def test_rerunning_the_build_is_a_no_op(built_layers: None, capsys: pytest.Captu
     assert [line.split()[0] for line in lines] == [
         "runtime",
         "ai",
+        "analysis",
         "api",
         "documents",
         "images",
@@ -112,6 +113,27 @@ def test_stage_layers_hold_their_libraries_built_for_the_lambda_platform(site_di
     assert "cpython-313-x86_64-linux-gnu" in imaging.name
     assert _is_elf_x86_64(imaging)
     assert any("webp" in path.name for path in (site_dirs["images"] / "pillow.libs").iterdir())
+
+
+def _mib(site_dir: Path) -> float:
+    return sum(path.stat().st_size for path in site_dir.rglob("*") if path.is_file()) / (1024 * 1024)
+
+
+def test_analysis_layer_holds_the_local_ai_libraries_and_fits_with_its_stages_layers(
+    site_dirs: dict[str, Path],
+) -> None:
+    # Given the analysis layer (langdetect is an sdist on PyPI: built here into a pure-Python wheel)
+    analysis = build.installed_distributions(site_dirs["analysis"])
+    # Then it holds numpy, faster-paddle (OCR models bundled), langdetect and yake, no Pillow, no scipy
+    assert {"numpy", "faster-paddle", "langdetect", "yake"} <= set(analysis)
+    assert not {"pillow", "scipy", "onnxruntime"} & set(analysis)
+    assert analysis["faster-paddle"][0] == "1.0.4"
+    [engine] = list((site_dirs["analysis"] / "faster_paddle").glob("*.so"))
+    assert _is_elf_x86_64(engine)
+    assert not (site_dirs["analysis"].parent / "sdist-wheels").exists()
+    # And the analysis stage's layers, unzipped, stay under Lambda's 250 MiB (function code aside)
+    total = sum(_mib(site_dirs[name]) for name in ("runtime", "common", "images", "analysis"))
+    assert total < 240, f"the analysis stage's layers take {total:.1f} MiB"
 
 
 def test_no_two_layers_hold_the_same_file(site_dirs: dict[str, Path]) -> None:

@@ -352,6 +352,8 @@ def test_delete_removes_objects_versions_and_records_and_gives_the_quota_back(
     file_id = uploaded["file_id"]
     assert call(api, "PUT", f"/v1/files/{file_id}/tags", body={"tags": ["trip"]}).status == 200
     usage_before = cloud.table.get_item(Key={"pk": f"USER#{ALICE}", "sk": "USAGE"})["Item"]
+    # (the analysis stage indexed its hashes for duplicates, in Alice's partition)
+    assert "Item" in cloud.table.get_item(Key={"pk": f"USER#{ALICE}", "sk": f"IMAGEHASH#{file_id}"})
     # When Bob tries to delete it / Then 404, and nothing is touched
     assert call(api, "DELETE", f"/v1/files/{file_id}", user=BOB).status == 404
     assert call(api, "GET", f"/v1/files/{file_id}").status == 200
@@ -361,7 +363,7 @@ def test_delete_removes_objects_versions_and_records_and_gives_the_quota_back(
     assert answer.status == 204
     assert object_versions(cloud, uploaded["key"]) == []
     assert object_versions(cloud, f"derived/{ALICE}/{file_id}/") == []
-    # And the jobs, tags and upload session are gone; the file item is a bare tombstone expiring by TTL
+    # And the jobs, tags, upload session and hash index entry are gone; the file item is a bare tombstone
     assert cloud.table.query(KeyConditionExpression=Key("pk").eq(f"FILE#{file_id}"))["Items"] == []
     rest = cloud.table.query(KeyConditionExpression=Key("pk").eq(f"USER#{ALICE}"))["Items"]
     assert {str(item["sk"]).split("#")[0] for item in rest} == {"FILE", "USAGE", "RATE"}

@@ -3,6 +3,7 @@ conditions, and stage payloads shaped as the state machine sends them."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -24,7 +25,11 @@ from fileflow_stages._runtime.records import DynamoRecords
 from fileflow_stages._runtime.settings import StageSettings
 from fileflow_stages._runtime.stage import Services, run_stage
 from fileflow_stages._runtime.state import DeclaredFile, FileProcessingState, ObjectGoneError
+from fileflow_stages.analysis import handler as analysis_handler
+from fileflow_stages.analysis.duplicates import HashEntry
+from fileflow_stages.analysis.features import OriginalRead, Ports
 from fileflow_stages.analysis.handler import analyze as summarize_job
+from fileflow_stages.analysis.ocr import default_reader
 from fileflow_stages.detect.handler import detect_file
 from fileflow_stages.finalize.handler import finalize
 from fileflow_stages.image.handler import render
@@ -218,6 +223,40 @@ def install(
         webhooks=webhooks or FakeWebhookEvents(),
     )
     monkeypatch.setattr(stage_runtime, "services", lambda: services)
+    index = FakeHashIndex()
+    monkeypatch.setattr(
+        analysis_handler,
+        "ports_for",
+        lambda context: Ports(FakeAnalysisSources(store), index, default_reader("tiny"), (ObjectGoneError,)),
+    )
+
+
+@dataclass
+class FakeAnalysisSources:
+    """The analysis stage's reads, from the fake store: the derivatives written, the original."""
+
+    store: FakeStore
+
+    def derivative(self, key: str, *, max_bytes: int) -> bytes:
+        return self.store.written[key].body
+
+    def original(self, *, head_bytes: int) -> OriginalRead:
+        data = self.store.data
+        if data is None:
+            raise ObjectGoneError("gone")
+        return OriginalRead(data[:head_bytes], len(data), hashlib.sha256(data).hexdigest())
+
+
+@dataclass
+class FakeHashIndex:
+    entries_by_user: dict[str, list[HashEntry]] = field(default_factory=dict)
+
+    def entries(self, user_id: str) -> list[HashEntry]:
+        return list(self.entries_by_user.get(user_id, []))
+
+    def put(self, user_id: str, entry: HashEntry) -> None:
+        kept = [other for other in self.entries_by_user.get(user_id, []) if other.file_id != entry.file_id]
+        self.entries_by_user[user_id] = [*kept, entry]
 
 
 def payload(**state: Any) -> dict[str, Any]:

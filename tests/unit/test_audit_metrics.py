@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from fileflow_api.audit import trail as trail_module
-from fileflow_api.audit.trail import AuditAction, AuditEvent, AuditTrail, RequestOrigin
+from fileflow_api.audit.trail import AuditAction, AuditEvent, AuditPage, AuditTrail, RequestOrigin
+from fileflow_common.observability import metrics
 
 
 class MemoryLog:
@@ -17,13 +17,14 @@ class MemoryLog:
     def append(self, event: AuditEvent) -> None:
         self.events.append(event)
 
+    def page(self, user_id: str, *, after: dict[str, str] | None, limit: int) -> AuditPage:
+        raise NotImplementedError  # not read by these tests
+
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     calls: list[tuple[str, Any]] = []
-    monkeypatch.setattr(
-        trail_module.metrics, "add_metric", lambda **kw: calls.append((kw["name"], kw["value"]))
-    )
+    monkeypatch.setattr(metrics, "add_metric", lambda **kw: calls.append((kw["name"], kw["value"])))
     return calls
 
 

@@ -15,6 +15,8 @@ FILE_PREFIX = "FILE#"
 JOB_PREFIX = "JOB#"
 UPLOAD_PREFIX = "UPLOAD#"
 RATE_WINDOW_PREFIX = "RATE#"
+# The analysis stage's duplicate index: one item per analysed image (or video poster) of the user.
+IMAGE_HASH_PREFIX = "IMAGEHASH#"
 USAGE_SORT_KEY = "USAGE"
 # Set on the tombstone a deleted file leaves (DELETE /v1/files/{id}): no writer may bring the file back.
 DELETED_AT = "deleted_at"
@@ -45,6 +47,14 @@ def upload_session_item_key(user_id: str, upload_id: str) -> ItemKey:
     return {
         PARTITION_KEY: USER_PREFIX + validate_id(user_id, kind="user_id"),
         SORT_KEY: UPLOAD_PREFIX + validate_id(upload_id, kind="upload_id"),
+    }
+
+
+def image_hash_item_key(user_id: str, file_id: str) -> ItemKey:
+    """A file's image hashes: ``USER#{user_id}`` / ``IMAGEHASH#{file_id}`` (deleted with the file)."""
+    return {
+        PARTITION_KEY: USER_PREFIX + validate_id(user_id, kind="user_id"),
+        SORT_KEY: IMAGE_HASH_PREFIX + validate_id(file_id, kind="file_id"),
     }
 
 

@@ -46,6 +46,7 @@ class FilePipeline(Construct):
             "documents": layers.documents,
             "video": layers.video,
             "ai": layers.ai,
+            "analysis": layers.analysis,
         }
         self.ai = ai_context(self)
         self.stages: dict[str, PythonFunction] = {}

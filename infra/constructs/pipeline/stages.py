@@ -12,7 +12,7 @@ from typing import Literal
 
 from aws_cdk import Duration
 
-type LayerName = Literal["images", "documents", "video", "ai"]
+type LayerName = Literal["images", "documents", "video", "analysis", "ai"]
 # What a stage may do with the bucket: read originals, write derivatives.
 type BucketAccess = Literal["none", "read", "read_write"]
 
@@ -91,9 +91,16 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec(
         "analysis",
         "AnalysisStageFunction",
-        "A metadata summary of the processed file",
-        memory_mb=256,
-        timeout=Duration.seconds(30),
+        "A metadata summary and the local features: hashes, duplicates, EXIF, OCR, text (offline)",
+        # OCR (faster-paddle, ONNX Runtime) uses every vCPU it gets, and an original of up to 8 MiB is
+        # decoded whole for it: 2048 MB is ~1.2 vCPUs. The OCR budget (15 s) leaves room under 60 s.
+        memory_mb=2048,
+        timeout=Duration.seconds(60),
+        # Pillow from "images"; numpy, faster-paddle, langdetect, yake from "analysis": 177 MiB with
+        # runtime and common, under Lambda's 250 MiB (docs/processing.md, "Local analysis").
+        layers=("images", "analysis"),
+        # The original (EXIF, SHA-256) and its derivatives (thumbnail, text, poster); writes nothing.
+        bucket="read",
     ),
     StageSpec(
         "ai",

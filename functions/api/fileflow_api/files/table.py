@@ -31,6 +31,7 @@ from fileflow_common.table import (
     PARTITION_KEY,
     SORT_KEY,
     file_item_key,
+    image_hash_item_key,
     tag_item_key,
     upload_session_item_key,
 )
@@ -211,6 +212,8 @@ class DynamoFileIndex(DynamoFileQueries):
         ]
         if file.created_at is not None:
             keys += [tag_item_key(file.user_id, tag, file.created_at, file.file_id) for tag in file.tags]
+        # The analysis stage's duplicate index entry (in the user's own partition; absent: a no-op).
+        keys.append(image_hash_item_key(file.user_id, file.file_id))
         if file.upload_id is not None:
             with contextlib.suppress(InvalidIdentifierError):
                 keys.append(upload_session_item_key(file.user_id, file.upload_id))

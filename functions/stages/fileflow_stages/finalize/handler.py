@@ -47,6 +47,8 @@ def finalize(context: StageContext) -> StageResult:
     analysis = {**(result.get("analysis") or {}), "summary": result.get("summary", {})}
     if result.get("ai") is not None:
         analysis["ai"] = result["ai"]
+    if result.get("features"):
+        analysis["features"] = result["features"]
     integrity = result.get("integrity")
     recorded = context.services.records.record_processing(
         file.upload,
