@@ -251,7 +251,7 @@ function showSignIn (error) {
   $('nav').hidden = true
   for (const view of document.querySelectorAll('.view')) view.hidden = true
   $('sign-in').hidden = false
-  $('page-title').textContent = 'Sign in to Fileflow'
+  $('page-title').textContent = 'Welcome to Fileflow'
   say('Sign in to upload files.')
   showError(error || '')
   $('token-input').focus()
