@@ -7,6 +7,7 @@ What the page did is checked through the API, S3 and the network, not only throu
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import re
@@ -360,13 +361,116 @@ def test_a_reviewer_approves_a_pending_review_with_the_keyboard(
     expect(item).to_be_visible()
     item.click()
     expect(browser_page.locator("#review-detail")).to_be_visible()
-    check_accessibility_and_shoot(browser_page, "reviews")
+    check_accessibility_and_shoot(browser_page, "reviews-live")
     browser_page.keyboard.press("a")
     # Then the decision is recorded, and the owner's file leaves review
     expect(browser_page.locator("#status")).to_contain_text("Approved")
     decided = Api(stack.api_url, reviewer).get(f"/v1/reviews/{review_id}")
     assert decided["decision"] == "approve"
     wait_for(partial(owner.processed, uploaded["file_id"]), timeout=TIMEOUT * 3, what="the file finalized")
+    assert log.errors == []
+
+
+def review_item(review_id: str, category: str, confidence: float, thumbnail: str) -> dict[str, Any]:
+    """A review as GET /v1/reviews/{id} answers it (the contract of issue #11)."""
+    return {
+        "review_id": review_id,
+        "status": "pending",
+        "kind": "document",
+        "category": category,
+        "confidence": confidence,
+        "created_at": "2026-12-02T05:00:00.000Z",
+        "escalated_at": None,
+        "decided_at": None,
+        "ai": {
+            "result": {"summary": f"A {category}.", "category": category, "tags": ["paper"]},
+            "confidence": confidence,
+        },
+        "features": {"language": "en", "words": 120},
+        "excerpt": "Total due: 42.00 EUR",
+        "thumbnail": {"url": thumbnail, "expires_at": "2026-12-02T06:00:00.000Z"},
+        "decision": None,
+        "reviewer": None,
+        "changes": None,
+        "note": None,
+    }
+
+
+def test_the_review_page_decides_with_its_keyboard_shortcuts_as_the_review_contract_says(
+    stack: StackOutputs, tokens: TokenFactory, user: str, page: tuple[Page, PageLog]
+) -> None:
+    browser_page, log = page
+    # Given the review routes answering as the contract says (served by the test: the page alone is
+    # under test here, whether or not this stack has the review API yet)
+    thumbnail = "data:image/png;base64," + base64.b64encode(samples.png(64, 64)).decode()
+    reviews = {
+        "r1": review_item("r1", "invoice", 0.42, thumbnail),
+        "r2": review_item("r2", "letter", 0.61, thumbnail),
+    }
+    decisions: list[tuple[str, Any]] = []
+
+    def review_routes(route: Route) -> None:
+        path = urlparse(route.request.url).path
+        found = re.search(r"/v1/reviews/(r\d)(/decision)?$", path)
+        if found is None:
+            summaries = [
+                {
+                    k: r[k]
+                    for k in (
+                        "review_id",
+                        "status",
+                        "kind",
+                        "category",
+                        "confidence",
+                        "created_at",
+                        "escalated_at",
+                        "decided_at",
+                    )
+                }
+                for r in reviews.values()
+            ]
+            route.fulfill(json={"reviews": summaries, "next_cursor": None})
+        elif found.group(2):
+            decisions.append((found.group(1), route.request.post_data_json))
+            route.fulfill(json={**reviews[found.group(1)], "status": "decided"})
+        else:
+            route.fulfill(json=reviews[found.group(1)])
+
+    browser_page.route(re.compile(r".*/v1/reviews(/.*)?(\?.*)?$"), review_routes)
+    # When a reviewer opens the queue
+    sign_in(browser_page, stack, tokens.valid(user), "#/reviews")
+    items = browser_page.locator("#reviews-list .review-item")
+    expect(items).to_have_count(2)
+    # Then the first review is shown: its thumbnail, excerpt, AI result and local features
+    expect(items.nth(0)).to_have_attribute("aria-pressed", "true")
+    detail = browser_page.locator("#review-detail")
+    expect(detail).to_contain_text("Total due: 42.00 EUR")
+    expect(detail).to_contain_text("A invoice.")
+    expect(browser_page.locator("#review-thumb")).to_be_visible()
+    check_accessibility_and_shoot(browser_page, "reviews")
+    # When j and k move through the queue
+    browser_page.keyboard.press("j")
+    expect(items.nth(1)).to_have_attribute("aria-pressed", "true")
+    expect(detail).to_contain_text("A letter.")
+    browser_page.keyboard.press("k")
+    expect(items.nth(0)).to_have_attribute("aria-pressed", "true")
+    expect(detail).to_contain_text("A invoice.")
+    # And c opens the AI result's fields, one is edited, and c (outside the field) sends the correction
+    browser_page.keyboard.press("c")
+    expect(browser_page.get_by_label("summary", exact=True)).to_be_focused()
+    browser_page.get_by_label("category", exact=True).fill("receipt")
+    browser_page.evaluate("document.activeElement.blur()")
+    browser_page.keyboard.press("c")
+    # Then only the changed field goes to the decision route, and the next review comes up
+    expect(browser_page.locator("#status")).to_have_text("Corrected the review of invoice.")
+    assert decisions == [("r1", {"decision": "correct", "changes": {"category": "receipt"}})]
+    expect(items).to_have_count(1)
+    expect(detail).to_contain_text("A letter.")
+    # When a approves it
+    browser_page.keyboard.press("a")
+    expect(browser_page.locator("#status")).to_have_text("Approved the review of letter.")
+    assert decisions[1] == ("r2", {"decision": "approve"})
+    expect(browser_page.locator("#reviews-summary")).to_have_text("No review is waiting.")
     assert log.errors == []
 
 
