@@ -5,8 +5,9 @@ functions' platform (CPython 3.13, x86_64) whatever machine runs this script. Th
 the base every function gets; other third-party layers are resolved against it and leave out what it
 already holds, so one function never sees two copies (or two versions) of a package.
 The `common` layer: functions/common/fileflow_common, copied as is.
-The `web` layer: the package functions/web/fileflow_web, with the upload page (web/) and Uppy's browser
-bundle (node_modules/uppy/dist, installed by `npm ci`) in its `static/` directory.
+The `web` layer: the package functions/web/fileflow_web, with the web page (web/), Uppy's browser bundle
+(node_modules/uppy/dist) and hls.js's (node_modules/hls.js/dist), installed by `npm ci`, in its `static/`
+directory.
 
 A layer whose inputs (its requirements or sources, and this script) hash to the value stamped after
 its last successful build is skipped, so re-running is instant; `--force` rebuilds every layer.
@@ -46,6 +47,7 @@ WEB_SOURCES = {
     "app.css": REPO_ROOT / "web" / "app.css",
     "uppy.min.mjs": REPO_ROOT / "node_modules" / "uppy" / "dist" / "uppy.min.mjs",
     "uppy.min.css": REPO_ROOT / "node_modules" / "uppy" / "dist" / "uppy.min.css",
+    "hls.min.mjs": REPO_ROOT / "node_modules" / "hls.js" / "dist" / "hls.min.mjs",
 }
 BASE_LAYER = "runtime"
 
@@ -270,7 +272,7 @@ def _web_layer() -> Layer:
         if missing:
             raise LayerBuildError(
                 f"the {WEB_LAYER!r} layer needs {', '.join(_display(path) for path in missing)}: "
-                "run `npm ci` (or `make deps`) for Uppy's bundle; web/ holds the page"
+                "run `npm ci` (or `make deps`) for Uppy's and hls.js's bundles; web/ holds the page"
             )
         package_dir = site_dir / WEB_PACKAGE.name
         shutil.copytree(WEB_PACKAGE, package_dir, ignore=shutil.ignore_patterns(*IGNORED_NAMES))

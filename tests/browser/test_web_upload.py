@@ -7,20 +7,15 @@ What the page did is checked through the API and S3 themselves, not only through
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, ConsoleMessage, FilePayload, Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from infra import outputs as names
+from tests.browser.support import SCREENSHOTS, TIMEOUT, Api, PageLog, page_url, text_file
 from tests.e2e.conftest import AwsClients
 from tests.e2e.polling import wait_for
 from tools.stack import StackOutputs
@@ -29,71 +24,10 @@ from tools.token import TokenFactory
 pytestmark = pytest.mark.e2e
 
 MIB = 1024 * 1024
-TIMEOUT = 30
 UPLOAD_TIMEOUT_MS = 90_000
 PROCESSING_TIMEOUT_MS = 120_000
 # Uppy's hidden <input type=file> of the Dashboard (the other one, with webkitdirectory, picks folders).
 FILE_INPUT = "input.uppy-Dashboard-input:not([webkitdirectory])"
-SCREENSHOTS = Path(os.environ.get("FILEFLOW_SCREENSHOT_DIR", "/tmp/fileflow-browser"))
-
-
-@dataclass
-class PageLog:
-    """What the browser reported: uncaught errors and console errors (CSP violations among them)."""
-
-    errors: list[str] = field(default_factory=list)
-
-    def console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.errors.append(message.text)
-
-
-@pytest.fixture(scope="module")
-def tokens(stack: StackOutputs) -> TokenFactory:
-    return TokenFactory.for_stack(stack)
-
-
-@pytest.fixture
-def user() -> str:
-    return f"browser-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[tuple[Page, PageLog]]:
-    context = browser.new_context(viewport={"width": 1100, "height": 1000})
-    opened = context.new_page()
-    log = PageLog()
-    opened.on("console", log.console)
-    opened.on("pageerror", lambda error: log.errors.append(str(error)))
-    yield opened, log
-    context.close()
-
-
-def page_url(stack: StackOutputs) -> str:
-    return f"{stack.api_url}/app/"
-
-
-def text_file(size: int) -> bytes:
-    """`size` bytes of plain text: lines of hex digits (no delimiter, so no CSV; processed as text)."""
-    line_length = 64
-    digits = os.urandom(size // 2 + line_length).hex()
-    lines = [digits[i : i + line_length - 1] + "\n" for i in range(0, size, line_length)]
-    return "".join(lines).encode()[:size]
-
-
-class Api:
-    def __init__(self, base_url: str, token: str) -> None:
-        self.base_url = base_url
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def get(self, path: str) -> Any:
-        response = requests.get(f"{self.base_url}{path}", headers=self.headers, timeout=TIMEOUT)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def completed_upload(self, upload_id: str) -> dict[str, Any] | None:
-        upload: dict[str, Any] = self.get(f"/v1/uploads/{upload_id}")
-        return upload if upload["status"] == "completed" else None
 
 
 def test_page_uploads_through_the_stock_uppy_plugin_and_lists_the_processed_files(
@@ -145,7 +79,7 @@ def test_page_uploads_through_the_stock_uppy_plugin_and_lists_the_processed_file
     assert aws.s3.head_object(Bucket=stack[names.BUCKET_NAME], Key=large_key)["ETag"].endswith('-2"')
 
     # And the page lists both files, refreshing until each shows it has been processed
-    rows = browser_page.locator("#files-body tr")
+    rows = browser_page.locator("#files-list .file-row")
     expect(rows).to_have_count(2)
     for filename in ("hello.txt", "large-notes.txt"):
         row = rows.filter(has_text=filename)

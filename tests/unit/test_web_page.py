@@ -26,6 +26,7 @@ FILES = {
     "app.css": b"body { margin: 0 }",
     "uppy.min.mjs": b"export class Uppy {}",
     "uppy.min.css": b".uppy {}",
+    "hls.min.mjs": b"export default class Hls {}",
 }
 
 
@@ -52,6 +53,10 @@ def test_page_is_served_with_a_strict_csp_allowing_uploads_to_s3(client: TestCli
     assert "script-src 'self';" in csp
     assert "style-src 'self';" in csp
     assert f"connect-src 'self' {S3_ORIGIN};" in csp
+    # (thumbnails and posters are presigned S3 GETs; hls.js plays through a Media Source blob: URL)
+    assert f"img-src 'self' data: blob: {S3_ORIGIN};" in csp
+    assert "media-src 'self' blob:;" in csp
+    assert "worker-src" not in csp
     assert "frame-ancestors 'none'" in csp
     assert "unsafe" not in csp
     assert response.headers["referrer-policy"] == "no-referrer"

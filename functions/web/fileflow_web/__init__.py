@@ -1,7 +1,8 @@
 """The web page's static files, shipped in the `web` layer (layers/build.py copies them into `static/`).
 
-Sources: web/ (index.html, app.js, app.css) and Uppy's browser bundle from the pinned npm package
-(node_modules/uppy/dist/uppy.min.mjs and uppy.min.css). The API function serves exactly these names.
+Sources: web/ (index.html, app.js, app.css), Uppy's browser bundle from the pinned npm package
+(node_modules/uppy/dist/uppy.min.mjs and uppy.min.css) and hls.js's (node_modules/hls.js/dist/hls.min.mjs,
+imported by app.js when a video is shown). The API function serves exactly these names.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ STATIC_FILES: Mapping[str, str] = MappingProxyType(
         "app.css": "text/css; charset=utf-8",
         "uppy.min.mjs": "text/javascript; charset=utf-8",
         "uppy.min.css": "text/css; charset=utf-8",
+        "hls.min.mjs": "text/javascript; charset=utf-8",
     }
 )
 

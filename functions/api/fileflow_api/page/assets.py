@@ -2,11 +2,12 @@
 
 Only the names of fileflow_web.STATIC_FILES are served (no path is ever built from the request). Every
 answer carries a strict Content-Security-Policy: scripts, styles and fonts from this origin only, and
-connections to this origin and the S3 origins of the presigned URLs the uploads use.
+connections and images from this origin and the S3 origins of the presigned URLs (uploads, downloads,
+thumbnails, HLS segments).
 
 Caching: index.html is revalidated on every load (`no-cache` + ETag, so usually a 304); it names its
 stylesheets and scripts with `?v=<content hash>`, and such a versioned URL is cached for a year.
-Unversioned URLs (app.js imports ./uppy.min.mjs) are revalidated like index.html.
+Unversioned URLs (app.js imports ./uppy.min.mjs and ./hls.min.mjs) are revalidated like index.html.
 """
 
 from __future__ import annotations
@@ -25,18 +26,24 @@ _IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def content_security_policy(connect_origins: Sequence[str]) -> str:
-    """The page's CSP: nothing inline, nothing from elsewhere but uploads to the given S3 origins.
+    """The page's CSP: nothing inline, nothing from elsewhere but the given S3 origins.
 
-    `img-src data: blob:`: Uppy's stylesheet draws icons as data: URIs and its Dashboard previews files
-    through blob: URLs. No 'unsafe-inline' and no 'unsafe-eval' anywhere.
+    The S3 origins are those of the presigned URLs: uploads and HLS segments (`connect-src`), thumbnails
+    and video posters (`img-src`). `img-src data: blob:`: Uppy's stylesheet draws icons as data: URIs and
+    its Dashboard previews files through blob: URLs. `media-src blob:`: hls.js plays through Media Source
+    Extensions, whose object URL is a blob: (it runs without a worker, so no worker-src). No
+    'unsafe-inline' and no 'unsafe-eval' anywhere.
     """
-    connect = " ".join(["'self'", *sorted(set(connect_origins))])
+    origins = " ".join(sorted(set(connect_origins)))
+    connect = f"'self' {origins}".strip()
+    images = f"'self' data: blob: {origins}".strip()
     return "; ".join(
         (
             "default-src 'none'",
             "script-src 'self'",
             "style-src 'self'",
-            "img-src 'self' data: blob:",
+            f"img-src {images}",
+            "media-src 'self' blob:",
             "font-src 'self'",
             f"connect-src {connect}",
             "base-uri 'none'",
