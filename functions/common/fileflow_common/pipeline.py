@@ -37,6 +37,8 @@ class Stage(StrEnum):
     ARCHIVE = "archive"
     VIDEO = "video"
     ANALYSIS = "analysis"
+    # A human reviewer's decision on a low-confidence AI result (docs/reviews.md): the workflow waits.
+    REVIEW = "review"
     FINALIZE = "finalize"
     NOTIFY = "notify"
     # The failure path: records why the file failed.

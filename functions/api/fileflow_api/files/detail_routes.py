@@ -157,6 +157,15 @@ class FileDetailResponse(FileSummaryModel):
     correlation_id: Annotated[str | None, Field(description="the initiating request's id")]
     priority: Annotated[int | None, Field(description="the processing priority given at initiate (1 to 9)")]
     callback_url: Annotated[str | None, Field(description="the upload's one-off webhook target")]
+    review: Annotated[
+        dict[str, Any] | None,
+        Field(
+            description=(
+                "the human review of the AI result (docs/reviews.md): review_id, status (pending, escalated,"
+                " decided, expired) and, once closed, the decision, reviewer and time; null: no review"
+            )
+        ),
+    ] = None
     stages: Annotated[list[StageEventModel], Field(description="the stage history, oldest first")]
     deliveries: Annotated[
         list[FileDeliveryModel],
@@ -231,6 +240,7 @@ def _detail(
         correlation_id=file.correlation_id,
         priority=file.priority,
         callback_url=file.callback_url,
+        review=dict(file.review) if file.review else None,
         stages=[StageEventModel.of(event) for event in stages],
         deliveries=deliveries,
     )
