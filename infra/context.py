@@ -183,3 +183,108 @@ def review_context(scope: Construct) -> ReviewContext:
         ),
         timeout_rule=rule,
     )
+
+
+DEFAULT_ANTHROPIC_SECRET_NAME = "fileflow/anthropic-api-key"  # noqa: S105 - a secret's name, not its value
+DEFAULT_AI_MODELS = "cheap=claude-haiku-4-5,strong=claude-sonnet-4-6"
+# USD per million tokens (Anthropic's list prices; cache writes at 1.25x input, reads at 0.1x).
+DEFAULT_AI_PRICES: dict[str, dict[str, float]] = {
+    "claude-haiku-4-5": {"input": 1.0, "output": 5.0, "cache_write": 1.25, "cache_read": 0.1},
+    "claude-sonnet-4-6": {"input": 3.0, "output": 15.0, "cache_write": 3.75, "cache_read": 0.3},
+}
+_PRICE_FIELDS = ("input", "output", "cache_write", "cache_read")
+
+
+@dataclass(frozen=True)
+class AiContext:
+    """The AI stage's configuration (docs/ai.md, "Configuration"): the secret that holds the Anthropic API
+    key (a missing secret: Claude is not configured), the API's URL (empty: the real one), the models and
+    their prices, budgets, resilience, cache and review settings. Each becomes one environment variable."""
+
+    secret_name: str = DEFAULT_ANTHROPIC_SECRET_NAME
+    environment: tuple[tuple[str, str], ...] = ()
+
+
+def _text(scope: Construct, key: str, default: str) -> str:
+    raw = scope.node.try_get_context(key)
+    return default if raw is None else str(raw).strip()
+
+
+def _number(scope: Construct, key: str, default: float, low: float, high: float) -> str:
+    raw = scope.node.try_get_context(key)
+    if raw is None:
+        return str(default)
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"context {key} must be a number: {raw!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"context {key} must be {low:g} to {high:g}: {raw!r}")
+    return str(value)
+
+
+def _pairs(scope: Construct, key: str, default: str) -> dict[str, str]:
+    text = _text(scope, key, default)
+    pairs: dict[str, str] = {}
+    for part in (part.strip() for part in text.split(",") if part.strip()):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"context {key} must be name=value pairs separated by commas: {text!r}")
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def ai_context(scope: Construct) -> AiContext:
+    models = _pairs(scope, "ai_models", DEFAULT_AI_MODELS)
+    if set(models) != {"cheap", "strong"}:
+        raise ValueError(f"context ai_models must name a cheap and a strong model: {models!r}")
+    raw_prices = scope.node.try_get_context("ai_prices")
+    prices = DEFAULT_AI_PRICES if raw_prices is None else raw_prices
+    if isinstance(prices, str):
+        prices = json.loads(prices)
+    if not isinstance(prices, dict) or not all(
+        isinstance(price, dict) and set(price) == set(_PRICE_FIELDS) for price in prices.values()
+    ):
+        raise ValueError(
+            f"context ai_prices must map each model to {', '.join(_PRICE_FIELDS)}: {raw_prices!r}"
+        )
+    for model in models.values():
+        if model not in prices:
+            raise ValueError(f"context ai_prices has no price for model {model!r}")
+    thresholds = _pairs(scope, "ai_review_thresholds", "image=0.8,document=0.8")
+    if not set(thresholds) <= {"image", "document"} or not all(
+        0 <= float(value) <= 1 for value in thresholds.values()
+    ):
+        raise ValueError(
+            f"context ai_review_thresholds must be image=/document= values 0 to 1: {thresholds!r}"
+        )
+    rules = _pairs(scope, "ai_type_rules", "image=complexity,document=complexity,text=complexity")
+    if not all(rule in ("always", "complexity", "never") for rule in rules.values()):
+        raise ValueError(f"context ai_type_rules must be always, complexity or never: {rules!r}")
+    scope_name = _text(scope, "ai_cache_scope", "user")
+    if scope_name not in ("user", "global"):
+        raise ValueError(f"context ai_cache_scope must be user or global: {scope_name!r}")
+    base_url = _text(scope, "anthropic_base_url", "")
+    if base_url and not base_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise ValueError(f"context anthropic_base_url must be https:// (or local http): {base_url!r}")
+    secret_name = _text(scope, "anthropic_secret_name", DEFAULT_ANTHROPIC_SECRET_NAME)
+    environment = {
+        "ANTHROPIC_SECRET_NAME": secret_name,
+        "ANTHROPIC_BASE_URL": base_url,
+        "AI_CHEAP_MODEL": models["cheap"],
+        "AI_STRONG_MODEL": models["strong"],
+        "AI_PRICES": json.dumps(prices, sort_keys=True, separators=(",", ":")),
+        "AI_USER_DAILY_BUDGET_USD": _number(scope, "ai_user_daily_budget_usd", 1.0, 0, 1e6),
+        "AI_MONTHLY_BUDGET_USD": _number(scope, "ai_monthly_budget_usd", 100.0, 0, 1e9),
+        "AI_TIMEOUT_SECONDS": _number(scope, "ai_timeout_seconds", 30.0, 0.1, 60),
+        "AI_MAX_RETRIES": str(_bounded_int(scope, "ai_max_retries", 2, 0, 5)),
+        "AI_MAX_RETRY_WAIT_SECONDS": _number(scope, "ai_max_retry_wait_seconds", 10.0, 0, 20),
+        "AI_CIRCUIT_FAILURES": str(_bounded_int(scope, "ai_circuit_failures", 5, 1, 1000)),
+        "AI_CIRCUIT_COOLDOWN_SECONDS": str(_bounded_int(scope, "ai_circuit_cooldown_seconds", 60, 1, 86400)),
+        "AI_CACHE_SCOPE": scope_name,
+        "AI_CACHE_TTL_DAYS": str(_bounded_int(scope, "ai_cache_ttl_days", 30, 1, 3650)),
+        "AI_REVIEW_THRESHOLDS": ",".join(f"{name}={value}" for name, value in sorted(thresholds.items())),
+        "AI_COMPLEXITY_THRESHOLD": _number(scope, "ai_complexity_threshold", 0.6, 0, 1),
+        "AI_TYPE_RULES": ",".join(f"{name}={value}" for name, value in sorted(rules.items())),
+    }
+    return AiContext(secret_name=secret_name, environment=tuple(environment.items()))

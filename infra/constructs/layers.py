@@ -15,8 +15,8 @@ class LayerBuildMissingError(RuntimeError):
 
 class Layers(Construct):
     """`runtime` (Powertools, pydantic), `api` (FastAPI), `images`, `documents`, `video` (the stages'),
-    `webhooks` (the sender's), `common`, `web` (the upload page and Uppy's browser bundle, served by the
-    API function)."""
+    `ai` (the AI stage's), `webhooks` (the sender's), `common`, `web` (the upload page and Uppy's browser
+    bundle, served by the API function)."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -29,6 +29,9 @@ class Layers(Construct):
             "pypdf, python-docx, charset-normalizer: the detect, document and archive stages",
         )
         self.video = self._layer("Video", "video", "imageio-ffmpeg (a static ffmpeg), for the video stage")
+        self.ai = self._layer(
+            "Ai", "ai", "anthropic (the Claude SDK), for the AI stage (needs the runtime layer)"
+        )
         self.webhooks = self._layer(
             "Webhooks",
             "webhooks",

@@ -68,7 +68,7 @@ def test_a_long_poll_delivers_every_stage_as_it_happens(stack: StackOutputs) -> 
     assert status == "processed"
     assert [(e["stage"], e["state"]) for e in seen] == [
         (stage, state)
-        for stage in ("detect", "image", "analysis", "finalize", "notify")
+        for stage in ("detect", "image", "analysis", "ai", "finalize", "notify")
         for state in ("started", "succeeded")
     ]
     assert {e["correlation_id"] for e in seen} == {started["correlation_id"]}

@@ -262,12 +262,13 @@ def test_each_file_type_is_processed_by_its_content(stack: StackOutputs, aws: Aw
             "Detect",
             STATE_OF_STAGE[stage],
             "Analysis",
+            "AI",
             "Finalize",
             "Notify",
             "Done",
         ], name
         assert stage_events(stack, aws, upload.file_id) == stages_in_order(
-            "detect", stage, "analysis", "finalize", "notify"
+            "detect", stage, "analysis", "ai", "finalize", "notify"
         ), name
         assert (item["stage"]["S"], item["stage_state"]["S"]) == ("notify", "succeeded"), name
         # And the expected derivatives exist under derived/{user}/{file}/
@@ -434,7 +435,7 @@ def test_an_mp4_is_transcoded_to_an_hls_ladder_with_a_poster(stack: StackOutputs
     assert execution["status"] == "SUCCEEDED", execution
     assert "Video" in entered_states(aws, execution["executionArn"])
     assert stage_events(stack, aws, upload.file_id) == stages_in_order(
-        "detect", "video", "analysis", "finalize", "notify"
+        "detect", "video", "analysis", "ai", "finalize", "notify"
     )
     item = file_item(stack, aws, upload)
     assert (item["status"]["S"], item["detected_type"]["S"], item["detected_kind"]["S"]) == (

@@ -47,7 +47,7 @@ TIMEOUT = 60
 # Generous: the whole corpus at once queues behind the video stage's two reserved environments.
 SETTLE_TIMEOUT = 900 if FULL else 300
 RUNNING_GRACE = 120
-STAGE_FUNCTIONS = ("detect", "image", "document", "archive", "video", "analysis", "finalize", "failure")
+STAGE_FUNCTIONS = ("detect", "image", "document", "archive", "video", "analysis", "ai", "finalize", "failure")
 _REPORT = re.compile(r"^REPORT RequestId: (\S+)\t.*Memory Size: (\d+) MB\tMax Memory Used: (\d+) MB")
 
 CASE_TABLE = Table(

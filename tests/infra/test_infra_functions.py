@@ -184,6 +184,14 @@ def test_every_function_gets_the_powertools_environment(synthesized: Synthesized
             {"TABLE_NAME"},
         ),
         (
+            "AiStageFunction",
+            "fileflow_stages.ai.handler.lambda_handler",
+            ["runtime", "ai", "common"],
+            512,
+            120,
+            {"TABLE_NAME", "BUCKET_NAME"},
+        ),
+        (
             "FinalizeStageFunction",
             "fileflow_stages.finalize.handler.lambda_handler",
             ["runtime", "common"],
@@ -257,6 +265,7 @@ def test_function_handler_layers_sizing_and_settings(
         "documents": synthesized.logical_id(stack_layers.documents),
         "video": synthesized.logical_id(stack_layers.video),
         "webhooks": synthesized.logical_id(stack_layers.webhooks),
+        "ai": synthesized.logical_id(stack_layers.ai),
         "common": synthesized.logical_id(stack_layers.common),
         "web": synthesized.logical_id(stack_layers.web),
     }
@@ -276,7 +285,7 @@ def test_function_handler_layers_sizing_and_settings(
 def test_layers_target_the_functions_runtime_and_architecture(synthesized: Synthesized) -> None:
     # Given every layer version
     layers = synthesized.of_type("AWS::Lambda::LayerVersion")
-    assert len(layers) == 8
+    assert len(layers) == 9
     for logical_id, layer in layers.items():
         # Then it is declared for python3.13 on x86_64
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"], logical_id

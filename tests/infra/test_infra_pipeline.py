@@ -53,7 +53,17 @@ def test_every_stage_task_retries_transient_errors_with_backoff_and_catches_the_
     # Given the rendered definition
     states = _definition()["States"]
     tasks = _stage_tasks(states)
-    assert set(tasks) >= {"Detect", "Image", "Document", "Archive", "Video", "Analysis", "Finalize", "Notify"}
+    assert set(tasks) >= {
+        "Detect",
+        "Image",
+        "Document",
+        "Archive",
+        "Video",
+        "Analysis",
+        "AI",
+        "Finalize",
+        "Notify",
+    }
     for name, state in tasks.items():
         # Then transient errors (and only those: a bad file is never retried) are retried with backoff
         throttled, retry = state["Retry"]
@@ -84,7 +94,7 @@ def test_the_route_sends_each_kind_to_its_stage_and_the_failure_path_ends_by_out
     states = _definition()["States"]
     # Given the Choice after detect
     route = {choice["StringEquals"]: choice["Next"] for choice in states["RouteByKind"]["Choices"]}
-    # Then every kind has its content stage, and they all go on to analysis -> finalize -> notify
+    # Then every kind has its content stage, and they all go on to analysis -> ai -> finalize -> notify
     assert route == {
         "image": "Image",
         "document": "Document",
@@ -94,8 +104,9 @@ def test_the_route_sends_each_kind_to_its_stage_and_the_failure_path_ends_by_out
     }
     for stage in set(route.values()):
         assert states[stage]["Next"] == "Analysis"
-    # (through the review gate: tests/infra/test_infra_reviews.py)
-    assert states["Analysis"]["Next"] == "NeedsReview"
+    # (through the AI stage and the review gate: tests/infra/test_infra_reviews.py)
+    assert states["Analysis"]["Next"] == "AI"
+    assert states["AI"]["Next"] == "NeedsReview"
     assert states["NeedsReview"]["Default"] == "Finalize"
     assert states["Finalize"]["Next"] == "Notify"
     assert states["Notify"]["Next"] == "HeldSlotDone"

@@ -27,7 +27,7 @@ def _catch(state: dict[str, Any], error: str) -> dict[str, Any]:
 
 def test_a_file_needing_review_waits_on_a_task_token_then_goes_to_finalize() -> None:
     states = _states()
-    # Given the Choice after the analysis: only an AI result that asks for review goes to Review
+    # Given the Choice after the AI stage: only an AI result that asks for review goes to Review
     choice = states["NeedsReview"]
     [rule] = choice["Choices"]
     assert rule == {
@@ -38,7 +38,7 @@ def test_a_file_needing_review_waits_on_a_task_token_then_goes_to_finalize() -> 
         "Next": "Review",
     }
     assert choice["Default"] == "Finalize"
-    assert states["Analysis"]["Next"] == "NeedsReview"
+    assert states["AI"]["Next"] == "NeedsReview"
     # Then Review invokes the review function and waits for the token it passes ($$.Task.Token)
     review = states["Review"]
     assert review["Resource"] == WAIT_FOR_TOKEN

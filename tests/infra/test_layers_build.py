@@ -43,6 +43,7 @@ def test_rerunning_the_build_is_a_no_op(built_layers: None, capsys: pytest.Captu
     # Then it reports every layer up to date, one line each
     assert [line.split()[0] for line in lines] == [
         "runtime",
+        "ai",
         "api",
         "documents",
         "images",

@@ -18,6 +18,7 @@ from fileflow_authorizer.handler import verifier as authorizer_verifier
 from fileflow_common.aws import clear_cached_clients
 from fileflow_intake import handler as intake_handler
 from fileflow_stages._runtime import stage as stage_runtime
+from fileflow_stages.ai import adapters as ai_adapters
 
 REGION = "us-east-1"
 BUCKET_NAME = "fileflow-uploads-example"  # the bucket named in events/sqs_*.json
@@ -63,6 +64,8 @@ def _reset_cached_state() -> None:
     # Powertools' cached secrets (and its client) would outlive the mock
     parameters.clear_caches()  # type: ignore[no-untyped-call]
     stage_runtime.services.cache_clear()
+    ai_adapters.ai_settings.cache_clear()
+    ai_adapters.analyzer.cache_clear()
     intake_handler.services.cache_clear()
     intake_handler.stepfunctions_client.cache_clear()
 

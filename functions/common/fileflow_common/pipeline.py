@@ -37,6 +37,8 @@ class Stage(StrEnum):
     ARCHIVE = "archive"
     VIDEO = "video"
     ANALYSIS = "analysis"
+    # Claude's analysis where the routing policy says it pays (never fails the file).
+    AI = "ai"
     # A human reviewer's decision on a low-confidence AI result (docs/reviews.md): the workflow waits.
     REVIEW = "review"
     FINALIZE = "finalize"

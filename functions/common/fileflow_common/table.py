@@ -124,3 +124,46 @@ def tag_item_key(user_id: str, tag: str, created_at: str, file_id: str) -> ItemK
         PARTITION_KEY: USER_PREFIX + validate_id(user_id, kind="user_id"),
         SORT_KEY: f"{TAG_PREFIX}{tag}#{created_sort_key(created_at, file_id)}",
     }
+
+
+# --- AI analysis (docs/ai.md): written by the AI stage, read by it and by GET /v1/usage -------------------
+AI_USAGE_DAY_PREFIX = "AIUSAGE#DAY#"
+AI_USAGE_GLOBAL_PARTITION = "AIUSAGE#GLOBAL"
+AI_USAGE_MONTH_PREFIX = "MONTH#"
+AI_BUDGET_SORT_KEY = "AIBUDGET"
+AI_CACHE_PREFIX = "AICACHE#"
+AI_CACHE_GLOBAL = "GLOBAL"
+AI_CIRCUIT_KEY: ItemKey = {PARTITION_KEY: "AICIRCUIT", SORT_KEY: "anthropic"}
+# The AI usage counters, integers: tokens, calls, cache hits, and the cost in micro-dollars (USD x 10^6).
+AI_USAGE_COUNTERS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "cost_micro_usd",
+    "calls",
+    "cache_hits",
+)
+
+
+def ai_usage_day_key(user_id: str, day: str) -> ItemKey:
+    """A user's AI usage on one UTC day (``yyyy-mm-dd``): ``USER#{id}`` / ``AIUSAGE#DAY#{day}``."""
+    return {
+        PARTITION_KEY: USER_PREFIX + validate_id(user_id, kind="user_id"),
+        SORT_KEY: AI_USAGE_DAY_PREFIX + day,
+    }
+
+
+def ai_usage_month_key(month: str) -> ItemKey:
+    """Everyone's AI usage in one UTC month (``yyyy-mm``): ``AIUSAGE#GLOBAL`` / ``MONTH#{month}``."""
+    return {PARTITION_KEY: AI_USAGE_GLOBAL_PARTITION, SORT_KEY: AI_USAGE_MONTH_PREFIX + month}
+
+
+def ai_budget_key(user_id: str) -> ItemKey:
+    """An operator's override of one user's daily AI budget: ``USER#{id}`` / ``AIBUDGET``."""
+    return {PARTITION_KEY: USER_PREFIX + validate_id(user_id, kind="user_id"), SORT_KEY: AI_BUDGET_SORT_KEY}
+
+
+def ai_cache_key(scope: str, cache_id: str) -> ItemKey:
+    """A cached Claude result: ``AICACHE#{user id | GLOBAL}`` / ``{sha256}#{prompt}#{model}#{kind}``."""
+    return {PARTITION_KEY: AI_CACHE_PREFIX + scope, SORT_KEY: cache_id}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -17,7 +17,13 @@ from infra.constructs.pipeline.definition import build_definition
 from infra.constructs.pipeline.lanes import LANE_PARTITION, StandardLane
 from infra.constructs.pipeline.stages import STAGES, StageSpec
 from infra.constructs.storage import DERIVED_PREFIX
-from infra.context import ReviewContext, stage_concurrency_scale, standard_lane_slots
+from infra.context import (
+    AiContext,
+    ReviewContext,
+    ai_context,
+    stage_concurrency_scale,
+    standard_lane_slots,
+)
 from infra.nag import (
     acknowledge,
     acknowledge_bucket_grant_put,
@@ -47,10 +53,13 @@ class FilePipeline(Construct):
             "images": layers.images,
             "documents": layers.documents,
             "video": layers.video,
+            "ai": layers.ai,
         }
+        self.ai = ai_context(self)
         self.stages: dict[str, PythonFunction] = {}
         for spec in STAGES:
             self.stages[spec.name] = self._stage_function(spec, stage_layers, layers, bucket, table)
+        self._grant_anthropic_secret(self.stages["ai"], self.ai)
 
         stack_name = Stack.of(self).stack_name
         self.state_machine_name = f"{stack_name}-pipeline"
@@ -140,7 +149,11 @@ class FilePipeline(Construct):
             layers=[layers.runtime, *(stage_layers[name] for name in spec.layers), layers.common],
             ephemeral_storage_mib=spec.ephemeral_storage_mib,
             reserved_concurrency=spec.reserved_concurrency * self.concurrency_scale or None,
-            environment={"TABLE_NAME": table.table_name, "BUCKET_NAME": bucket.bucket_name},
+            environment={
+                "TABLE_NAME": table.table_name,
+                "BUCKET_NAME": bucket.bucket_name,
+                **(dict(self.ai.environment) if spec.name == "ai" else {}),
+            },
         )
         table.grant_read_write_data(function.function)
         acknowledge_table_index_access(function.role, table)
@@ -152,3 +165,26 @@ class FilePipeline(Construct):
             bucket.grant_put(function.function, f"{DERIVED_PREFIX}*")
             acknowledge_bucket_grant_put(function.role, bucket, f"{DERIVED_PREFIX}*")
         return function
+
+    def _grant_anthropic_secret(self, function: PythonFunction, ai: AiContext) -> None:
+        """GetSecretValue on the Anthropic key's secret only (no DescribeSecret, no other secret).
+
+        By name, with Secrets Manager's six-character suffix: the secret is made outside the stack (an
+        operator puts the key in; the e2e suite puts in `test`), so its ARN is not known at synth.
+        """
+        secret_arn = Stack.of(self).format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=f"{ai.secret_name}-??????",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        function.role.add_to_policy(
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret_arn])
+        )
+        pattern = "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
+        acknowledge(
+            function.role,
+            f"AwsSolutions-IAM5[Resource::{pattern}{ai.secret_name}-??????]",
+            "GetSecretValue on the Anthropic API key's secret only: '-??????' is the random suffix Secrets "
+            "Manager appends to a secret's name, unknown at synth: the secret is made outside the stack.",
+        )

@@ -1,9 +1,9 @@
 """The workflow's definition, from CDK chainables (rendered to docs/pipeline.asl.json, checked by a test).
 
 lane (urgent, or a standard-lane slot: lanes.py) -> detect -> (image | document | archive | video) ->
-analysis -> (a human review, when the AI result needs one: review.py) -> finalize -> notify, and from any
-of them a `Catch` to the failure path: record the failure -> notify -> succeed for a bad file (the
-workflow did its job) or fail for anything else (the operator's alarm sees it). Every end gives the
+analysis -> ai -> (a human review, when the AI result needs one: review.py) -> finalize -> notify, and
+from any of them a `Catch` to the failure path: record the failure -> notify -> succeed for a bad file
+(the workflow did its job) or fail for anything else (the operator's alarm sees it). Every end gives the
 standard lane's slot back first.
 """
 
@@ -140,11 +140,13 @@ def build_definition(
 
     detect = guarded(task("detect", "Detect", "$.detect"))
     analysis = guarded(task("analysis", "Analysis", "$.analysis"))
+    # The AI stage catches its own failures (an ai_status says what happened); the Catch is for the runner.
+    ai = guarded(task("ai", "AI", "$.ai"))
     notify = task("notify", "Notify", "$.notify")
     notify.add_catch(errored, errors=["States.ALL"], result_path="$.error")
     finalize = guarded(task("finalize", "Finalize", "$.finalize"))
     finalize.next(notify).next(lane.released("Done", sfn.Succeed(scope, "Done")))
-    analysis.next(
+    analysis.next(ai).next(
         review_gate(
             scope,
             functions["review"],

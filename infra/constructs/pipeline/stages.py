@@ -12,7 +12,7 @@ from typing import Literal
 
 from aws_cdk import Duration
 
-type LayerName = Literal["images", "documents", "video"]
+type LayerName = Literal["images", "documents", "video", "ai"]
 # What a stage may do with the bucket: read originals, write derivatives.
 type BucketAccess = Literal["none", "read", "read_write"]
 
@@ -94,6 +94,17 @@ STAGES: tuple[StageSpec, ...] = (
         "A metadata summary of the processed file",
         memory_mb=256,
         timeout=Duration.seconds(30),
+    ),
+    StageSpec(
+        "ai",
+        "AiStageFunction",
+        "Claude's analysis where the routing policy says it pays (cached, costed, budgeted)",
+        memory_mb=512,
+        # Claude's calls, their retries and a long document's chunks; the stage keeps within this itself.
+        timeout=Duration.seconds(120),
+        layers=("ai",),
+        # Reads what it sends (the 1024-px thumbnail, a document's text, a text file's original).
+        bucket="read",
     ),
     StageSpec(
         "review",

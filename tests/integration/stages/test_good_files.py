@@ -34,7 +34,7 @@ def test_an_uploaded_jpeg_gets_renditions_a_job_stage_events_and_a_processed_fil
     uploaded = upload(cloud, samples.jpeg(1600, 1200, orientation=6), file_id=file_id)
     # When its notification starts the workflow, and the workflow runs
     execution = process(uploaded)
-    # Then it went detect -> image -> analysis -> finalize -> notify, and succeeded
+    # Then it went detect -> image -> analysis -> ai -> finalize -> notify, and succeeded
     assert (execution.status, execution.caught) == ("SUCCEEDED", [])
     assert execution.visited == [*STANDARD_ENTRY, "Detect", "RouteByKind", "Image", *SUCCESS_PATH]
     assert execution.state["detect"] == {
@@ -99,7 +99,7 @@ def test_an_uploaded_jpeg_gets_renditions_a_job_stage_events_and_a_processed_fil
     # And each stage's events are in order, each naming the execution and the correlation id
     assert stage_events(cloud, file_id) == [
         (stage, state)
-        for stage in ("detect", "image", "analysis", "finalize", "notify")
+        for stage in ("detect", "image", "analysis", "ai", "finalize", "notify")
         for state in ("started", "succeeded")
     ]
     events = events_of(cloud, file_id)

@@ -34,7 +34,7 @@ class DynamoRecords:
 
     # --- the file item -------------------------------------------------------------------------------
     def declared(self, upload: UploadKey) -> DeclaredFile:
-        names = ("content_type", "filename", "sha256", "upload_id", "callback_url")
+        names = ("content_type", "filename", "sha256", "upload_id", "callback_url", "analysis_mode")
         item = (
             self._table.get_item(
                 Key=file_item_key(upload.user_id, upload.file_id),

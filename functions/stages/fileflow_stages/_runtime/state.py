@@ -99,6 +99,7 @@ class DeclaredFile:
     sha256: str | None = None  # hex SHA-256 of the whole file
     upload_id: str | None = None
     callback_url: str | None = None  # the upload's one-off webhook target (checked at initiate)
+    analysis_mode: str | None = None  # the upload's `analysis`: local, auto or deep (the AI stage's policy)
 
 
 @dataclass(frozen=True, slots=True)

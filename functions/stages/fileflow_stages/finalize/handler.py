@@ -66,8 +66,10 @@ def finalize(context: StageContext) -> StageResult:
         result["type_mismatch"] = detected.mismatch
     review_state = apply_review(context, result)
     analysis = {**(result.get("analysis") or {}), "summary": result.get("summary", {})}
+    if result.get("ai") is not None:
+        analysis["ai"] = result["ai"]
     if review_state is not None:
-        analysis |= {"ai": result.get("ai"), "review": review_state}
+        analysis["review"] = review_state
     integrity = result.get("integrity")
     recorded = context.services.records.record_processing(
         file.upload,
