@@ -148,6 +148,10 @@ bench-priority: $(VENV)/.installed ## priority lanes on the deployed stack: 50 p
 bench-auth: $(VENV)/.installed ## auth cost: POST /v1/upload-tokens vs GET /health, verify vs bare jwt.decode [BENCH_ARGS="--requests 200"]
 	PYTHONPATH=functions/common $(PY) -m bench.auth_overhead $(BENCH_ARGS)
 
+.PHONY: bench-ai
+bench-ai: $(VENV)/.installed ## Claude calls and cost for 100 mixed files: routing policy + cache vs Claude for every file, per 1,000 files (emulator) [BENCH_ARGS="--files 100 --seed 11"]
+	PYTHONPATH=functions/common:functions/stages POWERTOOLS_METRICS_DISABLED=true POWERTOOLS_METRICS_NAMESPACE=FileflowBench POWERTOOLS_LOG_LEVEL=WARNING $(PY) -m bench.ai_cost $(BENCH_ARGS)
+
 .PHONY: bench-images
 bench-images: $(VENV)/.installed ## images/s: our image pipeline vs naive Pillow vs libvips [BENCH_ARGS="--rounds 3"]
 	@ldconfig -p | grep -q libvips.so || (apt-get update && apt-get install -y libvips42) || echo "warning: libvips could not be installed: comparing with naive Pillow only" >&2

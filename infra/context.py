@@ -193,6 +193,8 @@ DEFAULT_AI_PRICES: dict[str, dict[str, float]] = {
     "claude-sonnet-4-6": {"input": 3.0, "output": 15.0, "cache_write": 3.75, "cache_read": 0.3},
 }
 _PRICE_FIELDS = ("input", "output", "cache_write", "cache_read")
+# What the API needs of the AI configuration (GET /v1/usage shows the budgets).
+AI_BUDGET_VARIABLES = ("AI_USER_DAILY_BUDGET_USD", "AI_MONTHLY_BUDGET_USD")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from infra.constructs.auth import Auth
 from infra.constructs.lambda_function import PythonFunction
 from infra.constructs.layers import Layers
 from infra.constructs.storage import DERIVED_PREFIX, UPLOADS_PREFIX
+from infra.context import AI_BUDGET_VARIABLES, ai_context
 from infra.nag import (
     acknowledge,
     acknowledge_bucket_grant_delete,
@@ -69,6 +70,10 @@ class Api(Construct):
                 "QUEUE_URL": queue.queue_url,
                 "ALLOWED_ORIGINS": json.dumps(list(allowed_origins)),
                 **auth.token_environment,
+                # GET /v1/usage reports the budgets the AI stage enforces (the same context values).
+                **{
+                    name: value for name, value in ai_context(self).environment if name in AI_BUDGET_VARIABLES
+                },
             },
         )
         function = self.handler.function

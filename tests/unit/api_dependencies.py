@@ -79,6 +79,7 @@ def api_dependencies(**given: Any) -> ApiDependencies:
         "audit": Unused("audit"),
         "webhooks": Unused("webhooks"),
         "reviews": Unused("reviews"),
+        "usage": Unused("usage"),
         "cursors": Unused("cursors"),
         "web_page": no_web_page,
     }

@@ -38,6 +38,8 @@ from fileflow_api.uploads.storage import S3UploadStorage
 from fileflow_api.uploads.table import DynamoFileCatalog, DynamoUploadSessionStore, DynamoWebhookEndpoints
 from fileflow_api.usage.counters import DynamoUsageCounters, DynamoWindowCounter
 from fileflow_api.usage.quotas import Quota, QuotaPolicy, UserQuotas
+from fileflow_api.usage.service import AiBudgets, UsageService
+from fileflow_api.usage.table import DynamoAiUsageReader
 from fileflow_api.webhooks.policy import WebhooksPolicy
 from fileflow_api.webhooks.queue import UnconfiguredAttemptQueue
 from fileflow_api.webhooks.service import AttemptQueue, WebhookService
@@ -50,6 +52,7 @@ from fileflow_common.aws import (
     sqs_client,
     stepfunctions_client,
 )
+from fileflow_common.clock import utc_now
 from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.token_config import (
     access_token_verifier,
@@ -80,6 +83,19 @@ def access_control(settings: ApiSettings) -> AccessControl:
             DynamoUsageCounters(table),
             Quota(max_bytes=settings.quota_max_bytes, max_files=settings.quota_max_files),
         ),
+    )
+
+
+def usage_service(settings: ApiSettings, quotas: QuotaPolicy) -> UsageService:
+    return UsageService(
+        quotas,
+        Quota(max_bytes=settings.quota_max_bytes, max_files=settings.quota_max_files),
+        DynamoAiUsageReader(dynamodb_resource().Table(settings.table_name)),
+        AiBudgets(
+            user_daily_micro=round(settings.ai_user_daily_budget_usd * 1_000_000),
+            monthly_micro=round(settings.ai_monthly_budget_usd * 1_000_000),
+        ),
+        utc_now,
     )
 
 
@@ -208,6 +224,7 @@ def asgi_handler() -> Mangum:
         audit=audit_trail(settings),
         webhooks=webhook_service(settings, cursors),
         reviews=review_service(settings, cursors),
+        usage=usage_service(settings, access.quotas),
         cursors=cursors,
         web_page=web_page_loader(settings),
     )

@@ -69,6 +69,9 @@ class ApiSettings(TokenSettings):
     rate_limit_window_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     quota_max_bytes: Annotated[int, Field(ge=0)] = 10 * 1024**3
     quota_max_files: Annotated[int, Field(ge=0)] = 10_000
+    # The AI budgets GET /v1/usage reports (the AI stage enforces them; the same context sets both).
+    ai_user_daily_budget_usd: Annotated[float, Field(ge=0)] = 1.0
+    ai_monthly_budget_usd: Annotated[float, Field(ge=0)] = 100.0
     # Uploads (fileflow_api.uploads.policy): limits, part planning, lifetimes of URLs and sessions.
     max_upload_size: Annotated[int, Field(gt=0, le=S3_MAX_OBJECT_SIZE)] = 100 * GiB
     allowed_content_types: tuple[MediaType, ...] = DEFAULT_ALLOWED_CONTENT_TYPES

@@ -2,15 +2,18 @@
 (the workflow driver's Review task), the review item holds what the reviewer needs, the reviewer decides
 through the API (routes, roles, pagination, feedback export), and finalize applies the decision.
 
-The AI stage is not on this branch: the driver adds its output (`$.ai`) and the job's `ai` result as the
-stage would (inject). moto's SendTaskSuccess accepts any token and keeps nothing, so the API's task-token
-sender is a recording fake here (RecordingTaskTokens); its Step Functions adapter is tested with botocore's
+Most tests stand in for the AI stage where it leaves its output (inject at NeedsReview: the job's `ai`
+result and `$.ai`), so each decides what the AI said; the last goes through the AI stage itself, Claude
+being the emulator over real HTTP (tests/support/claude_emulator.py). moto's SendTaskSuccess accepts any
+token and keeps nothing, so the API's task-token sender is a recording fake here (RecordingTaskTokens);
+its Step Functions adapter is tested with botocore's
 Stubber (the refusals' error codes).
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -29,6 +32,8 @@ from tests.integration.api_requests import Answer, api_event, call
 from tests.integration.conftest import Cloud, FakeLambdaContext
 from tests.integration.processing import USER, declare, file_item, jobs_of, new_file_id, upload, upload_id_of
 from tests.integration.stages.conftest import process
+from tests.integration.stages.test_ai_stage import IMAGE_ANSWER, claude, emulator  # noqa: F401 - fixtures
+from tests.support.claude_emulator import ClaudeEmulator
 
 REVIEWER = "user-rita"
 OTHER_REVIEWER = "user-raj"
@@ -395,3 +400,47 @@ def test_the_step_functions_adapter_names_each_refusal() -> None:
             tokens.succeed("t2", {"decision": "approve"})
         with pytest.raises(TaskTokenInvalidError):
             tokens.succeed("t3", {"decision": "approve"})
+
+
+def test_a_low_confidence_answer_from_claude_waits_for_review_and_the_correction_finalizes(
+    cloud: Cloud,
+    claude: ClaudeEmulator,  # noqa: F811 - the fixture imported above
+    lambda_context: FakeLambdaContext,
+    task_tokens: type[RecordingTaskTokens],
+) -> None:
+    # Given Claude (the emulator, through the real SDK) answering an image with a confidence of 0.41
+    user = f"user-{uuid.uuid4().hex[:10]}"
+    claude.set_tool_input(user, {**IMAGE_ANSWER, "confidence": 0.41})
+    file_id = new_file_id()
+    declare(cloud, file_id, user=user, analysis_mode="deep", filename="card.png", content_type="image/png")
+    uploaded = upload(cloud, samples.png(), file_id=file_id, user=user)
+    seen: dict[str, Any] = {}
+
+    def reviewer_corrects(state_id: str, token: str, state: dict[str, Any]) -> dict[str, Any] | None:
+        seen["ai"] = state["ai"]
+        review_id = review_id_for(state["file"]["job_id"])
+        seen["review"] = as_reviewer(lambda_context, "GET", f"/v1/reviews/{review_id}").body
+        decided = as_reviewer(
+            lambda_context,
+            "POST",
+            f"/v1/reviews/{review_id}/decision",
+            body={"decision": "correct", "changes": {"description": "a test card, reviewed"}},
+        )
+        assert decided.status == 200, decided.body
+        [(_, output)] = task_tokens.sent
+        return output
+
+    # When its workflow runs (the AI stage calls Claude)
+    execution = process(uploaded, on_review=reviewer_corrects)
+    # Then the AI result asked for review, the execution waited in Review and SUCCEEDED after the decision
+    assert execution.status == "SUCCEEDED"
+    assert (seen["ai"]["ai_status"], seen["ai"]["review_required"]) == ("succeeded", True)
+    start = execution.visited.index("AI")
+    assert execution.visited[start : start + 4] == ["AI", "NeedsReview", "Review", "Finalize"]
+    assert seen["review"]["ai"]["result"]["description"] == IMAGE_ANSWER["description"]
+    assert seen["review"]["confidence"] == 0.41
+    # And the file's analysis shows Claude's result with the reviewer's correction
+    ai = file_item(cloud, file_id, user=user)["analysis"]["ai"]
+    assert ai["result"]["description"] == "a test card, reviewed"
+    assert ai["result"]["tags"] == IMAGE_ANSWER["tags"]
+    assert ai["reviewed"] == "correct"

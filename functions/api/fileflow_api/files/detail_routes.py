@@ -9,6 +9,7 @@ at least half of their lifetime (`DOWNLOAD_URL_TTL_SECONDS` / 2). Thin: parse, c
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Header, Response, status
@@ -157,6 +158,18 @@ class FileDetailResponse(FileSummaryModel):
     correlation_id: Annotated[str | None, Field(description="the initiating request's id")]
     priority: Annotated[int | None, Field(description="the processing priority given at initiate (1 to 9)")]
     callback_url: Annotated[str | None, Field(description="the upload's one-off webhook target")]
+    analysis_mode: Annotated[
+        str | None, Field(description="the upload's `analysis`: local, auto or deep (docs/ai.md)")
+    ]
+    ai_status: Annotated[
+        str | None,
+        Field(
+            description=(
+                "what the AI stage did: not_requested, skipped_by_policy, cached, succeeded, failed, "
+                "budget_exhausted or circuit_open (docs/ai.md); the details are in analysis.ai"
+            )
+        ),
+    ]
     review: Annotated[
         dict[str, Any] | None,
         Field(
@@ -171,6 +184,12 @@ class FileDetailResponse(FileSummaryModel):
         list[FileDeliveryModel],
         Field(description="the file's webhook deliveries, oldest first (docs/webhooks.md)"),
     ]
+
+
+def _ai_status(analysis: Mapping[str, Any]) -> str | None:
+    ai = analysis.get("ai")
+    status = ai.get("status") if isinstance(ai, Mapping) else None
+    return status if isinstance(status, str) else None
 
 
 def _detail(
@@ -241,6 +260,8 @@ def _detail(
         priority=file.priority,
         callback_url=file.callback_url,
         review=dict(file.review) if file.review else None,
+        analysis_mode=file.analysis_mode,
+        ai_status=_ai_status(file.analysis),
         stages=[StageEventModel.of(event) for event in stages],
         deliveries=deliveries,
     )

@@ -74,6 +74,7 @@ def file_from_item(item: Mapping[str, Any]) -> FileRecord:
         priority=_optional_int(item, "priority"),
         callback_url=_optional_str(item, "callback_url"),
         review=_optional_map(item, "review"),
+        analysis_mode=_optional_str(item, "analysis_mode"),
     )
 
 

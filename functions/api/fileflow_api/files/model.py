@@ -88,6 +88,8 @@ class FileRecord:
     callback_url: str | None = None
     # The human review of its AI result (docs/reviews.md): {review_id, status, ...}; None: none.
     review: Mapping[str, Any] | None = None
+    # The upload's `analysis` (local, auto, deep); None: a file from before the AI stage.
+    analysis_mode: str | None = None
 
     @property
     def verified_integrity(self) -> Integrity | None:

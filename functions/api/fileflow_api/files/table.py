@@ -85,6 +85,7 @@ _FORGOTTEN_ON_DELETE = (
     "correlation_id",
     "priority",
     "callback_url",
+    "analysis_mode",
 )
 
 

@@ -121,6 +121,10 @@ class InvalidPriorityError(FileflowError):
     code = "InvalidPriority"
 
 
+class InvalidAnalysisModeError(FileflowError):
+    code = "InvalidAnalysisMode"
+
+
 class CallbackWithoutEndpointError(FileflowError):
     """A callback_url from a user without an enabled webhook endpoint, whose secret would sign it."""
 
@@ -145,6 +149,7 @@ ERROR_STATUS: Mapping[type[FileflowError], int] = {
     InvalidChecksumError: HTTPStatus.UNPROCESSABLE_CONTENT,
     SizeRequiredError: HTTPStatus.UNPROCESSABLE_CONTENT,
     InvalidPriorityError: HTTPStatus.UNPROCESSABLE_CONTENT,
+    InvalidAnalysisModeError: HTTPStatus.UNPROCESSABLE_CONTENT,
     CallbackWithoutEndpointError: HTTPStatus.UNPROCESSABLE_CONTENT,
     PartNumberOutOfRangeError: HTTPStatus.BAD_REQUEST,
 }

@@ -17,6 +17,18 @@ from fileflow_api.uploads.part_plan import PartPlan
 MIN_PRIORITY, MAX_PRIORITY, DEFAULT_PRIORITY = 1, 9, 5
 
 
+class AnalysisMode(StrEnum):
+    """How far a file's analysis goes (docs/ai.md): local features only, Claude where the routing policy
+    says it pays, or Claude with the strong model. The AI stage reads it from the file item."""
+
+    LOCAL = "local"
+    AUTO = "auto"
+    DEEP = "deep"
+
+
+DEFAULT_ANALYSIS = AnalysisMode.AUTO
+
+
 class UploadStatus(StrEnum):
     INITIATED = "initiated"
     COMPLETED = "completed"
@@ -155,6 +167,7 @@ class UploadSession:
     priority: int = DEFAULT_PRIORITY
     # A one-off webhook target for this upload's events (checked at initiate, and at every delivery).
     callback_url: str | None = None
+    analysis: AnalysisMode = DEFAULT_ANALYSIS
 
     @property
     def part_size(self) -> int | None:
@@ -188,6 +201,7 @@ class NewUpload:
     correlation_id: str | None = None  # the initiating API request's (fileflow_api.core.correlation)
     priority: int = DEFAULT_PRIORITY
     callback_url: str | None = None
+    analysis: AnalysisMode = DEFAULT_ANALYSIS
 
     @property
     def declared_size(self) -> FileSize:
@@ -205,6 +219,7 @@ class BrowserUpload:
     correlation_id: str | None = None
     priority: int = DEFAULT_PRIORITY
     callback_url: str | None = None
+    analysis: AnalysisMode = DEFAULT_ANALYSIS
 
     @property
     def declared_size(self) -> FileSize:

@@ -8,9 +8,11 @@ from pydantic import BaseModel, Field, StrictInt
 
 from fileflow_api.uploads.errors import InvalidPartRequestError
 from fileflow_api.uploads.model import (
+    DEFAULT_ANALYSIS,
     DEFAULT_PRIORITY,
     MAX_PRIORITY,
     MIN_PRIORITY,
+    AnalysisMode,
     Checksum,
     ChecksumAlgorithm,
     PartRequest,
@@ -41,6 +43,16 @@ CallbackUrl = Annotated[
     ),
 ]
 
+Analysis = Annotated[
+    AnalysisMode,
+    Field(
+        description=(
+            "local: local analysis only; auto: Claude where the routing policy says it pays; deep: Claude "
+            "with the strong model (docs/ai.md)"
+        )
+    ),
+]
+
 
 class InitiateUploadRequest(BaseModel):
     filename: Annotated[str, Field(min_length=1, max_length=4096, description="metadata only, never the key")]
@@ -55,6 +67,7 @@ class InitiateUploadRequest(BaseModel):
     ] = None
     priority: Priority = DEFAULT_PRIORITY
     callback_url: CallbackUrl = None
+    analysis: Analysis = DEFAULT_ANALYSIS
 
 
 class PresignedRequestModel(BaseModel):
@@ -85,6 +98,7 @@ class InitiateUploadResponse(BaseModel):
     ]
     priority: int
     callback_url: str | None
+    analysis: AnalysisMode
 
 
 class PartToSign(BaseModel):
@@ -190,6 +204,7 @@ class UploadStatusResponse(BaseModel):
     etag: str | None
     priority: int
     callback_url: str | None
+    analysis: AnalysisMode
 
 
 def checksum_model(checksum: Checksum | None) -> ChecksumModel | None:

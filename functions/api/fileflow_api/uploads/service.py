@@ -121,6 +121,7 @@ class UploadService:
                 correlation_id=new.correlation_id,
                 priority=priority,
                 callback_url=callback_url,
+                analysis=new.analysis,
             )
             # The session, then the file item's metadata: both exist before any URL is handed out.
             self._sessions.create(session)

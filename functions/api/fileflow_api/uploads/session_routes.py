@@ -60,6 +60,7 @@ def initiate_upload(
             correlation_id=correlation_id,
             priority=body.priority,
             callback_url=body.callback_url,
+            analysis=body.analysis,
         ),
     )
     session = initiated.session
@@ -90,6 +91,7 @@ def initiate_upload(
         correlation_id=correlation_id,
         priority=session.priority,
         callback_url=session.callback_url,
+        analysis=session.analysis,
     )
 
 
@@ -179,4 +181,5 @@ def upload_status(upload_id: UploadId, user: Caller, uploads: Service) -> Upload
         etag=session.result.etag if session.result else None,
         priority=session.priority,
         callback_url=session.callback_url,
+        analysis=session.analysis,
     )

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
 from fileflow_api.uploads.model import (
+    DEFAULT_ANALYSIS,
     DEFAULT_PRIORITY,
+    AnalysisMode,
     Checksum,
     ChecksumAlgorithm,
     CompletedObject,
@@ -96,6 +98,7 @@ class DynamoUploadSessionStore:
             "gsi1pk": INITIATED_UPLOADS_PARTITION,
             "gsi1sk": to_timestamp(session.expires_at),
             "priority": session.priority,
+            "analysis_mode": session.analysis.value,
         }
         optional = {
             "size": declared_bytes(session.size),
@@ -241,6 +244,8 @@ def session_from_item(item: Mapping[str, Any]) -> UploadSession:
         # Sessions from before priorities have none: the default.
         priority=int(item.get("priority", DEFAULT_PRIORITY)),
         callback_url=item.get("callback_url"),
+        # Sessions from before the AI stage have none: the default.
+        analysis=AnalysisMode(item.get("analysis_mode", DEFAULT_ANALYSIS.value)),
     )
 
 
@@ -342,6 +347,8 @@ class DynamoFileCatalog:
             "content_type": session.content_type,
             "upload_id": session.upload_id,
             "priority": session.priority,
+            # The AI stage's policy reads it (fileflow_stages.ai).
+            "analysis_mode": session.analysis.value,
         }
         if session.sha256 is not None:
             metadata["sha256"] = session.sha256

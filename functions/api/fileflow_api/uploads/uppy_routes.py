@@ -8,7 +8,8 @@ upload is "not found". `uploadId` is the Fileflow upload id, not S3's.
 The plugin never declares a file's size (unless the page adds `size` to the file's metadata) and
 chooses its own part size, so these uploads are checked when completed: parts present with the
 ETags the browser got, at least 5 MiB each but the last, total within the maximum upload size.
-A page may also set `priority` (1 to 9) and `callback_url` in the file's metadata, as on POST /v1/uploads.
+A page may also set `priority` (1 to 9), `callback_url` and `analysis` (local, auto, deep) in the file's
+metadata, as on POST /v1/uploads.
 """
 
 from __future__ import annotations
@@ -22,11 +23,17 @@ from fileflow_api.audit.request import Audit
 from fileflow_api.audit.trail import AuditAction
 from fileflow_api.auth.identity import User, uppy_user
 from fileflow_api.core.correlation import CorrelationId
-from fileflow_api.uploads.errors import InvalidPartRequestError, InvalidPriorityError
+from fileflow_api.uploads.errors import (
+    InvalidAnalysisModeError,
+    InvalidPartRequestError,
+    InvalidPriorityError,
+)
 from fileflow_api.uploads.model import (
+    DEFAULT_ANALYSIS,
     DEFAULT_PRIORITY,
     MAX_PRIORITY,
     MIN_PRIORITY,
+    AnalysisMode,
     BrowserUpload,
     ClientPart,
     DeclaredSize,
@@ -68,6 +75,20 @@ def _priority(metadata: dict[str, Any]) -> int:
     return int(text)
 
 
+def _analysis(metadata: dict[str, Any]) -> AnalysisMode:
+    """`metadata[analysis]`: local, auto or deep; none: the default."""
+    value = metadata.get("analysis")
+    if value is None or value == "":
+        return DEFAULT_ANALYSIS
+    try:
+        return AnalysisMode(str(value).strip())
+    except ValueError:
+        modes = ", ".join(mode.value for mode in AnalysisMode)
+        raise InvalidAnalysisModeError(
+            f"metadata analysis must be one of {modes}, not {str(value)[:20]!r}"
+        ) from None
+
+
 def _callback_url(metadata: dict[str, Any]) -> str | None:
     value = metadata.get("callback_url")
     return None if value is None or value == "" else str(value)
@@ -85,6 +106,7 @@ def _browser_upload(
         correlation_id=correlation_id,
         priority=_priority(metadata),
         callback_url=_callback_url(metadata),
+        analysis=_analysis(metadata),
     )
 
 

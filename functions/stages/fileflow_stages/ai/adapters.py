@@ -50,8 +50,10 @@ class ClaudeFactory:
                 self.settings.anthropic_secret_name, max_age=SECRET_MAX_AGE_SECONDS
             )
         except parameters.exceptions.GetParameterError as error:
-            if isinstance(error.__cause__, ClientError) and (
-                error.__cause__.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+            # Powertools raises its own error while handling botocore's (no `from`): the context holds it.
+            cause = error.__cause__ or error.__context__
+            if isinstance(cause, ClientError) and (
+                cause.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
             ):
                 logger.info("the Anthropic API key's secret does not exist: Claude is not configured")
                 return None
