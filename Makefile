@@ -65,8 +65,8 @@ outputs: $(VENV)/.installed ## print the deployed stack's outputs
 	@$(PY) -m tools.deploy outputs
 
 .PHONY: token
-token: $(VENV)/.installed ## print a JWT for the deployed stack: make token USER=alice [TTL=3600] [AUDIENCE=fileflow-api]
-	@PYTHONPATH=functions/common $(PY) -m tools.token "$(USER)" $(if $(TTL),--ttl $(TTL)) $(if $(AUDIENCE),--audience $(AUDIENCE))
+token: $(VENV)/.installed ## print a JWT for the deployed stack: make token USER=alice [TTL=3600] [AUDIENCE=fileflow-api] [ROLES=reviewer]
+	@PYTHONPATH=functions/common $(PY) -m tools.token "$(USER)" $(if $(TTL),--ttl $(TTL)) $(if $(AUDIENCE),--audience $(AUDIENCE)) $(if $(ROLES),--roles $(ROLES))
 
 .PHONY: pipeline-docs
 pipeline-docs: $(VENV)/.installed ## regenerate docs/pipeline.asl.json and the workflow diagrams in README.md and docs/processing.md

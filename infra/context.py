@@ -169,6 +169,33 @@ def webhook_context(scope: Construct) -> WebhookContext:
     )
 
 
+DEFAULT_REVIEW_TIMEOUT_SECONDS = 86400
+REVIEW_TIMEOUT_RULES = ("escalate", "reject")
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    """`review_timeout_seconds`: how long a review task waits for a reviewer's decision (1 s to 1 year);
+    `review_timeout_rule`: what happens then (docs/reviews.md, "Timeout"): `escalate` (flag the review
+    escalated and wait once more as long, then reject) or `reject`."""
+
+    timeout_seconds: int = DEFAULT_REVIEW_TIMEOUT_SECONDS
+    timeout_rule: str = "escalate"
+
+
+def review_context(scope: Construct) -> ReviewContext:
+    raw_rule = scope.node.try_get_context("review_timeout_rule")
+    rule = "escalate" if raw_rule is None else str(raw_rule).strip().lower()
+    if rule not in REVIEW_TIMEOUT_RULES:
+        raise ValueError(f"context review_timeout_rule must be escalate or reject: {raw_rule!r}")
+    return ReviewContext(
+        timeout_seconds=_bounded_int(
+            scope, "review_timeout_seconds", DEFAULT_REVIEW_TIMEOUT_SECONDS, 1, 365 * 86400
+        ),
+        timeout_rule=rule,
+    )
+
+
 DEFAULT_ANTHROPIC_SECRET_NAME = "fileflow/anthropic-api-key"  # noqa: S105 - a secret's name, not its value
 DEFAULT_AI_MODELS = "cheap=claude-haiku-4-5,strong=claude-sonnet-4-6"
 # USD per million tokens (Anthropic's list prices; cache writes at 1.25x input, reads at 0.1x).

@@ -21,7 +21,7 @@ from infra.constructs.pipeline.stages import stage_event_name
 from infra.constructs.storage import UploadsStorage
 from infra.constructs.sweeper import UploadSweeper
 from infra.constructs.webhooks import Webhooks
-from infra.context import alarm_email, allowed_origins, token_context, webhook_context
+from infra.context import alarm_email, allowed_origins, review_context, token_context, webhook_context
 
 
 class FileflowStack(Stack):
@@ -37,7 +37,12 @@ class FileflowStack(Stack):
         self.metadata = Metadata(self, "Metadata")
         self.audit = AuditLog(self, "Audit")
         self.pipeline = FilePipeline(
-            self, "Pipeline", layers=self.layers, bucket=self.storage.bucket, table=self.metadata.table
+            self,
+            "Pipeline",
+            layers=self.layers,
+            bucket=self.storage.bucket,
+            table=self.metadata.table,
+            review=review_context(self),
         )
         # Construct id "Processing": the queues keep their logical ids (and the bucket's notification its
         # target) across the move from the single processor to the workflow.
@@ -62,6 +67,8 @@ class FileflowStack(Stack):
             allowed_origins=origins,
             auth=self.auth,
         )
+        # Reviewers' decisions resume the executions waiting on a review (SendTaskSuccess).
+        self.pipeline.allow_review_decisions(self.api.handler)
         # The upload page (/app/ on the API) uploads straight to the bucket from the API's origin.
         self.storage.allow_browser_origin(self.api.page_origin)
         self.api.use_audit_log(self.audit)

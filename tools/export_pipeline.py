@@ -18,7 +18,10 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from infra.context import ReviewContext
 
 ROOT = Path(__file__).resolve().parent.parent
 ASL_FILE = ROOT / "docs" / "pipeline.asl.json"
@@ -28,7 +31,8 @@ STAGES_MARKER = re.compile(r"(<!-- pipeline-stages -->\n)(.*?)(<!-- /pipeline-st
 _ARN_PREFIX = "arn:aws:lambda:us-east-1:123456789012:function:"
 
 
-def asl_document() -> dict[str, Any]:
+def asl_document(review: ReviewContext | None = None) -> dict[str, Any]:
+    """The definition as the code builds it (`review`: another timeout than the default's)."""
     from aws_cdk import App, Stack
     from aws_cdk import aws_dynamodb as dynamodb
     from aws_cdk import aws_lambda as lambda_
@@ -49,13 +53,21 @@ def asl_document() -> dict[str, Any]:
     # The metadata table's name shown as `${MetadataTable}`; the lane's limit is the local default.
     table = dynamodb.Table.from_table_name(stack, "MetadataTable", "${MetadataTable}")
     lane = StandardLane(stack, table=table, slots=DEFAULT_STANDARD_LANE_SLOTS)
-    body = sfn.DefinitionBody.from_chainable(build_definition(stack, functions, lane))
+    body = sfn.DefinitionBody.from_chainable(build_definition(stack, functions, lane, review))
     machine = sfn.StateMachine(stack, "Machine", definition_body=body)
     definition = stack.resolve(machine.node.default_child.definition_string)  # type: ignore[union-attr]
-    text = definition if isinstance(definition, str) else "".join(definition["Fn::Join"][1])
+    parts = [definition] if isinstance(definition, str) else definition["Fn::Join"][1]
+    # An optimised integration's resource names the partition (`arn:${AWS::Partition}:states:::...`).
+    text = "".join(part if isinstance(part, str) else _reference(part) for part in parts)
     text = re.sub(re.escape(_ARN_PREFIX) + r"([A-Za-z]+)", r"${\1}", text)
     document: dict[str, Any] = json.loads(text)
     return document
+
+
+def _reference(part: dict[str, Any]) -> str:
+    if part == {"Ref": "AWS::Partition"}:
+        return "aws"
+    raise ValueError(f"the definition refers to something the rendering cannot name: {part}")
 
 
 def mermaid(document: dict[str, Any]) -> str:

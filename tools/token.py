@@ -1,6 +1,6 @@
 """Mint JWTs for a deployed Fileflow stack: `make token USER=alice` prints one valid for an hour.
 
-    python -m tools.token alice [--ttl 3600] [--audience fileflow-api]
+    python -m tools.token alice [--ttl 3600] [--audience fileflow-api] [--roles reviewer]
 
 The signing key is read from the stack's secret (output SigningSecretArn) through Secrets Manager of
 the target cloud: the local one, or AWS with FILEFLOW_TARGET=aws (your usual credentials). Only the
@@ -21,7 +21,8 @@ from datetime import timedelta
 import boto3
 
 from fileflow_common.clock import to_timestamp, utc_now
-from fileflow_common.tokens import API_AUDIENCE, UPLOAD_AUDIENCE, TokenMinter
+from fileflow_common.reviews import REVIEWER_ROLE
+from fileflow_common.tokens import API_AUDIENCE, UPLOAD_AUDIENCE, TokenMinter, parse_roles
 from infra import outputs as names
 from tools.stack import StackOutputs, client_kwargs, load_outputs, stack_name
 
@@ -49,8 +50,21 @@ class TokenFactory:
         signing = key or self.key
         return TokenMinter(issuer=issuer or self.issuer, signing_key=lambda: signing)
 
-    def valid(self, user_id: str, *, audience: str = API_AUDIENCE, ttl: timedelta = DEFAULT_TTL) -> str:
-        return self._minter().mint(user_id, audience=audience, ttl=ttl).token
+    def valid(
+        self,
+        user_id: str,
+        *,
+        audience: str = API_AUDIENCE,
+        ttl: timedelta = DEFAULT_TTL,
+        roles: tuple[str, ...] = (),
+    ) -> str:
+        """`roles`: the token's `roles` claim (e.g. `("reviewer",)` for the review queue)."""
+        extra = {"roles": list(roles)} if roles else None
+        return self._minter().mint(user_id, audience=audience, ttl=ttl, extra_claims=extra).token
+
+    def reviewer(self, user_id: str, *, ttl: timedelta = DEFAULT_TTL) -> str:
+        """A bearer token with the reviewer role (docs/reviews.md)."""
+        return self.valid(user_id, ttl=ttl, roles=(REVIEWER_ROLE,))
 
     def upload(self, user_id: str, *, ttl: timedelta = DEFAULT_TTL) -> str:
         """A token scoped to uploads, like POST /v1/upload-tokens mints."""
@@ -96,17 +110,25 @@ def main(argv: list[str] | None = None) -> int:
         default=API_AUDIENCE,
         help=f"{API_AUDIENCE} (bearer tokens, the default) or {UPLOAD_AUDIENCE} (upload tokens)",
     )
+    parser.add_argument(
+        "--roles", default="", help="comma-separated roles for the token's `roles` claim, e.g. reviewer"
+    )
     args = parser.parse_args(argv)
     if args.ttl <= 0:
         parser.error("--ttl must be positive")
     try:
+        roles = parse_roles(args.roles)
+    except ValueError as exc:
+        parser.error(f"--roles: {exc}")
+    try:
         factory = TokenFactory.for_stack(load_outputs())
-        token = factory.valid(args.user, audience=args.audience, ttl=timedelta(seconds=args.ttl))
+        token = factory.valid(args.user, audience=args.audience, ttl=timedelta(seconds=args.ttl), roles=roles)
     except Exception as exc:  # a CLI: say what went wrong in one line, no traceback
         print(f"tools/token.py: cannot mint a token for stack {stack_name()}: {exc}", file=sys.stderr)
         return 1
     expires = to_timestamp(utc_now() + timedelta(seconds=args.ttl))
-    print(f"token for {args.user!r} ({args.audience}), expires {expires}", file=sys.stderr)
+    with_roles = f", roles {','.join(roles)}" if roles else ""
+    print(f"token for {args.user!r} ({args.audience}{with_roles}), expires {expires}", file=sys.stderr)
     print(token)
     return 0
 

@@ -80,6 +80,12 @@ def users(stack: StackOutputs, tokens: TokenFactory) -> tuple[Client, Client]:
     )
 
 
+@pytest.fixture(scope="module")
+def reviewer(stack: StackOutputs, tokens: TokenFactory) -> Client:
+    """A user with the reviewer role: the review queue is theirs, the owners' files are not."""
+    return Client(stack.api_url, tokens.reviewer(f"e2e-iso-r-{uuid.uuid4().hex[:10]}"))
+
+
 def upload_file(client: Client, data: bytes, *, filename: str, content_type: str) -> dict[str, Any]:
     started: dict[str, Any] = client.ok(
         "POST",
@@ -166,7 +172,9 @@ def unsigned(url: str) -> str:
     return urlunsplit(urlsplit(url)._replace(query=""))
 
 
-def test_user_b_can_reach_nothing_of_user_a(users: tuple[Client, Client], owner: Owner) -> None:
+def test_user_b_can_reach_nothing_of_user_a(
+    users: tuple[Client, Client], owner: Owner, reviewer: Client
+) -> None:
     alice, bob = users
     file_id = owner.file["file_id"]
     multipart_id = owner.multipart["upload_id"]
@@ -255,6 +263,34 @@ def test_user_b_can_reach_nothing_of_user_a(users: tuple[Client, Client], owner:
     expect("redeliver", 404, bob("POST", f"{delivery}/redeliver"))
     expect("DELETE webhook", 404, bob("DELETE", hook))
 
+    # And every review route: B has no reviewer role (403 on each, whatever the id)
+    review = "/v1/reviews/rv_" + "0" * 32
+    expect("GET reviews (queue)", 403, bob("GET", "/v1/reviews"))
+    expect("GET reviews?status=decided", 403, bob("GET", "/v1/reviews", params={"status": "decided"}))
+    expect("GET review", 403, bob("GET", review))
+    expect("POST review decision", 403, bob("POST", f"{review}/decision", json={"decision": "approve"}))
+    expect("GET reviews feedback", 403, bob("GET", "/v1/reviews/feedback"))
+    # And a reviewer reaches none of A's files through the file routes (only what a review holds)
+    expect("reviewer: GET file", 404, reviewer("GET", f"/v1/files/{file_id}"))
+    expect(
+        "reviewer: GET file events", 404, reviewer("GET", f"/v1/files/{file_id}/events", params={"wait": 0})
+    )
+    expect("reviewer: PUT tags", 404, reviewer("PUT", f"/v1/files/{file_id}/tags", json={"tags": ["r"]}))
+    expect("reviewer: DELETE file", 404, reviewer("DELETE", f"/v1/files/{file_id}"))
+    expect("reviewer: GET HLS", 404, reviewer("GET", f"/v1/files/{file_id}/hls/hls-master.m3u8"))
+    expect_absent("reviewer: GET files (list)", reviewer("GET", "/v1/files"), file_id)
+    expect_absent(
+        "reviewer: search A's tag", reviewer("GET", "/v1/files/search", params={"tag": owner.tag}), file_id
+    )
+    expect("reviewer: GET upload", 404, reviewer("GET", single))
+    expect("reviewer: GET webhook", 404, reviewer("GET", hook))
+    expect(
+        "reviewer: GET files with A's cursor",
+        400,
+        reviewer("GET", "/v1/files", params={"cursor": owner.list_cursor}),
+    )
+    expect("reviewer: no such review", 404, reviewer("GET", review))
+
     # And Uppy's routes with B's own upload token, on A's upload id and key
     uppy = bob.ok("POST", "/v1/upload-tokens", 201)["uppy_endpoint"] + "/s3/multipart"
     key = {"key": uppy_key}
@@ -335,7 +371,7 @@ def test_user_b_can_reach_nothing_of_user_a(users: tuple[Client, Client], owner:
             for attempt in attempts
         )
         pytest.fail(f"{len(failures)} of {len(attempts)} attempts by B succeeded on A's resources:\n{table}")
-    assert len(attempts) >= 43
+    assert len(attempts) >= 59
 
     # And A's data is intact: same file, tags, derivatives downloadable, multipart upload still open
     after = alice.ok("GET", f"/v1/files/{file_id}")

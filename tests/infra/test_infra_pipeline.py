@@ -77,9 +77,15 @@ def test_every_stage_task_retries_transient_errors_with_backoff_and_catches_the_
         assert retry["JitterStrategy"] == "FULL"
         # And every stage but the failure path's catches everything into the failure path
         if name not in UNGUARDED:
-            assert state["Catch"] == [
-                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
-            ], name
+            *timeouts, last = state["Catch"]
+            assert last == {
+                "ErrorEquals": ["States.ALL"],
+                "ResultPath": "$.error",
+                "Next": "RecordFailure",
+            }, name
+            # Only the waiting review tasks catch their timeout first (tests/infra/test_infra_reviews.py)
+            assert all(catch["ErrorEquals"] == ["States.Timeout"] for catch in timeouts), name
+            assert not timeouts or name in {"Review", "EscalateReview"}, name
         # And each has a timeout above its function's, so a hung invocation cannot hold the execution
         assert state["TimeoutSeconds"] > 0, name
 
@@ -98,8 +104,10 @@ def test_the_route_sends_each_kind_to_its_stage_and_the_failure_path_ends_by_out
     }
     for stage in set(route.values()):
         assert states[stage]["Next"] == "Analysis"
+    # (through the AI stage and the review gate: tests/infra/test_infra_reviews.py)
     assert states["Analysis"]["Next"] == "AI"
-    assert states["AI"]["Next"] == "Finalize"
+    assert states["AI"]["Next"] == "NeedsReview"
+    assert states["NeedsReview"]["Default"] == "Finalize"
     assert states["Finalize"]["Next"] == "Notify"
     assert states["Notify"]["Next"] == "HeldSlotDone"
     # And the failure path records, notifies, then fails the execution only for a fatal error
@@ -113,8 +121,13 @@ def test_the_route_sends_each_kind_to_its_stage_and_the_failure_path_ends_by_out
 
 def test_every_stage_gets_the_state_the_execution_arn_and_its_retry_count() -> None:
     for name, state in _stage_tasks(_definition()["States"]).items():
-        # Then the payload passes ids and keys only (the state), and what the events need
-        assert state["Parameters"] == {
+        # Then the payload passes ids and keys only (the state), and what the events need; the review
+        # function's also names its action, and a waiting task's its token (tests/infra/test_infra_reviews.py)
+        payload = dict(state["Parameters"].get("Payload", state["Parameters"]))
+        if name in {"Review", "EscalateReview", "ExpireReview"}:
+            assert payload.pop("action") in {"open", "escalate", "expire"}
+            payload.pop("task_token.$", None)
+        assert payload == {
             "state.$": "$",
             "execution_arn.$": "$$.Execution.Id",
             "retry_count.$": "$$.State.RetryCount",

@@ -36,8 +36,10 @@ def api_event(
     raw_body: str | None = None,
     query: dict[str, str] | None = None,
     user: str | None = ALICE,
+    roles: str | None = None,
 ) -> dict[str, Any]:
-    """events/api_create_upload.json re-aimed: `user` None means no authorizer context and no token."""
+    """events/api_create_upload.json re-aimed: `user` None means no authorizer context and no token;
+    `roles` what the authorizer's context carries (comma-separated, e.g. "reviewer")."""
     event = load_event("api_create_upload")
     event["httpMethod"] = event["requestContext"]["httpMethod"] = method
     event["path"] = path
@@ -52,6 +54,8 @@ def api_event(
             headers.pop("Authorization")
     else:
         event["requestContext"]["authorizer"].update({"user_id": user, "principalId": user})
+        if roles is not None:
+            event["requestContext"]["authorizer"]["roles"] = roles
     return event
 
 
@@ -64,8 +68,9 @@ def call(
     raw_body: str | None = None,
     query: dict[str, str] | None = None,
     user: str | None = ALICE,
+    roles: str | None = None,
 ) -> Answer:
-    event = api_event(method, path, body=body, raw_body=raw_body, query=query, user=user)
+    event = api_event(method, path, body=body, raw_body=raw_body, query=query, user=user, roles=roles)
     response = lambda_handler(event, context)
     text = response.get("body") or "null"
     return Answer(response["statusCode"], response["headers"], json.loads(text))

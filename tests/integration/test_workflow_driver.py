@@ -55,14 +55,20 @@ def _rule(choice: dict[str, Any]) -> tuple[str, Any, str]:
     return rule["Variable"], value, choice["Next"]
 
 
+def _integration(state: dict[str, Any]) -> str | None:
+    """An optimised integration's name (`arn:<partition>:states:::<name>`); None for a function's ARN."""
+    _, found, name = str(state["Resource"]).partition(":states:::")
+    return name if found else None
+
+
 def normalized(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """What the driver mirrors of each state (retries, timeouts, expressions and ARNs aside)."""
     shapes: dict[str, dict[str, Any]] = {}
     for name, state in states.items():
         shape: dict[str, Any] = {"Type": state["Type"]}
-        if state["Type"] == "Task" and state["Resource"].startswith("arn:aws:states:::"):
+        if state["Type"] == "Task" and _integration(state) is not None:
             shape |= {
-                "Integration": state["Resource"].removeprefix("arn:aws:states:::"),
+                "Integration": _integration(state),
                 "Next": state["Next"],
                 "Catch": [(c["ErrorEquals"], c["Next"]) for c in state.get("Catch", [])],
             }
@@ -98,6 +104,22 @@ def mirrored() -> dict[str, dict[str, Any]]:
         shapes[name] = {"Type": "Task", "Integration": integration, "Next": next_state, "Catch": catches}
     shapes |= {name: {"Type": "Pass", "Next": next_state} for name, next_state in workflow.PASSES.items()}
     shapes["WaitForStandardSlot"] = {"Type": "Wait", "Next": "AcquireStandardSlot"}
+    # The review tasks that wait for a token: a timeout takes the (default, escalate) rule's path.
+    for name in workflow.WAITING:
+        shapes[name] = {
+            "Type": "Task",
+            "Integration": "lambda:invoke.waitForTaskToken",
+            "Next": "Finalize",
+            "Catch": [
+                (["States.Timeout"], workflow.ON_TIMEOUT["escalate"][name]),
+                (["States.ALL"], "RecordFailure"),
+            ],
+        }
+    shapes["NeedsReview"] = {
+        "Type": "Choice",
+        "Choices": [("$.ai.review_required", True, "Review")],
+        "Default": "Finalize",
+    }
     shapes["ChooseLane"] = {
         "Type": "Choice",
         "Choices": [
@@ -142,11 +164,13 @@ def test_every_task_gets_the_payload_the_driver_sends_and_retries_transient_erro
     tasks = {
         name: state
         for name, state in rendered.items()
-        if state["Type"] == "Task" and not state["Resource"].startswith("arn:aws:states:::")
+        if state["Type"] == "Task" and _integration(state) is None
     }
     assert set(tasks) == set(workflow.TASKS)
     for name, state in tasks.items():
-        assert state["Parameters"] == PAYLOAD, name
+        # The review function's payload also names its action (the driver's, for ExpireReview)
+        expected = {**PAYLOAD, "action": "expire"} if name == "ExpireReview" else PAYLOAD
+        assert state["Parameters"] == expected, name
         # The driver does not retry: it catches a TransientStageError at once, as after the last retry
         retried = {error for retry in state["Retry"] for error in retry["ErrorEquals"]}
         assert "TransientStageError" in retried, name

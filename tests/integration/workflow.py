@@ -8,6 +8,10 @@ way Step Functions calls them, against moto:
 - a task's `Catch` (`States.ALL`) puts `{"Error": <exception class name>, "Cause": <the Lambda error's
   JSON>}` at `$.error` of the task's input and goes on to `RecordFailure`; `Notify`'s, and those of
   `RecordFailure` and `NotifyFailure` (at `$.failure_error`), go to `ProcessingFailed` via the release;
+- the review gate (infra/constructs/pipeline/review.py): `NeedsReview` reads `$.ai.review_required`; the
+  waiting tasks (`Review`, `EscalateReview`) invoke the review function with a task token, then call the
+  `on_review` hook, which returns what SendTaskSuccess sent, or None for the task's timeout (the rule's
+  path); `inject` lets a test stand in for a stage this branch lacks (the AI stage's `$.ai`);
 - the lanes (infra/constructs/pipeline/lanes.py): `ChooseLane` by `$.file.priority`, the standard lane's
   slot taken and given back with the definition's own expressions, on the moto table;
   `WaitForStandardSlot` calls the `on_wait` hook instead of sleeping.
@@ -53,8 +57,15 @@ TASKS = {
     "AI": ("ai", "ai"),
     "Finalize": ("finalize", "finalize"),
     "Notify": ("notify", "notify"),
+    "ExpireReview": ("review", "review"),
     "RecordFailure": ("failure", "failure"),
     "NotifyFailure": ("notify", "notify"),
+}
+# The review tasks that wait for a task token (review.py): their action, and where a timeout goes by rule.
+WAITING = {"Review": "open", "EscalateReview": "escalate"}
+ON_TIMEOUT = {
+    "escalate": {"Review": "EscalateReview", "EscalateReview": "ExpireReview"},
+    "reject": {"Review": "ExpireReview"},
 }
 # Where each task goes next (a Choice's name for the ones that branch).
 NEXT = {
@@ -64,13 +75,25 @@ NEXT = {
     "Archive": "Analysis",
     "Video": "Analysis",
     "Analysis": "AI",
-    "AI": "Finalize",
+    "AI": "NeedsReview",
+    "ExpireReview": "Finalize",
     "Finalize": "Notify",
     "Notify": "HeldSlotDone",
     "RecordFailure": "NotifyFailure",
     "NotifyFailure": "HeldSlotFailure",
 }
-_GUARDED = ("Detect", "Image", "Document", "Archive", "Video", "Analysis", "AI", "Finalize")
+_GUARDED = (
+    "Detect",
+    "Image",
+    "Document",
+    "Archive",
+    "Video",
+    "Analysis",
+    "AI",
+    "Finalize",
+    *WAITING,
+    "ExpireReview",
+)
 CATCHES = {
     **dict.fromkeys(_GUARDED, ("RecordFailure", "error")),
     "Notify": ("HeldSlotError", "error"),
@@ -110,6 +133,12 @@ MAX_WAITS = 100
 type Hook = Callable[[str, dict[str, Any]], None]
 # Called at each WaitForStandardSlot with the seconds the execution waits (a test frees a slot there).
 type WaitHook = Callable[[int], None]
+# Called when a review task waits, with the state id, the task token and the state: it returns what
+# SendTaskSuccess sent (a reviewer's decision through the API), or None for the task's timeout.
+type ReviewHook = Callable[[str, str, dict[str, Any]], dict[str, Any] | None]
+# Called as each state is entered, with its id and the state: what it returns is the state from then on
+# (a stage this branch does not have, such as the AI stage, stands in by adding its output).
+type InjectHook = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
 @dataclass
@@ -128,7 +157,7 @@ class Execution:
 
     @property
     def tasks(self) -> list[str]:
-        return [name for name in self.visited if name in TASKS]
+        return [name for name in self.visited if name in TASKS or name in WAITING]
 
 
 def lambda_error(exc: BaseException) -> dict[str, str]:
@@ -156,6 +185,8 @@ def _choice(name: str, state: dict[str, Any]) -> str:
     if name in RELEASES:
         release, end = RELEASES[name]
         return release if (state.get("lane") or {}).get("name") == "standard" else end
+    if name == "NeedsReview":
+        return "Review" if (state.get("ai") or {}).get("review_required") is True else "Finalize"
     if name == "RouteByKind":
         kind = (state.get("detect") or {}).get("kind")
         if not isinstance(kind, str):
@@ -228,6 +259,9 @@ def run_workflow(
     execution_arn: str | None = None,
     before: Hook | None = None,
     on_wait: WaitHook | None = None,
+    on_review: ReviewHook | None = None,
+    review_rule: str = "escalate",
+    inject: InjectHook | None = None,
     context: FakeLambdaContext | None = None,
 ) -> Execution:
     """Run one execution to its end; `before(state_id, state)` is called before each task (to inject)."""
@@ -241,6 +275,8 @@ def run_workflow(
     current = START
     while True:
         visited.append(current)
+        if inject is not None:
+            state = _json(inject(current, copy.deepcopy(state)))
         if current in PASSES:
             state, current = _pass(current, state), PASSES[current]
             continue
@@ -269,6 +305,27 @@ def run_workflow(
         if current in FAIL_STATES:
             error, cause = FAIL_STATES[current]
             return Execution("FAILED", state, visited, arn, error=error, cause=cause, caught=caught)
+        if current in WAITING:
+            if before is not None:
+                before(current, copy.deepcopy(state))
+            token = f"token-{uuid.uuid4().hex}"
+            payload = {"action": WAITING[current], "state": state, "execution_arn": arn, "retry_count": 0}
+            try:
+                _invoke("review", {**payload, "task_token": token}, lambda_context)
+            except Exception as exc:
+                lambda_failure = lambda_error(exc)
+                caught.append((current, lambda_failure["Error"]))
+                state, current = {**state, "error": lambda_failure}, "RecordFailure"
+                continue
+            if on_review is None:
+                raise AssertionError(f"{current} waits for a decision, and the test gave no on_review")
+            decided = on_review(current, token, copy.deepcopy(state))
+            if decided is None:
+                timeout = {"Error": "States.Timeout", "Cause": "the task timed out"}
+                state, current = {**state, "review_timeout": timeout}, ON_TIMEOUT[review_rule][current]
+                continue
+            state, current = {**state, "review": _json(decided)}, "Finalize"
+            continue
         if current not in TASKS:
             try:
                 current = _choice(current, state)
@@ -279,6 +336,8 @@ def run_workflow(
         if before is not None:
             before(current, copy.deepcopy(state))
         payload = {"state": state, "execution_arn": arn, "retry_count": 0}
+        if current == "ExpireReview":
+            payload["action"] = "expire"
         try:
             output = _invoke(stage, payload, lambda_context)
         except Exception as exc:

@@ -78,6 +78,7 @@ def api_dependencies(**given: Any) -> ApiDependencies:
         "hls": Unused("hls"),
         "audit": Unused("audit"),
         "webhooks": Unused("webhooks"),
+        "reviews": Unused("reviews"),
         "usage": Unused("usage"),
         "cursors": Unused("cursors"),
         "web_page": no_web_page,

@@ -98,6 +98,9 @@ class FakeRecords:
     events: list[StageEvent] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     fail_failed_events: bool = False
+    # Review items by id, and the file item's `review` as the owner sees it.
+    reviews: dict[str, dict[str, Any]] = field(default_factory=dict)
+    file_review: dict[str, Any] | None = None
 
     def queue(self, source: ObjectVersion = SOURCE) -> Job:
         """What the starter's queue_job writes."""
@@ -176,6 +179,54 @@ class FakeRecords:
         current = self.jobs.get(job.job_id)
         if current is not None and current.status in (JobStatus.RUNNING, JobStatus.QUEUED):
             self.jobs[job.job_id] = replace(current, status=status, ended_at=at, result=result, error=error)
+
+    def record_review(self, upload: UploadKey, source: ObjectVersion, review: dict[str, Any]) -> bool:
+        if self.deleted:
+            raise FileDeletedError("deleted")
+        if source.source_tag != self.source_tag:
+            return False
+        self.file_review = dict(review)
+        return True
+
+    def open_review(self, item: dict[str, Any], *, task_token: str) -> bool:
+        current = self.reviews.get(item["review_id"])
+        if current is not None and current["status"] != "pending":
+            return False
+        kept = {"created_at": current["created_at"], "gsi1sk": current["gsi1sk"]} if current else {}
+        self.reviews[item["review_id"]] = {**item, **kept, "task_token": task_token}
+        return True
+
+    def escalate_review(self, review_id: str, *, task_token: str, at: str) -> bool:
+        current = self.reviews.get(review_id)
+        if current is None or current["status"] == "expired":
+            return False
+        self.reviews[review_id] = {
+            **current,
+            "status": "escalated",
+            "task_token": task_token,
+            "escalated_at": at,
+        }
+        return True
+
+    def expire_review(
+        self, review_id: str, *, decision: str, reviewer: str, at: str
+    ) -> dict[str, Any] | None:
+        current = self.reviews.get(review_id)
+        if current is None:
+            return None
+        expired = {
+            **current,
+            "status": "expired",
+            "decision": decision,
+            "reviewer": reviewer,
+            "decided_at": at,
+        }
+        expired.pop("task_token", None)
+        self.reviews[review_id] = expired
+        return expired
+
+    def get_review(self, review_id: str) -> dict[str, Any] | None:
+        return self.reviews.get(review_id)
 
     @property
     def job(self) -> Job:

@@ -15,6 +15,7 @@ from fileflow_api.files import routes as files
 from fileflow_api.health import routes as health
 from fileflow_api.hls import routes as hls
 from fileflow_api.page import routes as page
+from fileflow_api.reviews import routes as reviews
 from fileflow_api.uploads import routes as uploads
 from fileflow_api.usage import routes as usage
 from fileflow_api.webhooks import routes as webhooks
@@ -34,7 +35,7 @@ def openapi_document() -> dict[str, Any]:
 def _routed_app(allowed_origins: Sequence[str]) -> FastAPI:
     app = FastAPI(title="Fileflow API", version="0.1.0")
     # Order matters where paths overlap: the first route that matches a path serves it.
-    for capability in (health, uploads, files, events, hls, webhooks, usage, audit, page):
+    for capability in (health, uploads, files, events, hls, webhooks, reviews, usage, audit, page):
         app.include_router(capability.router)
     register_exception_handlers(app)
     app.add_middleware(

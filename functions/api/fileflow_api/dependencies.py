@@ -13,6 +13,7 @@ from fileflow_api.files.service import FileService
 from fileflow_api.health.model import DependencyProbe
 from fileflow_api.hls.service import HlsService
 from fileflow_api.page.assets import WebPage
+from fileflow_api.reviews.service import ReviewService
 from fileflow_api.uploads.service import UploadService
 from fileflow_api.usage.service import UsageService
 from fileflow_api.webhooks.service import WebhookService
@@ -28,6 +29,8 @@ class ApiDependencies:
     hls: HlsService
     audit: AuditTrail
     webhooks: WebhookService
+    # The human review queue (reviewers only); its decisions resume executions (SendTaskSuccess).
+    reviews: ReviewService
     usage: UsageService
     # Signs pagination cursors (GET /v1/files, /v1/files/search, /v1/audit).
     cursors: CursorCodec

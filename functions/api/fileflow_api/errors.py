@@ -21,6 +21,7 @@ from fileflow_api.core import errors as core_errors
 from fileflow_api.core.security import SECURITY_HEADERS
 from fileflow_api.files import errors as files_errors
 from fileflow_api.hls import errors as hls_errors
+from fileflow_api.reviews import errors as reviews_errors
 from fileflow_api.uploads import errors as uploads_errors
 from fileflow_api.usage import errors as usage_errors
 from fileflow_api.usage.quotas import QuotaExceededError
@@ -37,6 +38,7 @@ STATUS_BY_ERROR: Mapping[type[FileflowError], int] = {
     **files_errors.ERROR_STATUS,
     **hls_errors.ERROR_STATUS,
     **webhooks_errors.ERROR_STATUS,
+    **reviews_errors.ERROR_STATUS,
     **core_errors.ERROR_STATUS,
     FileflowError: status.HTTP_400_BAD_REQUEST,
 }

@@ -27,6 +27,10 @@ from fileflow_api.files.table import DynamoFileIndex
 from fileflow_api.health.probes import BucketProbe, QueueProbe, TableProbe
 from fileflow_api.hls.service import HLS_CONTENT_TYPE, HlsPolicy, HlsService
 from fileflow_api.page.assets import WebPage
+from fileflow_api.reviews.adapters import S3Thumbnails, SfnTaskTokens
+from fileflow_api.reviews.routes import NDJSON
+from fileflow_api.reviews.service import ReviewService
+from fileflow_api.reviews.table import DynamoReviewStore
 from fileflow_api.settings import ApiSettings
 from fileflow_api.uploads.callbacks import CallbackPolicy
 from fileflow_api.uploads.policy import UploadPolicy
@@ -41,7 +45,14 @@ from fileflow_api.webhooks.policy import WebhooksPolicy
 from fileflow_api.webhooks.queue import UnconfiguredAttemptQueue
 from fileflow_api.webhooks.service import AttemptQueue, WebhookService
 from fileflow_api.webhooks.table import DynamoWebhookStore
-from fileflow_common.aws import dynamodb_client, dynamodb_resource, s3_client, s3_presigner, sqs_client
+from fileflow_common.aws import (
+    dynamodb_client,
+    dynamodb_resource,
+    s3_client,
+    s3_presigner,
+    sqs_client,
+    stepfunctions_client,
+)
 from fileflow_common.clock import utc_now
 from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.token_config import (
@@ -179,6 +190,16 @@ def webhook_service(settings: ApiSettings, cursors: CursorCodec) -> WebhookServi
     )
 
 
+def review_service(settings: ApiSettings, cursors: CursorCodec) -> ReviewService:
+    objects = S3FileObjects(s3_client(), settings.bucket_name, presigner=s3_presigner())
+    return ReviewService(
+        store=DynamoReviewStore(dynamodb_resource().Table(settings.table_name)),
+        tokens=SfnTaskTokens(stepfunctions_client()),
+        thumbnails=S3Thumbnails(objects),
+        cursors=cursors,
+    )
+
+
 @cache
 def asgi_handler() -> Mangum:
     """Built (and its settings validated) once per execution environment; tests cache_clear() it.
@@ -203,13 +224,15 @@ def asgi_handler() -> Mangum:
         hls=hls_service(settings),
         audit=audit_trail(settings),
         webhooks=webhook_service(settings, cursors),
+        reviews=review_service(settings, cursors),
         usage=usage_service(settings, access.quotas),
         cursors=cursors,
         web_page=web_page_loader(settings),
     )
     app = create_app(dependencies, allowed_origins=settings.allowed_origins)
-    # Playlists are text: sent as they are, not base64 (which API Gateway passes on without binary types).
-    return Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, HLS_CONTENT_TYPE])
+    # Playlists and the feedback export are text: sent as they are, not base64 (which API Gateway passes on
+    # without binary types).
+    return Mangum(app, lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, HLS_CONTENT_TYPE, NDJSON])
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -33,6 +33,7 @@ class AuditAction(StrEnum):
     UPLOAD_TOKEN_MINTED = "upload_token.minted"  # noqa: S105 - an action name, not a secret
     FILE_TAGS_CHANGED = "file.tags_changed"
     FILE_DELETED = "file.deleted"
+    REVIEW_DECIDED = "review.decided"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient, DynamoDBServiceResource
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 # Short timeouts keep a hung dependency inside API Gateway's 29 s budget; standard retries back off.
 CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
@@ -79,6 +80,11 @@ def sqs_client() -> SQSClient:
 
 
 @cache
+def stepfunctions_client() -> SFNClient:
+    return _counted(boto3.client("stepfunctions", config=CLIENT_CONFIG))
+
+
+@cache
 def dynamodb_client() -> DynamoDBClient:
     return _counted(boto3.client("dynamodb", config=CLIENT_CONFIG))
 
@@ -91,5 +97,12 @@ def dynamodb_resource() -> DynamoDBServiceResource:
 
 
 def clear_cached_clients() -> None:
-    for factory in (s3_client, s3_presigner, sqs_client, dynamodb_client, dynamodb_resource):
+    for factory in (
+        s3_client,
+        s3_presigner,
+        sqs_client,
+        stepfunctions_client,
+        dynamodb_client,
+        dynamodb_resource,
+    ):
         factory.cache_clear()

@@ -39,6 +39,8 @@ class Stage(StrEnum):
     ANALYSIS = "analysis"
     # Claude's analysis where the routing policy says it pays (never fails the file).
     AI = "ai"
+    # A human reviewer's decision on a low-confidence AI result (docs/reviews.md): the workflow waits.
+    REVIEW = "review"
     FINALIZE = "finalize"
     NOTIFY = "notify"
     # The failure path: records why the file failed.

@@ -8,6 +8,7 @@ configured. Keys come through the small `VerificationKeys` interface (adapters i
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Annotated, Any, Protocol
 
 import jwt
 from jwt import PyJWK
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from fileflow_common.clock import utc_now
 from fileflow_common.errors import FileflowError, InvalidIdentifierError
@@ -55,6 +56,25 @@ class TokenKeysUnavailableError(FileflowError):
     code = "TokenKeysUnavailable"
 
 
+# A role a token may carry (`roles: ["reviewer"]`): a short lower-case name.
+ROLE_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+MAX_ROLES = 16
+
+
+def parse_roles(value: Any) -> tuple[str, ...]:
+    """The `roles` claim: a list of names (or one string of names separated by spaces or commas, as some
+    identity providers send them); anything else is refused."""
+    if value is None:
+        return ()
+    names = re.split(r"[\s,]+", value.strip()) if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or len(names) > MAX_ROLES:
+        raise ValueError(f"roles must be a list of at most {MAX_ROLES} role names")
+    roles = tuple(dict.fromkeys(name for name in names if name != ""))
+    if not all(isinstance(name, str) and ROLE_PATTERN.fullmatch(name) for name in roles):
+        raise ValueError("each role must match [a-z][a-z0-9_-]{0,31}")
+    return roles
+
+
 def _user_id(value: str) -> str:
     try:
         return validate_id(value, kind="token subject")
@@ -74,6 +94,8 @@ class TokenClaims(BaseModel):
     iat: int
     nbf: int | None = None
     jti: str | None = None
+    # What the holder may do beyond their own files (e.g. `reviewer`: the review queue, docs/reviews.md).
+    roles: Annotated[tuple[str, ...], BeforeValidator(parse_roles)] = ()
 
     @property
     def user_id(self) -> str:

@@ -17,7 +17,13 @@ from infra.constructs.pipeline.definition import build_definition
 from infra.constructs.pipeline.lanes import LANE_PARTITION, StandardLane
 from infra.constructs.pipeline.stages import STAGES, StageSpec
 from infra.constructs.storage import DERIVED_PREFIX
-from infra.context import AiContext, ai_context, stage_concurrency_scale, standard_lane_slots
+from infra.context import (
+    AiContext,
+    ReviewContext,
+    ai_context,
+    stage_concurrency_scale,
+    standard_lane_slots,
+)
 from infra.nag import (
     acknowledge,
     acknowledge_bucket_grant_put,
@@ -37,8 +43,10 @@ class FilePipeline(Construct):
         layers: Layers,
         bucket: s3.IBucket,
         table: dynamodb.ITable,
+        review: ReviewContext | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.review = review or ReviewContext()
         self.concurrency_scale = stage_concurrency_scale(self)
         self.lane = StandardLane(self, table=table, slots=standard_lane_slots(self))
         stage_layers: dict[str, lambda_.ILayerVersion] = {
@@ -73,7 +81,10 @@ class FilePipeline(Construct):
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(
                 build_definition(
-                    self, {name: stage.function for name, stage in self.stages.items()}, self.lane
+                    self,
+                    {name: stage.function for name, stage in self.stages.items()},
+                    self.lane,
+                    self.review,
                 )
             ),
             logs=sfn.LogOptions(
@@ -109,6 +120,15 @@ class FilePipeline(Construct):
                 f"AwsSolutions-IAM5[Resource::<{spec.construct_id}.Arn>:*]",
                 "lambda:InvokeFunction on the stage function's versions and aliases (CDK's grant).",
             )
+
+    def allow_review_decisions(self, function: PythonFunction) -> None:
+        """A reviewer's decision resumes (or fails) the waiting execution: on this state machine only."""
+        function.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                resources=[self.state_machine.state_machine_arn],
+            )
+        )
 
     def _stage_function(
         self,

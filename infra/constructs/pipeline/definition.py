@@ -1,9 +1,10 @@
 """The workflow's definition, from CDK chainables (rendered to docs/pipeline.asl.json, checked by a test).
 
 lane (urgent, or a standard-lane slot: lanes.py) -> detect -> (image | document | archive | video) ->
-analysis -> ai -> finalize -> notify, and from any of them a `Catch` to the failure path: record the
-failure -> notify -> succeed for a bad file (the workflow did its job) or fail for anything else (the
-operator's alarm sees it). Every end gives the standard lane's slot back first.
+analysis -> ai -> (a human review, when the AI result needs one: review.py) -> finalize -> notify, and
+from any of them a `Catch` to the failure path: record the failure -> notify -> succeed for a bad file
+(the workflow did its job) or fail for anything else (the operator's alarm sees it). Every end gives the
+standard lane's slot back first.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.constructs.pipeline.lanes import StandardLane
+from infra.constructs.pipeline.review import review_gate
 from infra.constructs.pipeline.stages import STAGES_BY_NAME
+from infra.context import ReviewContext
 
 # Errors the stages raise for a dependency that failed, Lambda's own transient errors, and an execution
 # environment that died mid-run (killed, crashed: `Runtime.ExitError`): retried. Not `Runtime.OutOfMemory`:
@@ -75,6 +78,11 @@ def stage_task(
         task_timeout=sfn.Timeout.duration(Duration.seconds(timeout.to_seconds() + 30)),
         retry_on_service_exceptions=False,
     )
+    return with_retries(task)
+
+
+def with_retries(task: tasks.LambdaInvoke) -> tasks.LambdaInvoke:
+    """Throttling waited out, transient errors retried with capped, jittered backoff."""
     task.add_retry(
         errors=[THROTTLED],
         interval=THROTTLE_RETRY_INTERVAL,
@@ -95,7 +103,10 @@ def stage_task(
 
 
 def build_definition(
-    scope: Construct, functions: Mapping[str, lambda_.IFunction], lane: StandardLane
+    scope: Construct,
+    functions: Mapping[str, lambda_.IFunction],
+    lane: StandardLane,
+    review: ReviewContext | None = None,
 ) -> sfn.IChainable:
     def task(name: str, state_id: str, result_path: str) -> tasks.LambdaInvoke:
         return stage_task(
@@ -133,8 +144,18 @@ def build_definition(
     ai = guarded(task("ai", "AI", "$.ai"))
     notify = task("notify", "Notify", "$.notify")
     notify.add_catch(errored, errors=["States.ALL"], result_path="$.error")
-    analysis.next(ai).next(guarded(task("finalize", "Finalize", "$.finalize"))).next(notify).next(
-        lane.released("Done", sfn.Succeed(scope, "Done"))
+    finalize = guarded(task("finalize", "Finalize", "$.finalize"))
+    finalize.next(notify).next(lane.released("Done", sfn.Succeed(scope, "Done")))
+    analysis.next(ai).next(
+        review_gate(
+            scope,
+            functions["review"],
+            review or ReviewContext(),
+            finalize=finalize,
+            retried=with_retries,
+            guarded=guarded,
+            invoke_timeout=Duration.seconds(STAGES_BY_NAME["review"].timeout.to_seconds() + 30),
+        )
     )
 
     route = sfn.Choice(scope, "RouteByKind")

@@ -114,6 +114,13 @@ STAGES: tuple[StageSpec, ...] = (
         bucket="read",
     ),
     StageSpec(
+        "review",
+        "ReviewStageFunction",
+        "Opens a human review of a low-confidence AI result (the workflow waits); applies its timeout rule",
+        memory_mb=256,
+        timeout=Duration.seconds(30),
+    ),
+    StageSpec(
         "finalize",
         "FinalizeStageFunction",
         "Writes the file record (status, derivatives, analysis) and ends the job",

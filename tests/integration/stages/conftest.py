@@ -23,7 +23,16 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 THUMBNAILS = {f"thumb-{size}.{extension}" for size in (1024, 512, 128) for extension in ("webp", "jpg")}
 # A file of the default priority takes a standard-lane slot first, and gives it back at each end.
 STANDARD_ENTRY = ["ChooseLane", "StandardLane", "AcquireStandardSlot"]
-SUCCESS_PATH = ["Analysis", "AI", "Finalize", "Notify", "HeldSlotDone", "ReleaseSlotDone", "Done"]
+SUCCESS_PATH = [
+    "Analysis",
+    "AI",
+    "NeedsReview",
+    "Finalize",
+    "Notify",
+    "HeldSlotDone",
+    "ReleaseSlotDone",
+    "Done",
+]
 _FAILURE_PATH = ["RecordFailure", "NotifyFailure", "HeldSlotFailure", "ReleaseSlotFailure", "FailureIsFatal"]
 HANDLED_FAILURE_PATH = [*_FAILURE_PATH, "FileRejected"]
 FATAL_FAILURE_PATH = [*_FAILURE_PATH, "ProcessingFailed"]

@@ -3,13 +3,14 @@
 from collections.abc import Mapping
 from http import HTTPStatus
 
-from fileflow_api.auth.identity import UnauthenticatedError
+from fileflow_api.auth.identity import ForbiddenError, UnauthenticatedError
 from fileflow_api.auth.ratelimit import RateLimitedError
 from fileflow_common.errors import FileflowError
 from fileflow_common.tokens import InvalidTokenError, TokenKeysUnavailableError
 
 ERROR_STATUS: Mapping[type[FileflowError], int] = {
     UnauthenticatedError: HTTPStatus.UNAUTHORIZED,
+    ForbiddenError: HTTPStatus.FORBIDDEN,
     InvalidTokenError: HTTPStatus.UNAUTHORIZED,
     TokenKeysUnavailableError: HTTPStatus.SERVICE_UNAVAILABLE,
     RateLimitedError: HTTPStatus.TOO_MANY_REQUESTS,

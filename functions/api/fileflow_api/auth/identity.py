@@ -20,7 +20,7 @@ from fileflow_api.dependencies import get_dependencies
 from fileflow_common.errors import FileflowError, InvalidIdentifierError
 from fileflow_common.keys import validate_id
 from fileflow_common.observability import logger
-from fileflow_common.tokens import InvalidTokenError, bearer_token
+from fileflow_common.tokens import InvalidTokenError, bearer_token, parse_roles
 
 # Declares the scheme in the OpenAPI document; the token itself is checked by the API Gateway
 # authorizer or by `current_user`, so a missing header is not refused here.
@@ -38,9 +38,20 @@ class UnauthenticatedError(FileflowError):
     code = "Unauthenticated"
 
 
+class ForbiddenError(FileflowError):
+    """The caller is authenticated but lacks the role the route needs."""
+
+    code = "Forbidden"
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     user_id: str
+    # From the token's `roles` claim (through the authorizer's context on AWS): e.g. `reviewer`.
+    roles: frozenset[str] = frozenset()
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
 
 
 def authorizer_context(request: Request) -> dict[str, Any]:
@@ -55,9 +66,11 @@ def _authorizer_user(request: Request) -> User | None:
     user_id = context.get("user_id") or context.get("principalId")
     if not isinstance(user_id, str) or not user_id:
         return None
+    raw_roles = context.get("roles") or ""
     try:
-        return User(user_id=validate_id(user_id, kind="user id"))
-    except InvalidIdentifierError as exc:
+        roles = parse_roles(raw_roles if isinstance(raw_roles, str) else None)
+        return User(user_id=validate_id(user_id, kind="user id"), roles=frozenset(roles))
+    except (InvalidIdentifierError, ValueError) as exc:
         raise UnauthenticatedError("authentication required") from exc
 
 
@@ -68,7 +81,7 @@ def _bearer_user(request: Request) -> User:
     except InvalidTokenError as exc:
         logger.info("bearer token rejected", extra={"reason": str(exc)})
         raise UnauthenticatedError("a valid bearer token is required") from exc
-    return User(user_id=claims.user_id)
+    return User(user_id=claims.user_id, roles=frozenset(claims.roles))
 
 
 def _count_request(request: Request, user: User) -> User:

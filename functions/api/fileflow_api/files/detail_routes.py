@@ -170,6 +170,15 @@ class FileDetailResponse(FileSummaryModel):
             )
         ),
     ]
+    review: Annotated[
+        dict[str, Any] | None,
+        Field(
+            description=(
+                "the human review of the AI result (docs/reviews.md): review_id, status (pending, escalated,"
+                " decided, expired) and, once closed, the decision, reviewer and time; null: no review"
+            )
+        ),
+    ] = None
     stages: Annotated[list[StageEventModel], Field(description="the stage history, oldest first")]
     deliveries: Annotated[
         list[FileDeliveryModel],
@@ -250,6 +259,7 @@ def _detail(
         correlation_id=file.correlation_id,
         priority=file.priority,
         callback_url=file.callback_url,
+        review=dict(file.review) if file.review else None,
         analysis_mode=file.analysis_mode,
         ai_status=_ai_status(file.analysis),
         stages=[StageEventModel.of(event) for event in stages],

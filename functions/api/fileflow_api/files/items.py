@@ -73,6 +73,7 @@ def file_from_item(item: Mapping[str, Any]) -> FileRecord:
         correlation_id=_optional_str(item, "correlation_id"),
         priority=_optional_int(item, "priority"),
         callback_url=_optional_str(item, "callback_url"),
+        review=_optional_map(item, "review"),
         analysis_mode=_optional_str(item, "analysis_mode"),
     )
 

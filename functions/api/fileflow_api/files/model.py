@@ -86,6 +86,8 @@ class FileRecord:
     # upload's one-off webhook target.
     priority: int | None = None
     callback_url: str | None = None
+    # The human review of its AI result (docs/reviews.md): {review_id, status, ...}; None: none.
+    review: Mapping[str, Any] | None = None
     # The upload's `analysis` (local, auto, deep); None: a file from before the AI stage.
     analysis_mode: str | None = None
 

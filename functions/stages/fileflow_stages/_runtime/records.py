@@ -16,6 +16,7 @@ from fileflow_common.dynamo import failed_conditions, from_dynamo, to_dynamo, up
 from fileflow_common.errors import FileDeletedError
 from fileflow_common.keys import UploadKey
 from fileflow_common.pipeline import ObjectVersion, StageEvent, event_item
+from fileflow_common.reviews import ReviewStatus, index_attributes, review_item_key
 from fileflow_common.table import DELETED_AT, NOT_DELETED, file_item_key, file_status_attributes, job_item_key
 from fileflow_stages._runtime.jobs import Job, JobError, JobStatus, Task
 from fileflow_stages._runtime.state import DeclaredFile, FileProcessingState
@@ -66,6 +67,8 @@ class DynamoRecords:
         }
         attributes |= {name: value for name, value in optional.items() if value is not None}
         remove = tuple(name for name, value in optional.items() if value is None)
+        if state.review is not None:
+            attributes["review"] = state.review
         if state.integrity is not None:
             # Named with its version: the API shows it only while the item still describes that one.
             attributes |= {"integrity": state.integrity.value, "integrity_source_object": source.source_tag}
@@ -87,6 +90,101 @@ class DynamoRecords:
                 raise FileDeletedError(f"file {upload.file_id} was deleted") from exc
             return False
         return True
+
+    def record_review(self, upload: UploadKey, source: ObjectVersion, review: dict[str, Any]) -> bool:
+        """The file item's `review` state (what its owner sees), only while the item describes `source`."""
+        try:
+            self._table.update_item(
+                Key=file_item_key(upload.user_id, upload.file_id),
+                UpdateExpression="SET #review = :review",
+                ConditionExpression=f"{NOT_DELETED} AND #source_object = :source_object",
+                ExpressionAttributeNames={"#review": "review", "#source_object": "source_object"},
+                ExpressionAttributeValues={":review": to_dynamo(review), ":source_object": source.source_tag},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self._errors.ConditionalCheckFailedException as exc:
+            old = cast(dict[str, Any] | None, exc.response.get("Item"))
+            if old is None or DELETED_AT in old:
+                raise FileDeletedError(f"file {upload.file_id} was deleted") from exc
+            return False
+        return True
+
+    # --- reviews (fileflow_common.reviews) ---------------------------------------------------------------
+    def open_review(self, item: dict[str, Any], *, task_token: str) -> bool:
+        """Create the review (or give a pending one the retried task's token); False once it is closed."""
+        attributes = {**item, "task_token": task_token}
+        expression, names, values = update_expression(
+            {name: value for name, value in attributes.items() if name not in ("pk", "sk")},
+            keep_existing=frozenset({"created_at", "gsi1sk"}),
+        )
+        names["#pk"] = "pk"
+        values[":pending"] = ReviewStatus.PENDING.value
+        try:
+            self._table.update_item(
+                Key=review_item_key(item["review_id"]),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_not_exists(#pk) OR #status = :pending",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except self._errors.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def escalate_review(self, review_id: str, *, task_token: str, at: str) -> bool:
+        """Flag the review escalated and wait on the new task's token; False when it is gone or expired.
+
+        Only the timeout path escalates: a review that is `decided` here is a decision whose SendTaskSuccess
+        came too late (TaskTimedOut), which the API takes back, so the timeout path may take it over.
+        """
+        attributes = {**index_attributes(ReviewStatus.ESCALATED, at, review_id), "task_token": task_token}
+        attributes |= {"escalated_at": at, "updated_at": at}
+        expression, names, values = update_expression(
+            attributes, remove=("decision", "reviewer", "decided_at", "changes", "note")
+        )
+        names["#pk"] = "pk"
+        values[":expired"] = ReviewStatus.EXPIRED.value
+        try:
+            self._table.update_item(
+                Key=review_item_key(review_id),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(#pk) AND #status <> :expired",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except self._errors.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def expire_review(
+        self, review_id: str, *, decision: str, reviewer: str, at: str
+    ) -> dict[str, Any] | None:
+        """Close the review by the timeout rule (idempotent); None when there is no such review."""
+        attributes = {
+            **index_attributes(ReviewStatus.EXPIRED, at, review_id),
+            "decision": decision,
+            "reviewer": reviewer,
+            "decided_at": at,
+            "updated_at": at,
+        }
+        expression, names, values = update_expression(attributes, remove=("task_token", "changes", "note"))
+        names["#pk"] = "pk"
+        try:
+            response = self._table.update_item(
+                Key=review_item_key(review_id),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except self._errors.ConditionalCheckFailedException:
+            return None
+        return cast(dict[str, Any], from_dynamo(response["Attributes"]))
+
+    def get_review(self, review_id: str) -> dict[str, Any] | None:
+        item = self._table.get_item(Key=review_item_key(review_id), ConsistentRead=True).get("Item")
+        return cast(dict[str, Any], from_dynamo(item)) if item else None
 
     # --- stage events ----------------------------------------------------------------------------------
     def record_stage(

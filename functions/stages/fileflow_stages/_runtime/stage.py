@@ -142,8 +142,14 @@ def parse(event: dict[str, Any]) -> StageInvocation:
 
 
 def run_stage(
-    stage: Stage, event: dict[str, Any], work: StageWork, *, record_started: bool = True
+    stage: Stage,
+    event: dict[str, Any],
+    work: StageWork,
+    *,
+    record_started: bool = True,
+    record_succeeded: bool = True,
 ) -> dict[str, Any]:
+    """Run one stage's work; `record_succeeded=False` for a task that waits (the stage is not done yet)."""
     invocation = parse(event)
     context = StageContext(invocation=invocation, services=services())
     file = invocation.state.file
@@ -167,7 +173,8 @@ def run_stage(
         # Every AWS call of the stage, its own `succeeded` event (written next) included.
         calls = sum(aws_calls.take().values()) + 1
         detail = {"duration_ms": int(duration_ms), "aws_calls": calls, **result.detail}
-        record_event(context, stage, StageState.SUCCEEDED, detail)
+        if record_succeeded:
+            record_event(context, stage, StageState.SUCCEEDED, detail)
     except RejectedContentError as exc:
         message = str(exc)[:1000]
         logger.warning("file rejected", extra={"code": exc.code, "reason": message})
@@ -195,6 +202,7 @@ def stage_handler(
     work: StageWork,
     *,
     record_started: bool = True,
+    record_succeeded: bool = True,
     deleted_output: dict[str, Any] | None = None,
 ) -> StageHandler:
     """A stage's Lambda entry point: `run_stage` under Powertools' logger, tracer and metrics.
@@ -207,7 +215,9 @@ def stage_handler(
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
-            return run_stage(stage, event, work, record_started=record_started)
+            return run_stage(
+                stage, event, work, record_started=record_started, record_succeeded=record_succeeded
+            )
         except FileDeleted:
             if deleted_output is None:
                 raise

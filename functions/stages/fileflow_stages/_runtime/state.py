@@ -86,6 +86,8 @@ class StageInvocation(_Model):
     state: WorkflowState
     execution_arn: str | None = None
     retry_count: int = 0
+    # A task that waits (`waitForTaskToken`, the review stage): the token that resumes the execution.
+    task_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +118,5 @@ class FileProcessingState:
     error: JobError | None = None
     # How the declared SHA-256 was verified for this version; None: not (yet), or nothing declared.
     integrity: Integrity | None = None
+    # The human review's outcome (fileflow_common.reviews), when the file had one.
+    review: dict[str, Any] | None = None

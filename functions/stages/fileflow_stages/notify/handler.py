@@ -1,4 +1,5 @@
-"""Notify stage: the file's outcome as an event (`file.processed`, `file.needs_review`, `file.failed`).
+"""Notify stage: the file's outcome as an event (`file.processed`, `file.needs_review`, `file.failed`),
+and `review.decided` (status: the decision) after a human review (docs/reviews.md).
 
 It is recorded on the file's event stream with the correlation id, and queued once to the webhook sender
 (fileflow_common.webhooks), which delivers it to the user's endpoints and the upload's `callback_url`
@@ -37,6 +38,12 @@ def failure_reason(state: dict[str, Any]) -> str | None:
     return code if isinstance(code, str) else None
 
 
+def review_decision(state: dict[str, Any]) -> str | None:
+    """The human review's decision (or the timeout rule's `expired`), when the file had a review."""
+    decision = (state.get("review") or {}).get("decision")
+    return decision if isinstance(decision, str) else None
+
+
 def notify(context: StageContext) -> StageResult:
     state = context.invocation.state.model_dump()
     status = outcome_of(state)
@@ -67,6 +74,23 @@ def notify(context: StageContext) -> StageResult:
         "file_id": file.file_id,
         "event_id": event.event_id,
     }
+    decision = review_decision(state)
+    if decision is not None:
+        reviewed = new_event(
+            user_id=file.user_id,
+            type=EventType.REVIEW_DECIDED,
+            data=EventData(
+                file_id=file.file_id,
+                upload_id=declared.upload_id,
+                status=decision,
+                correlation_id=file.correlation_id,
+            ),
+            identity=(context.invocation.execution_arn or file.job_id,),
+            callback_url=declared.callback_url,
+            occurred_at=context.clock(),
+        )
+        context.services.webhooks.publish(reviewed)
+        detail["review_event_id"] = reviewed.event_id
     return StageResult(output={"event": event_type.value}, detail=detail)
 
 
