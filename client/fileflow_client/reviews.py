@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fileflow_client.parsing import Json, objects, opt_obj, opt_string, string
+from fileflow_client.parsing import Json, objects, opt_number, opt_string, string
 from fileflow_client.transport import AsyncRequester, Call, Requester, mirrors, query, segment
 
 type Decision = Literal["approve", "correct", "reject"]
@@ -14,12 +14,14 @@ type Decision = Literal["approve", "correct", "reject"]
 
 @dataclass(frozen=True, slots=True)
 class Review:
-    """A review item: what the reviewer needs of one file (`raw` holds the whole answer)."""
+    """A review item: what the reviewer needs of one file, and nothing else of its owner's (no file id,
+    no name): `raw` holds the whole answer (AI result, local features, excerpt, thumbnail URL)."""
 
     review_id: str
-    file_id: str
     status: str
     kind: str | None
+    category: str | None
+    confidence: float | None
     created_at: str | None
     decision: str | None
     raw: Json
@@ -115,13 +117,13 @@ class AsyncReviews:
 
 
 def review(data: Json) -> Review:
-    decided = opt_obj(data, "decision")
     return Review(
         review_id=string(data, "review_id"),
-        file_id=string(data, "file_id"),
         status=string(data, "status"),
         kind=opt_string(data, "kind"),
+        category=opt_string(data, "category"),
+        confidence=opt_number(data, "confidence"),
         created_at=opt_string(data, "created_at"),
-        decision=opt_string(decided, "decision") if decided else opt_string(data, "decision"),
+        decision=opt_string(data, "decision"),
         raw=data,
     )

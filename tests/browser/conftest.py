@@ -15,11 +15,21 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tests.browser.support import DESKTOP, PageLog
-from tests.e2e.conftest import aws, local_cloud, stack
+from tests.e2e.conftest import aws, claude_emulator, local_cloud, stack
 from tools.stack import StackOutputs
 from tools.token import TokenFactory
 
-__all__ = ["aws", "browser", "chromium_path", "local_cloud", "page", "stack", "tokens", "user"]
+__all__ = [
+    "aws",
+    "browser",
+    "chromium_path",
+    "claude_emulator",
+    "local_cloud",
+    "page",
+    "stack",
+    "tokens",
+    "user",
+]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

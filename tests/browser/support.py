@@ -68,14 +68,19 @@ class Api:
         return upload if upload["status"] == "completed" else None
 
     def upload(
-        self, data: bytes, *, filename: str, content_type: str, complete: bool = True
+        self,
+        data: bytes,
+        *,
+        filename: str,
+        content_type: str,
+        complete: bool = True,
+        analysis: str | None = None,
     ) -> dict[str, Any]:
         """A single-PUT upload through /v1/uploads; completed unless told otherwise."""
-        response = self.call(
-            "POST",
-            "/v1/uploads",
-            json={"filename": filename, "size": len(data), "content_type": content_type},
-        )
+        body: dict[str, Any] = {"filename": filename, "size": len(data), "content_type": content_type}
+        if analysis is not None:
+            body["analysis"] = analysis
+        response = self.call("POST", "/v1/uploads", json=body)
         assert response.status_code == 201, response.text
         started: dict[str, Any] = response.json()
         if complete:

@@ -3,91 +3,54 @@ task token (waitForTaskToken on the local cloud's Step Functions), a reviewer co
 API, the execution resumes and SUCCEEDS, and the file's analysis shows the correction; a non-reviewer's
 decision gets 403 and the reviewer cannot read the owner's files.
 
-The AI stage is not part of this branch (issue #11 builds it beside this one), so its part stands in:
-the owner's PNG is processed by the deployed pipeline, then its workflow runs again as the AI stage leaves
-a low-confidence file: the job queued as the starter queues it, carrying the AI stage's result, and the
-execution started with the AI stage's output (`$.ai`: confidence 0.41, review_required). Everything from
-the Choice on is the deployed stack's own: the review function, the wait, the API's SendTaskSuccess,
-finalize and notify. With the Claude emulator in the suite, the stand-in gives way to a real
-low-confidence answer.
+The low confidence is Claude's own, through the emulator the suite starts: the owner's PNG is uploaded for
+`deep` analysis, and the emulator answers the AI stage's forced tool with a confidence of 0.41 for this
+owner only. Everything after the upload is the deployed stack's code: the AI stage, the Choice, the review
+function, the wait, the API's SendTaskSuccess, finalize and notify.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from decimal import Decimal
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 import requests
 
-from fileflow_common.reviews import review_id_for
-from infra import outputs as names
 from tests import samples
 from tests.e2e.polling import wait_for
-from tests.e2e.test_isolation import Client, upload_file
+from tests.e2e.test_isolation import Client
+from tests.e2e.uploading import upload
+from tests.support.claude_emulator import ClaudeEmulator
 from tools.stack import StackOutputs, client_kwargs
 from tools.token import TokenFactory
 
-AI_RESULT = {"description": "a small square", "tags": ["square"], "category": "shapes", "confidence": 0.41}
-AI_JOB_RESULT = {
-    "status": "succeeded",
-    "reason": "policy",
-    "kind": "image",
-    "model": "claude-haiku-4-5",
-    "prompt_version": "v1",
-    "result": AI_RESULT,
+AI_RESULT = {
+    "description": "a small square",
+    "tags": ["square"],
+    "text_seen": "",
+    "category": "shapes",
+    "moderation": {"adult": False, "violence": False, "hate": False, "self_harm": False},
     "confidence": 0.41,
 }
-AI_OUTPUT = {"ai_status": "succeeded", "confidence": 0.41, "review_required": True, "kind": "image"}
 
 
 @pytest.fixture(scope="module")
-def people(stack: StackOutputs) -> tuple[Client, Client, Client]:
+def people(stack: StackOutputs, claude_emulator: ClaudeEmulator) -> Iterator[tuple[Client, Client, Client]]:
+    """The owner (whose files Claude, through the emulator, is unsure of), a reviewer and a stranger."""
     tokens = TokenFactory.for_stack(stack)
     run = uuid.uuid4().hex[:8]
-    return (
-        Client(stack.api_url, tokens.valid(f"e2e-rv-owner-{run}")),
+    owner = f"e2e-rv-owner-{run}"
+    claude_emulator.set_tool_input(owner, AI_RESULT)
+    yield (
+        Client(stack.api_url, tokens.valid(owner)),
         Client(stack.api_url, tokens.reviewer(f"e2e-rv-rita-{run}")),
         Client(stack.api_url, tokens.valid(f"e2e-rv-bob-{run}")),
     )
-
-
-def processed_png(owner: Client) -> dict[str, Any]:
-    started = upload_file(owner, samples.png(), filename="holiday-private.png", content_type="image/png")
-
-    def processed() -> dict[str, Any] | None:
-        body: dict[str, Any] = owner("GET", f"/v1/files/{started['file_id']}").json()
-        return body if body.get("status") == "processed" and body.get("derivatives") else None
-
-    return wait_for(processed, timeout=120, what="the owner's file to be processed")
-
-
-def low_confidence_run(stack: StackOutputs, file: dict[str, Any]) -> tuple[str, str]:
-    """The file's workflow again, as the AI stage leaves a low-confidence result: (job id, execution ARN)."""
-    kwargs = client_kwargs()
-    table = boto3.resource("dynamodb", **kwargs).Table(stack[names.TABLE_NAME])
-    sfn = boto3.client("stepfunctions", **kwargs)
-    first = json.loads(sfn.describe_execution(executionArn=file["execution_arn"])["input"])
-    job_id = f"{first['file']['job_id']}-rv"
-    [job] = [job for job in file["jobs"] if job["job_id"] == first["file"]["job_id"]]
-    item = table.get_item(Key={"pk": f"FILE#{file['file_id']}", "sk": f"JOB#{job['job_id']}"})["Item"]
-    queued = {
-        **{name: value for name, value in item.items() if name not in ("started_at", "ended_at", "error")},
-        "sk": f"JOB#{job_id}",
-        "job_id": job_id,
-        "status": "queued",
-        "attempts": 0,
-        "result": {"ai": json.loads(json.dumps(AI_JOB_RESULT), parse_float=Decimal)},
-    }
-    table.put_item(Item=queued)
-    execution_input = {**first, "file": {**first["file"], "job_id": job_id}, "ai": AI_OUTPUT}
-    started = sfn.start_execution(
-        stateMachineArn=stack[names.STATE_MACHINE_ARN], name=job_id, input=json.dumps(execution_input)
-    )
-    return job_id, started["executionArn"]
+    claude_emulator.reset(owner)
 
 
 def test_a_low_confidence_result_waits_for_a_reviewer_whose_correction_finalizes_the_file(
@@ -95,18 +58,20 @@ def test_a_low_confidence_result_waits_for_a_reviewer_whose_correction_finalizes
 ) -> None:
     owner, reviewer, stranger = people
     sfn = boto3.client("stepfunctions", **client_kwargs())
-    # Given the owner's processed PNG, whose AI result comes back with a confidence of 0.41
-    file = processed_png(owner)
-    file_id = file["file_id"]
-    job_id, execution_arn = low_confidence_run(stack, file)
-    review_id = review_id_for(job_id)
+    # Given the owner's PNG, uploaded for Claude's analysis, which comes back with a confidence of 0.41
+    file_id = upload(
+        owner, samples.png(), filename="holiday-private.png", content_type="image/png", analysis="deep"
+    ).file_id
 
     # Then the workflow waits on the review: pending, for the owner to see on the file
     def pending() -> dict[str, Any] | None:
-        review: dict[str, Any] | None = owner.ok("GET", f"/v1/files/{file_id}").get("review")
-        return review if review and review.get("review_id") == review_id else None
+        body: dict[str, Any] = owner.ok("GET", f"/v1/files/{file_id}")
+        review = body.get("review")
+        return body if review and review.get("status") == "pending" else None
 
-    assert wait_for(pending, timeout=120, what="the review to be pending")["status"] == "pending"
+    file = wait_for(pending, timeout=180, interval=0.5, what="the review to be pending")
+    review_id, execution_arn = file["review"]["review_id"], file["execution_arn"]
+    assert file["ai_status"] == "succeeded"
     assert sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
     history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
     scheduled = [event for event in history if event["type"] == "TaskScheduled"]

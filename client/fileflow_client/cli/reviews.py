@@ -17,8 +17,8 @@ def review_list(client: FileflowClient, args: argparse.Namespace, output: Output
         output.json_lines(review.raw for review in reviews)
         return EXIT_OK
     output.table(
-        ("review id", "file id", "kind", "status", "confidence", "created"),
-        [(r.review_id, r.file_id, r.kind, r.status, _confidence(r), r.created_at) for r in reviews],
+        ("review id", "kind", "category", "status", "confidence", "created"),
+        [(r.review_id, r.kind, r.category, r.status, _confidence(r), r.created_at) for r in reviews],
     )
     return EXIT_OK
 
@@ -63,9 +63,4 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _confidence(review: Review) -> str:
-    value = review.raw.get("confidence")
-    if value is None:
-        value = (
-            (review.raw.get("ai") or {}).get("confidence") if isinstance(review.raw.get("ai"), dict) else None
-        )
-    return f"{value:.2f}" if isinstance(value, int | float) else ""
+    return f"{review.confidence:.2f}" if review.confidence is not None else ""
