@@ -263,7 +263,7 @@ def test_a_tiny_daily_budget_gives_budget_exhausted_once_spent(cloud: Cloud, cla
     assert len(claude.calls(user)) == 1
 
 
-def test_the_policy_skips_claude_for_local_for_auto_without_complexity_and_without_the_secret(
+def test_the_policy_skips_claude_for_local_for_a_simple_image_on_auto_and_without_the_secret(
     cloud: Cloud, claude: ClaudeEmulator
 ) -> None:
     user = new_user()
@@ -275,7 +275,7 @@ def test_the_policy_skips_claude_for_local_for_auto_without_complexity_and_witho
     )
     assert (auto.state["ai"]["ai_status"], ai_of(cloud, auto_id, user)["reason"]) == (
         "skipped_by_policy",
-        "complexity_unknown",
+        "below_complexity_threshold",  # the analysis stage scored the plain gradient as simple
     )
     # And with the secret gone, deep is not configured
     boto3.client("secretsmanager").delete_secret(SecretId=SECRET_NAME, ForceDeleteWithoutRecovery=True)
