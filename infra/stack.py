@@ -114,6 +114,7 @@ class FileflowStack(Stack):
             state_machine=self.pipeline.state_machine,
             stages={stage_event_name(name): name for name in self.pipeline.stages},
             alarm_email=alarm_email(self),
+            ai_monthly_budget_usd=float(dict(self.pipeline.ai.environment)["AI_MONTHLY_BUDGET_USD"]),
         )
 
         for name, value, description in (

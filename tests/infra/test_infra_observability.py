@@ -132,3 +132,11 @@ def test_every_log_group_has_a_retention_and_every_function_traces_on_aws_only(
         environment = synthesized.resources[logical_id]["Properties"]["Environment"]["Variables"]
         assert environment["POWERTOOLS_TRACE_DISABLED"] == {"Fn::If": [condition, "true", "false"]}
         assert synthesized.resources[logical_id]["Properties"]["TracingConfig"] == {"Mode": "Active"}
+
+
+def test_ai_spend_on_course_to_pass_the_monthly_budget_is_alarmed(synthesized: Synthesized) -> None:
+    (spend,) = _alarm_on(synthesized, "AiCostMicroUsd", "Fileflow")
+    # 80 % of a day's share of the default 100 USD monthly budget, in micro-dollars, over one day
+    assert spend["Threshold"] == round(0.8 * 100 / 30 * 1_000_000)
+    assert spend["Period"] == 86400
+    assert {"Name": "stage", "Value": "ai"} in spend["Dimensions"]

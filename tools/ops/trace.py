@@ -32,9 +32,15 @@ class Entry:
     at: str  # ISO 8601, UTC, milliseconds
     source: str  # "audit", "dynamodb job", "execution", "log stage-detect", ...
     text: str
+    correlation_id: str | None = None  # a log line's own
 
-    def as_json(self) -> dict[str, str]:
-        return {"at": self.at, "source": self.source, "text": self.text}
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "at": self.at,
+            "source": self.source,
+            "text": self.text,
+            "correlation_id": self.correlation_id,
+        }
 
 
 def _iso(value: Any) -> str:
@@ -127,7 +133,8 @@ def _log_entries(
                     k: record[k] for k in ("stage", "status", "duration_ms", "event", "error") if k in record
                 }
                 text += "".join(f" {key}={value}" for key, value in facts.items())
-            entries.append(Entry(_iso(line.timestamp_ms), f"log {short}", text))
+            logged = str(record["correlation_id"]) if record and record.get("correlation_id") else None
+            entries.append(Entry(_iso(line.timestamp_ms), f"log {short}", text, logged))
     return entries
 
 

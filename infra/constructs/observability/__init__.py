@@ -42,6 +42,7 @@ class Observability(Construct):
         state_machine: sfn.StateMachine,
         stages: Mapping[str, str],
         alarm_email: str | None,
+        ai_monthly_budget_usd: float,
     ) -> None:
         """`stages`: each stage as its events name it -> its function's name (infra/.../stages.py)."""
         super().__init__(scope, construct_id)
@@ -57,6 +58,16 @@ class Observability(Construct):
             "A webhook endpoint was disabled (410 Gone, or repeated failures): its owner gets no more events",
         )
 
+        # No alarm sees a whole month: a day that spends more than 80 % of a day's share of the monthly
+        # budget is on course to spend it before the month ends (the AI stage stops at the budget itself).
+        daily_share_micro_usd = ai_monthly_budget_usd / 30 * 1_000_000
+        self.ai_spend_alarm = self.alarms.at_least(
+            "AiSpendRateAlarm",
+            fileflow("AiCostMicroUsd", "stage-ai", stage="ai", period=Duration.days(1)),
+            "Claude spent over 80 % of a day's share of the monthly AI budget today: it is near its end",
+            threshold=round(0.8 * daily_share_micro_usd),
+        )
+
         self.dashboard_name = f"{Stack.of(self).stack_name}-dashboard"
         self.dashboard = cloudwatch.Dashboard(
             self, "Dashboard", dashboard_name=self.dashboard_name, default_interval=Duration.hours(3)
@@ -67,6 +78,7 @@ class Observability(Construct):
         self._queue_widgets(queues)
         self._function_widgets(functions)
         self._webhook_widgets()
+        self._ai_and_review_widgets()
 
     # --- alarms -------------------------------------------------------------------------------------
     def _alarm_on_api(self, rest_api: apigw.RestApi) -> None:
@@ -278,5 +290,40 @@ class Observability(Construct):
                     fileflow("WebhookEndpointsDisabled", "webhooks", label="endpoints disabled"),
                 ],
                 width=12,
+            ),
+        )
+
+    def _ai_and_review_widgets(self) -> None:
+        def ai(name: str, label: str) -> cloudwatch.Metric:
+            return fileflow(name, "stage-ai", stage="ai", label=label)
+
+        def review(name: str, label: str) -> cloudwatch.Metric:
+            return fileflow(name, "stage-review", stage="review", label=label)
+
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="AI cost (micro-USD) / calls / cache hits",
+                left=[ai("AiCostMicroUsd", "cost")],
+                right=[ai("AiCalls", "calls"), ai("AiCacheHits", "cache hits")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="AI tokens: input / output / cache read / cache write",
+                left=[
+                    ai("AiInputTokens", "input"),
+                    ai("AiOutputTokens", "output"),
+                    ai("AiCacheReadTokens", "cache read"),
+                    ai("AiCacheWriteTokens", "cache write"),
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Reviews: opened / escalated / expired",
+                left=[
+                    review("ReviewsOpened", "opened"),
+                    review("ReviewsEscalated", "escalated"),
+                    review("ReviewsExpired", "expired"),
+                ],
+                width=8,
             ),
         )
