@@ -220,6 +220,8 @@ class StoredObjectRecorder:
             logger.warning("object outside uploads/ skipped", extra={"key": key, "reason": "derived object"})
             return Outcome.SKIPPED
 
+        # Every line about this object names its user and file, and (once read) the upload's correlation id.
+        logger.thread_safe_append_keys(user_id=parsed.user_id, file_id=parsed.file_id)
         stored = _stored_object(parsed, bucket, record)
         upload = self._repository.upload_of(parsed)
         refused = refusal(upload, stored)
@@ -227,6 +229,8 @@ class StoredObjectRecorder:
             self._refuse(stored, upload, refused, record)
             return Outcome.REFUSED
         outcome = self._repository.record_stored_object(stored, updated_at=self._clock())
+        if outcome.correlation_id:
+            logger.thread_safe_append_keys(correlation_id=outcome.correlation_id)
         recorded = outcome.recorded
         if recorded is Recorded.DELETED:
             logger.warning(
