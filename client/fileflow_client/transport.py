@@ -27,6 +27,7 @@ from fileflow_client.retry import (
 type TokenSource = str | Callable[[], str]
 type Json = Mapping[str, Any]
 
+NDJSON = "application/x-ndjson"
 # A call that may have taken effect before it failed is repeated only when the server surely did
 # not act on it: throttled or unavailable.
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
@@ -78,13 +79,7 @@ class Requester:
     def run[T](self, call: Call[T]) -> T:
         def attempt() -> T:
             try:
-                response = self.http.request(
-                    call.method,
-                    self.api_url + call.path,
-                    json=call.json_body,
-                    params=call.params,
-                    headers=_headers(self._token, call),
-                )
+                response = self.http.send(_build(self.http, self.api_url, self._token, call))
             except httpx.TransportError as exc:
                 raise _unreachable(call, self.api_url, exc) from exc
             return _answer(call, response)
@@ -94,17 +89,16 @@ class Requester:
     def lines(self, call: Call[Any]) -> Iterator[Json]:
         """A JSON-lines answer (`application/x-ndjson`), one object per line, streamed."""
         try:
-            with self.http.stream(
-                call.method,
-                self.api_url + call.path,
-                params=call.params,
-                headers={**_headers(self._token, call), "Accept": "application/x-ndjson"},
-            ) as response:
+            request = _build(self.http, self.api_url, self._token, call, accept=NDJSON)
+            response = self.http.send(request, stream=True)
+            try:
                 if not response.is_success:
                     raise api_error(response.status_code, response.read())
                 for line in response.iter_lines():
                     if line.strip():
                         yield _json_line(line)
+            finally:
+                response.close()
         except httpx.TransportError as exc:
             raise ApiUnreachableError(f"cannot reach the API ({call.method} {call.path}): {exc!r}") from exc
 
@@ -130,13 +124,7 @@ class AsyncRequester:
     async def run[T](self, call: Call[T]) -> T:
         async def attempt() -> T:
             try:
-                response = await self.http.request(
-                    call.method,
-                    self.api_url + call.path,
-                    json=call.json_body,
-                    params=call.params,
-                    headers=_headers(self._token, call),
-                )
+                response = await self.http.send(_build(self.http, self.api_url, self._token, call))
             except httpx.TransportError as exc:
                 raise _unreachable(call, self.api_url, exc) from exc
             return _answer(call, response)
@@ -145,24 +133,34 @@ class AsyncRequester:
 
     async def lines(self, call: Call[Any]) -> AsyncIterator[Json]:
         try:
-            async with self.http.stream(
-                call.method,
-                self.api_url + call.path,
-                params=call.params,
-                headers={**_headers(self._token, call), "Accept": "application/x-ndjson"},
-            ) as response:
+            request = _build(self.http, self.api_url, self._token, call, accept=NDJSON)
+            response = await self.http.send(request, stream=True)
+            try:
                 if not response.is_success:
                     raise api_error(response.status_code, await response.aread())
                 async for line in response.aiter_lines():
                     if line.strip():
                         yield _json_line(line)
+            finally:
+                await response.aclose()
         except httpx.TransportError as exc:
             raise ApiUnreachableError(f"cannot reach the API ({call.method} {call.path}): {exc!r}") from exc
 
 
-def _headers(token: TokenSource, call: Call[Any]) -> dict[str, str]:
+def _build(
+    http: httpx.Client | httpx.AsyncClient,
+    api_url: str,
+    token: TokenSource,
+    call: Call[Any],
+    *,
+    accept: str = "application/json",
+) -> httpx.Request:
+    """The call's request, with the bearer token (read now: a token source may refresh it)."""
     value = token() if callable(token) else token
-    return {"Authorization": f"Bearer {value}", "Accept": "application/json", **call.headers}
+    headers = {"Authorization": f"Bearer {value}", "Accept": accept, **call.headers}
+    return http.build_request(
+        call.method, api_url + call.path, json=call.json_body, params=call.params, headers=headers
+    )
 
 
 def _unreachable(call: Call[Any], api_url: str, exc: httpx.TransportError) -> Exception:

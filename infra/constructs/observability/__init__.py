@@ -63,7 +63,7 @@ class Observability(Construct):
         daily_share_micro_usd = ai_monthly_budget_usd / 30 * 1_000_000
         self.ai_spend_alarm = self.alarms.at_least(
             "AiSpendRateAlarm",
-            fileflow("AiCostMicroUsd", "stage-ai", stage="ai", period=Duration.days(1)),
+            stage_metric("AiCostMicroUsd", "ai", period=Duration.days(1)),
             "Claude spent over 80 % of a day's share of the monthly AI budget today: it is near its end",
             threshold=round(0.8 * daily_share_micro_usd),
         )
@@ -294,35 +294,32 @@ class Observability(Construct):
         )
 
     def _ai_and_review_widgets(self) -> None:
-        def ai(name: str, label: str) -> cloudwatch.Metric:
-            return fileflow(name, "stage-ai", stage="ai", label=label)
-
-        def review(name: str, label: str) -> cloudwatch.Metric:
-            return fileflow(name, "stage-review", stage="review", label=label)
-
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="AI cost (micro-USD) / calls / cache hits",
-                left=[ai("AiCostMicroUsd", "cost")],
-                right=[ai("AiCalls", "calls"), ai("AiCacheHits", "cache hits")],
+                left=[stage_metric("AiCostMicroUsd", "ai", label="cost")],
+                right=[
+                    stage_metric("AiCalls", "ai", label="calls"),
+                    stage_metric("AiCacheHits", "ai", label="cache hits"),
+                ],
                 width=8,
             ),
             cloudwatch.GraphWidget(
                 title="AI tokens: input / output / cache read / cache write",
                 left=[
-                    ai("AiInputTokens", "input"),
-                    ai("AiOutputTokens", "output"),
-                    ai("AiCacheReadTokens", "cache read"),
-                    ai("AiCacheWriteTokens", "cache write"),
+                    stage_metric("AiInputTokens", "ai", label="input"),
+                    stage_metric("AiOutputTokens", "ai", label="output"),
+                    stage_metric("AiCacheReadTokens", "ai", label="cache read"),
+                    stage_metric("AiCacheWriteTokens", "ai", label="cache write"),
                 ],
                 width=8,
             ),
             cloudwatch.GraphWidget(
                 title="Reviews: opened / escalated / expired",
                 left=[
-                    review("ReviewsOpened", "opened"),
-                    review("ReviewsEscalated", "escalated"),
-                    review("ReviewsExpired", "expired"),
+                    stage_metric("ReviewsOpened", "review", label="opened"),
+                    stage_metric("ReviewsEscalated", "review", label="escalated"),
+                    stage_metric("ReviewsExpired", "review", label="expired"),
                 ],
                 width=8,
             ),

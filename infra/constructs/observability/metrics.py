@@ -36,8 +36,15 @@ def fileflow(
 
 
 def stage_metric(
-    name: str, stage: str, function: str, *, statistic: str = "Sum", label: str | None = None
+    name: str,
+    stage: str,
+    function: str | None = None,
+    *,
+    statistic: str = "Sum",
+    label: str | None = None,
+    period: Duration = PERIOD,
 ) -> cloudwatch.Metric:
     """A stage runner's metric: `stage` as its events name it (`failed` for the failure path), `function`
-    the stage's function (service `stage-<function>`)."""
-    return fileflow(name, f"stage-{function}", stage=stage, statistic=statistic, label=label)
+    the stage's function (service `stage-<function>`; the stage's own name by default)."""
+    service = f"stage-{function or stage}"
+    return fileflow(name, service, stage=stage, statistic=statistic, label=label, period=period)
