@@ -20,6 +20,9 @@ from constructs import Construct
 from infra.constructs.observability.alarms import OLDEST_MESSAGE_AGE, Alarms, AlarmTopic
 from infra.constructs.observability.metrics import PERIOD, fileflow, stage_metric
 
+# The sweeper measures the review backlog on each of its runs (every 15 minutes).
+REVIEW_GAUGE_PERIOD = Duration.minutes(15)
+
 
 @dataclass(frozen=True)
 class WorkQueue:
@@ -43,8 +46,10 @@ class Observability(Construct):
         stages: Mapping[str, str],
         alarm_email: str | None,
         ai_monthly_budget_usd: float,
+        review_wait: Duration,
     ) -> None:
-        """`stages`: each stage as its events name it -> its function's name (infra/.../stages.py)."""
+        """`stages`: each stage as its events name it -> its function's name (infra/.../stages.py);
+        `review_wait`: the longest an open review waits before its timeout rule closes it."""
         super().__init__(scope, construct_id)
         self.topic = AlarmTopic(self, "AlarmTopic", email=alarm_email)
         self.alarms = Alarms(self, "Alarms", topic=self.topic)
@@ -66,6 +71,15 @@ class Observability(Construct):
             stage_metric("AiCostMicroUsd", "ai", period=Duration.days(1)),
             "Claude spent over 80 % of a day's share of the monthly AI budget today: it is near its end",
             threshold=round(0.8 * daily_share_micro_usd),
+        )
+
+        # The timeout rule closes every review in `review_wait`: one still open an hour (4 sweeps) later
+        # was not closed by its workflow (docs/runbooks/stuck-review.md).
+        self.review_stuck_alarm = self.alarms.at_least(
+            "ReviewStuckAlarm",
+            fileflow("ReviewOldestAge", "sweeper", statistic="Maximum", period=REVIEW_GAUGE_PERIOD),
+            "A review has waited past its timeout rule's end: its workflow did not close it",
+            threshold=review_wait.to_seconds() + 3600,
         )
 
         self.dashboard_name = f"{Stack.of(self).stack_name}-dashboard"
@@ -320,6 +334,28 @@ class Observability(Construct):
                     stage_metric("ReviewsOpened", "review", label="opened"),
                     stage_metric("ReviewsEscalated", "review", label="escalated"),
                     stage_metric("ReviewsExpired", "review", label="expired"),
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Review backlog (open reviews) / oldest review's wait (s)",
+                left=[
+                    fileflow(
+                        "ReviewBacklog",
+                        "sweeper",
+                        statistic="Maximum",
+                        label="open",
+                        period=REVIEW_GAUGE_PERIOD,
+                    )
+                ],
+                right=[
+                    fileflow(
+                        "ReviewOldestAge",
+                        "sweeper",
+                        statistic="Maximum",
+                        label="oldest wait",
+                        period=REVIEW_GAUGE_PERIOD,
+                    )
                 ],
                 width=8,
             ),
