@@ -46,7 +46,8 @@ def test_every_line_of_a_request_names_its_caller_and_the_next_request_starts_cl
     assert call(lambda_context, "GET", "/v1/files/no-such-file", user=ALICE).status == 404
     # Then each of its lines names her (formatted now: the keys are the logger's until the next request)
     alices = [json.loads(logger.registered_formatter.format(record)) for record in caplog.records]
-    assert alices and {line.get("user_id") for line in alices} == {ALICE}
+    assert alices
+    assert {line.get("user_id") for line in alices} == {ALICE}
     caplog.clear()
     # When an anonymous request follows in the same execution environment
     assert call(lambda_context, "GET", "/v1/files", user=None).status == 401

@@ -224,9 +224,7 @@ def test_file_item_goes_uploading_then_uploaded_and_an_abandoned_one_is_forgotte
     assert "Item" not in cloud.table.get_item(Key={"pk": f"USER#{ALICE}", "sk": "FILE#file-0043"})
 
 
-def _review(
-    cloud: Cloud, name: str, status: ReviewStatus, *, created: datetime, entered: datetime
-) -> None:
+def _review(cloud: Cloud, name: str, status: ReviewStatus, *, created: datetime, entered: datetime) -> None:
     """A review item as the review stage writes it (only what the backlog reads, plus its key)."""
     review_id = review_id_for(f"job-{name}")
     cloud.table.put_item(
