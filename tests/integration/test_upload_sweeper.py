@@ -224,13 +224,16 @@ def test_file_item_goes_uploading_then_uploaded_and_an_abandoned_one_is_forgotte
     assert "Item" not in cloud.table.get_item(Key={"pk": f"USER#{ALICE}", "sk": "FILE#file-0043"})
 
 
-def _review(cloud: Cloud, name: str, status: ReviewStatus, *, created: datetime, entered: datetime) -> None:
-    """A review item as the review stage writes it (only what the backlog reads, plus its key)."""
+def _review(
+    cloud: Cloud, name: str, status: ReviewStatus, *, created: datetime, entered: datetime | None = None
+) -> None:
+    """A review item as the review stage writes it (only what the backlog reads, plus its key); it
+    entered its status when it was created unless `entered` says otherwise."""
     review_id = review_id_for(f"job-{name}")
     cloud.table.put_item(
         Item={
             **review_item_key(review_id),
-            **index_attributes(status, to_timestamp(entered), review_id),
+            **index_attributes(status, to_timestamp(entered or created), review_id),
             "entity": "review",
             "review_id": review_id,
             "created_at": to_timestamp(created),
@@ -244,14 +247,8 @@ def test_each_sweep_measures_the_review_backlog_and_its_oldest_review(
     # Given a pending review opened 2 hours ago, one escalated (opened 30 hours ago, escalated 6 hours
     # ago), one just opened, and a decided and an expired one, which wait for nobody
     now = datetime.now(UTC)
-    _review(
-        cloud,
-        "r-pending",
-        ReviewStatus.PENDING,
-        created=now - timedelta(hours=2),
-        entered=now - timedelta(hours=2),
-    )
-    _review(cloud, "r-new", ReviewStatus.PENDING, created=now, entered=now)
+    _review(cloud, "r-pending", ReviewStatus.PENDING, created=now - timedelta(hours=2))
+    _review(cloud, "r-new", ReviewStatus.PENDING, created=now)
     _review(
         cloud,
         "r-escalated",

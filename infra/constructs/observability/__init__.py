@@ -24,6 +24,11 @@ from infra.constructs.observability.metrics import PERIOD, fileflow, stage_metri
 REVIEW_GAUGE_PERIOD = Duration.minutes(15)
 
 
+def review_gauge(name: str, *, label: str | None = None) -> cloudwatch.Metric:
+    """One of the sweeper's review-queue gauges (`ReviewBacklog`, `ReviewOldestAge`): its latest value."""
+    return fileflow(name, "sweeper", statistic="Maximum", label=label, period=REVIEW_GAUGE_PERIOD)
+
+
 @dataclass(frozen=True)
 class WorkQueue:
     """A queue and its DLQ, by what they carry."""
@@ -77,7 +82,7 @@ class Observability(Construct):
         # was not closed by its workflow (docs/runbooks/stuck-review.md).
         self.review_stuck_alarm = self.alarms.at_least(
             "ReviewStuckAlarm",
-            fileflow("ReviewOldestAge", "sweeper", statistic="Maximum", period=REVIEW_GAUGE_PERIOD),
+            review_gauge("ReviewOldestAge"),
             "A review has waited past its timeout rule's end: its workflow did not close it",
             threshold=review_wait.to_seconds() + 3600,
         )
@@ -339,24 +344,8 @@ class Observability(Construct):
             ),
             cloudwatch.GraphWidget(
                 title="Review backlog (open reviews) / oldest review's wait (s)",
-                left=[
-                    fileflow(
-                        "ReviewBacklog",
-                        "sweeper",
-                        statistic="Maximum",
-                        label="open",
-                        period=REVIEW_GAUGE_PERIOD,
-                    )
-                ],
-                right=[
-                    fileflow(
-                        "ReviewOldestAge",
-                        "sweeper",
-                        statistic="Maximum",
-                        label="oldest wait",
-                        period=REVIEW_GAUGE_PERIOD,
-                    )
-                ],
+                left=[review_gauge("ReviewBacklog", label="open")],
+                right=[review_gauge("ReviewOldestAge", label="oldest wait")],
                 width=8,
             ),
         )
