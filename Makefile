@@ -129,7 +129,7 @@ test: lint typecheck test-unit test-infra test-integration test-e2e test-browser
 
 # --- operating the deployed stack (tools/ops; docs/runbooks/) --------------------------------------
 .PHONY: invoke
-invoke: $(VENV)/.installed ## invoke a deployed function with a sample event: make invoke FN=detect EVENT=events/stage_detect.json
+invoke: $(VENV)/.installed ## invoke a deployed function with a sample event: make invoke FN=detect EVENT=events/stage-detect/standard_lane.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<file in events/>" >&2; exit 2; }
 	$(PY) -m tools.ops invoke $(FN) $(EVENT)
 

@@ -38,9 +38,9 @@ def api_event(
     user: str | None = ALICE,
     roles: str | None = None,
 ) -> dict[str, Any]:
-    """events/api_create_upload.json re-aimed: `user` None means no authorizer context and no token;
+    """events/api/initiate_upload.json re-aimed: `user` None means no authorizer context and no token;
     `roles` what the authorizer's context carries (comma-separated, e.g. "reviewer")."""
-    event = load_event("api_create_upload")
+    event = load_event("api/initiate_upload")
     event["httpMethod"] = event["requestContext"]["httpMethod"] = method
     event["path"] = path
     event["requestContext"]["path"] = f"/prod{path}"

@@ -21,7 +21,7 @@ from fileflow_stages._runtime import stage as stage_runtime
 from fileflow_stages.ai import adapters as ai_adapters
 
 REGION = "us-east-1"
-BUCKET_NAME = "fileflow-uploads-example"  # the bucket named in events/sqs_*.json
+BUCKET_NAME = "fileflow-uploads-example"  # the bucket named in events/starter/*.json
 TABLE_NAME = "fileflow-metadata"
 AUDIT_TABLE_NAME = "fileflow-audit"
 # The metadata table's indexes (infra/constructs/metadata.py): gsi1 (sweeper; files by date), gsi2, gsi3.

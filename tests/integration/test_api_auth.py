@@ -32,7 +32,7 @@ def mint(user_id: str = "alice", *, key: str = SIGNING_KEY, audience: str = API_
 
 def upload_token_request(*, authorization: str | None, authorizer: dict[str, Any] | None) -> dict[str, Any]:
     """POST /v1/upload-tokens as API Gateway proxies it (with or without an authorizer's context)."""
-    event = load_event("api_create_upload_token")
+    event = load_event("api/create_upload_token")
     for headers in (event["headers"], event["multiValueHeaders"]):
         headers.pop("Authorization", None)
     if authorization is not None:

@@ -25,7 +25,7 @@ def test_health_is_ok_when_every_dependency_is_reachable(
 ) -> None:
     # Given the bucket, table and queue exist
     # When API Gateway (REST, stage prod) proxies GET /health
-    status, headers, body = invoke(load_event("api_health"), lambda_context)
+    status, headers, body = invoke(load_event("api/health"), lambda_context)
     # Then 200 with every check ok, and the security headers
     assert status == 200
     assert body["status"] == "ok"
@@ -72,7 +72,7 @@ def test_health_is_degraded_naming_the_missing_dependency(
     # Given one dependency was deleted
     remove(cloud)
     # When GET /health is proxied
-    event = load_event("api_health")
+    event = load_event("api/health")
     status, _, body = invoke(event, lambda_context)
     # Then 503 naming only that dependency, with the AWS error code and no stack trace
     assert status == 503
@@ -93,7 +93,7 @@ def test_health_is_degraded_naming_the_missing_dependency(
 
 def test_unknown_route_is_fastapis_404(cloud: Cloud, lambda_context: FakeLambdaContext) -> None:
     # Given a proxy event for a path the API does not serve
-    event = load_event("api_health")
+    event = load_event("api/health")
     event["path"] = "/no-such-route"
     event["requestContext"]["path"] = "/prod/no-such-route"
     # When invoked / Then FastAPI's own 404 body
@@ -108,4 +108,4 @@ def test_misconfigured_function_fails_at_its_first_invocation(
     monkeypatch.setenv("ALLOWED_ORIGINS", "https://app.example.com")
     # When invoked / Then the settings error surfaces (the function errors instead of serving)
     with pytest.raises(SettingsError, match="allowed_origins"):
-        lambda_handler(load_event("api_health"), lambda_context)
+        lambda_handler(load_event("api/health"), lambda_context)

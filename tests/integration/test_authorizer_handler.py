@@ -31,7 +31,7 @@ def mint(user_id: str = "alice", *, key: str = SIGNING_KEY, issuer: str = ISSUER
 
 
 def authorize(authorization: str, context: FakeLambdaContext) -> dict[str, Any]:
-    event = load_event("apigw_token_authorizer")
+    event = load_event("authorizer/token")
     event["authorizationToken"] = authorization
     result: dict[str, Any] = lambda_handler(event, context)
     return result

@@ -16,7 +16,7 @@ from fileflow_api.handler import lambda_handler
 from tests.integration.api_requests import ALICE, BOB, api_event, call
 from tests.integration.conftest import BUCKET_NAME, Cloud, FakeLambdaContext
 
-API_BASE = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod"  # events/api_create_upload.json
+API_BASE = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod"  # events/api/initiate_upload.json
 MASTER = """#EXTM3U
 #EXT-X-VERSION:3
 #EXT-X-STREAM-INF:BANDWIDTH=2800000,RESOLUTION=1280x720,CODECS="avc1.4d401f,mp4a.40.2"

@@ -93,7 +93,7 @@ def test_an_object_created_notification_records_the_file_and_starts_one_executio
     # Given the upload API recorded the file with the upload's correlation id
     declare(cloud, "file-0001", user="user-alice", filename="report.pdf", correlation_id=CORRELATION_ID)
     # And the SQS event carrying S3's ObjectCreated notification for uploads/user-alice/file-0001
-    event = load_event("sqs_s3_object_created")
+    event = load_event("starter/s3_object_created")
     # When the starter handles it
     result = invoke(event, lambda_context)
     # Then no failures, and the file item holds the object's S3 facts next to the API's attributes
@@ -154,14 +154,14 @@ def test_the_same_notification_twice_starts_one_execution(
     cloud: Cloud, lambda_context: FakeLambdaContext, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given the event was handled once
-    invoke(load_event("sqs_s3_object_created"), lambda_context)
+    invoke(load_event("starter/s3_object_created"), lambda_context)
     first = cloud.table.get_item(Key=ALICE_KEY)["Item"]
     capsys.readouterr()
     # When SQS delivers it twice more in one batch (two messages, one body), then once in another
-    twice = load_event("sqs_s3_object_created")
+    twice = load_event("starter/s3_object_created")
     twice["Records"].append({**twice["Records"][0], "messageId": "5d1c2a4e-second-copy"})
     assert invoke(twice, lambda_context) == {"batchItemFailures": []}
-    assert invoke(load_event("sqs_s3_object_created"), lambda_context) == {"batchItemFailures": []}
+    assert invoke(load_event("starter/s3_object_created"), lambda_context) == {"batchItemFailures": []}
     # Then none is counted as stored, the item was not rewritten, and there is one job and one execution
     assert objects_stored(capsys.readouterr().out) == 0
     assert cloud.table.get_item(Key=ALICE_KEY)["Item"] == first
@@ -176,7 +176,7 @@ def test_the_uploads_priority_goes_into_the_execution_input(
     # Given the upload API stored the upload's priority on the file item (an out-of-range one: a bug)
     declare(cloud, "file-0001", user="user-alice", priority=stored)
     # When the starter handles its object's notification
-    assert invoke(load_event("sqs_s3_object_created"), lambda_context) == {"batchItemFailures": []}
+    assert invoke(load_event("starter/s3_object_created"), lambda_context) == {"batchItemFailures": []}
     # Then the execution's input carries it, the lane's choice (out of range: the default, 5)
     [execution] = executions(cloud)
     assert execution["input"]["file"]["priority"] == priority
@@ -186,14 +186,14 @@ def test_a_redelivery_after_the_correlation_id_arrived_is_still_one_execution(
     cloud: Cloud, lambda_context: FakeLambdaContext, captured_logs: LogReader
 ) -> None:
     # Given the object's event was handled before the upload API wrote the correlation id
-    invoke(load_event("sqs_s3_object_created"), lambda_context)
+    invoke(load_event("starter/s3_object_created"), lambda_context)
     cloud.table.update_item(
         Key=ALICE_KEY,
         UpdateExpression="SET correlation_id = :id",
         ExpressionAttributeValues={":id": CORRELATION_ID},
     )
     # When the event is delivered again: the same execution name, another input
-    result = invoke(load_event("sqs_s3_object_created"), lambda_context)
+    result = invoke(load_event("starter/s3_object_created"), lambda_context)
     # Then Step Functions' ExecutionAlreadyExists is the duplicate it is: no failure, one execution
     assert result == {"batchItemFailures": []}
     [execution] = executions(cloud)
@@ -206,11 +206,11 @@ def test_an_older_event_neither_overwrites_a_newer_version_nor_starts_a_workflow
 ) -> None:
     # Given a newer version of the object was recorded first (events arrive out of order)
     newer = with_object(
-        load_event("sqs_s3_object_created"), sequencer="0065D3E5FFFFFFFFFF", eTag="newer", size=7
+        load_event("starter/s3_object_created"), sequencer="0065D3E5FFFFFFFFFF", eTag="newer", size=7
     )
     invoke(newer, lambda_context)
     # When the older event arrives
-    result = invoke(load_event("sqs_s3_object_created"), lambda_context)
+    result = invoke(load_event("starter/s3_object_created"), lambda_context)
     # Then it is acknowledged, the item keeps the newer version, and only the newer one's workflow runs
     assert result == {"batchItemFailures": []}
     item = cloud.table.get_item(Key=ALICE_KEY)["Item"]
@@ -224,10 +224,10 @@ def test_a_newer_event_overwrites_an_older_version_and_starts_its_own_workflow(
     cloud: Cloud, lambda_context: FakeLambdaContext
 ) -> None:
     # Given the sample version was recorded
-    invoke(load_event("sqs_s3_object_created"), lambda_context)
+    invoke(load_event("starter/s3_object_created"), lambda_context)
     # When a newer, unversioned write of the same key arrives
     newer = with_object(
-        load_event("sqs_s3_object_created"), sequencer="0065D3E5FFFFFFFFFF", eTag="newer", versionId=None
+        load_event("starter/s3_object_created"), sequencer="0065D3E5FFFFFFFFFF", eTag="newer", versionId=None
     )
     invoke(newer, lambda_context)
     # Then the item describes the newer object, no stale version id survives, and each version has a workflow
@@ -243,10 +243,10 @@ def test_new_content_under_a_reused_sequencer_is_recorded_and_processed(
     cloud: Cloud, lambda_context: FakeLambdaContext
 ) -> None:
     # Given the sample event was recorded
-    invoke(load_event("sqs_s3_object_created"), lambda_context)
+    invoke(load_event("starter/s3_object_created"), lambda_context)
     # When the key is overwritten and the event repeats the sequencer (LocalStack sends a constant one)
     invoke(
-        with_object(load_event("sqs_s3_object_created"), eTag="overwritten", size=3, versionId=None),
+        with_object(load_event("starter/s3_object_created"), eTag="overwritten", size=3, versionId=None),
         lambda_context,
     )
     # Then the item describes the new content, and its workflow started too
@@ -266,7 +266,7 @@ def test_a_mixed_batch_fails_only_the_poison_message_and_backs_it_off(
     dead_lettered: bool,
 ) -> None:
     # Given a batch with one good S3 notification and one truncated body, received `receive_count` times
-    event = load_event("sqs_mixed_batch")
+    event = load_event("starter/mixed_batch")
     good, poison = event["Records"]
     poison["attributes"]["ApproximateReceiveCount"] = str(receive_count)
     # When the starter handles it
@@ -346,7 +346,7 @@ def test_a_file_deleted_between_its_record_and_its_job_starts_nothing(
 
     monkeypatch.setattr(DynamoIntakeRecords, "record_stored_object", record_then_delete)
     # When the notification is handled
-    result = invoke(load_event("sqs_s3_object_created"), lambda_context)
+    result = invoke(load_event("starter/s3_object_created"), lambda_context)
     # Then the job's transaction refused it (the tombstone), and no workflow started; nothing to retry
     assert result == {"batchItemFailures": []}
     assert (jobs_of(cloud, "file-0001"), executions(cloud)) == ([], [])
@@ -358,7 +358,7 @@ def test_a_failed_start_fails_its_record_and_the_redelivery_starts_it(
     # Given Step Functions refuses the start (a state machine that is not there)
     monkeypatch.setenv("STATE_MACHINE_ARN", f"{cloud.state_machine_arn}-gone")
     # When the notification is handled / Then its record fails (SQS retries it), after queueing the job
-    event = load_event("sqs_s3_object_created")
+    event = load_event("starter/s3_object_created")
     assert invoke(event, lambda_context) == {
         "batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]
     }
@@ -368,7 +368,7 @@ def test_a_failed_start_fails_its_record_and_the_redelivery_starts_it(
     # When it is redelivered once Step Functions answers
     monkeypatch.setenv("STATE_MACHINE_ARN", cloud.state_machine_arn)
     intake_handler.services.cache_clear()
-    redelivered = load_event("sqs_s3_object_created")
+    redelivered = load_event("starter/s3_object_created")
     redelivered["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
     # Then the version recorded already is started now, with the same job
     assert invoke(redelivered, lambda_context) == {"batchItemFailures": []}
@@ -382,7 +382,7 @@ def test_s3_test_event_is_acknowledged_and_ignored(
     # Given the s3:TestEvent S3 sends when the notification is configured
     before = cloud.table.scan()["Items"]
     # When the starter handles it
-    result = invoke(load_event("sqs_s3_test_event"), lambda_context)
+    result = invoke(load_event("starter/s3_test_event"), lambda_context)
     # Then it is not a failure, nothing is written or started, and the skip is logged
     assert result == {"batchItemFailures": []}
     assert cloud.table.scan()["Items"] == before
@@ -398,4 +398,4 @@ def test_misconfigured_function_fails_the_whole_invocation(
     monkeypatch.delenv(missing)
     # When invoked / Then the invocation fails (the batch is retried) instead of failing record by record
     with pytest.raises(ValidationError, match=missing.lower()):
-        invoke(load_event("sqs_s3_object_created"), lambda_context)
+        invoke(load_event("starter/s3_object_created"), lambda_context)

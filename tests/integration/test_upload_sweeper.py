@@ -59,7 +59,7 @@ def test_scheduled_sweep_aborts_abandoned_uploads_and_marks_them_expired(
     fresh = call(api, "POST", "/v1/uploads", body=body).body
     force_expiry(cloud, abandoned["upload_id"], ago=timedelta(hours=1))
     # When EventBridge's scheduled event invokes the sweeper
-    report: dict[str, Any] = sweeper_handler(load_event("scheduled_upload_sweep"), api)
+    report: dict[str, Any] = sweeper_handler(load_event("sweeper/scheduled"), api)
     # Then only the abandoned one was aborted in S3 and marked expired
     assert report == {
         "expired": 1,
@@ -75,7 +75,7 @@ def test_scheduled_sweep_aborts_abandoned_uploads_and_marks_them_expired(
     assert call(api, "GET", f"/v1/uploads/{abandoned['upload_id']}").body["status"] == "expired"
     assert call(api, "GET", f"/v1/uploads/{fresh['upload_id']}").body["status"] == "initiated"
     # And the expired one left the index: the next sweep has nothing to do
-    assert sweeper_handler(load_event("scheduled_upload_sweep"), api)["expired"] == 0
+    assert sweeper_handler(load_event("sweeper/scheduled"), api)["expired"] == 0
     # And completing it now is a precise 409
     late = call(api, "POST", f"/v1/uploads/{abandoned['upload_id']}/complete")
     assert (late.status, late.error_code) == (409, "UploadExpired")
@@ -92,8 +92,8 @@ def test_each_expired_session_queues_one_upload_expired_event(
     for ago, upload in zip((timedelta(hours=2), timedelta(hours=1)), abandoned, strict=True):
         force_expiry(cloud, upload["upload_id"], ago=ago)
     # When the sweeper runs twice
-    assert sweeper_handler(load_event("scheduled_upload_sweep"), api)["announced"] == 2
-    assert sweeper_handler(load_event("scheduled_upload_sweep"), api)["announced"] == 0
+    assert sweeper_handler(load_event("sweeper/scheduled"), api)["announced"] == 2
+    assert sweeper_handler(load_event("sweeper/scheduled"), api)["announced"] == 0
     # Then the queue holds one upload.expired per expired session, oldest expiry first
     events = queued_events(cloud, queue_url)
     assert events == [
@@ -121,12 +121,12 @@ def test_an_expiry_whose_event_was_not_queued_is_announced_by_the_next_sweep(
     monkeypatch.setenv("WEBHOOK_QUEUE_URL", missing)
     # When swept / Then the invocation fails (its alarm), though the session did expire
     with pytest.raises(SweepIncompleteError):
-        sweeper_handler(load_event("scheduled_upload_sweep"), api)
+        sweeper_handler(load_event("sweeper/scheduled"), api)
     assert call(api, "GET", f"/v1/uploads/{abandoned['upload_id']}").body["status"] == "expired"
     # When the queue exists and the schedule runs again
     queue_url = create_webhook_queue(cloud, monkeypatch)
     sweeper.cache_clear()
-    report = sweeper_handler(load_event("scheduled_upload_sweep"), api)
+    report = sweeper_handler(load_event("sweeper/scheduled"), api)
     # Then the event is sent, and nothing was expired (or aborted) twice
     assert (report["expired"], report["announced"], report["failed"]) == (0, 1, 0)
     [event] = queued_events(cloud, queue_url)
@@ -134,7 +134,7 @@ def test_an_expiry_whose_event_was_not_queued_is_announced_by_the_next_sweep(
     # And the session left the index for good
     item = cloud.table.get_item(Key={"pk": f"USER#{ALICE}", "sk": f"UPLOAD#{abandoned['upload_id']}"})["Item"]
     assert ("gsi1pk" in item, item["status"]) == (False, "expired")
-    assert sweeper_handler(load_event("scheduled_upload_sweep"), api)["announced"] == 0
+    assert sweeper_handler(load_event("sweeper/scheduled"), api)["announced"] == 0
 
 
 def test_session_items_carry_a_ttl_a_week_after_expiry(api: FakeLambdaContext, cloud: Cloud) -> None:
@@ -262,7 +262,7 @@ def test_each_sweep_measures_the_review_backlog_and_its_oldest_review(
         )
     capsys.readouterr()
     # When the sweeper runs
-    report = sweeper_handler(load_event("scheduled_upload_sweep"), api)
+    report = sweeper_handler(load_event("sweeper/scheduled"), api)
     # Then three reviews are open, and the oldest (the escalated one) has waited 30 hours
     assert report["reviews"]["open"] == 3
     assert 30 * 3600 <= report["reviews"]["oldest_age_seconds"] < 30 * 3600 + 60

@@ -12,7 +12,7 @@ def test_policy_allows_the_whole_stage_as_the_user() -> None:
     claims = TokenClaims(
         sub="alice", iss="fileflow", aud="fileflow-api", exp=2_000_000_000, iat=1_900_000_000
     )
-    method_arn = load_event("apigw_token_authorizer")["methodArn"]
+    method_arn = load_event("authorizer/token")["methodArn"]
     # When the policy is built
     policy = allow_policy(claims, method_arn)
     # Then she is the principal, her id rides in the context, and every method and path of the stage

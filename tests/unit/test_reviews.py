@@ -143,7 +143,7 @@ def test_a_malformed_roles_claim_is_refused(roles: Any) -> None:
 
 
 def test_the_authorizer_passes_the_roles_in_its_context() -> None:
-    method_arn = load_event("apigw_token_authorizer")["methodArn"]
+    method_arn = load_event("authorizer/token")["methodArn"]
     policy = allow_policy(TokenClaims.model_validate({**CLAIMS, "roles": ["reviewer"]}), method_arn)
     assert policy["context"] == {"user_id": "bob", "roles": "reviewer"}
 

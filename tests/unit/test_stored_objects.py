@@ -110,7 +110,7 @@ def recorder(
 
 
 def sample_notification() -> dict[str, Any]:
-    """The S3 notification inside events/sqs_s3_object_created.json."""
+    """The S3 notification inside events/starter/s3_object_created.json."""
     return s3_notification()
 
 
@@ -231,7 +231,7 @@ def test_s3_test_event_is_skipped(
     recorder: StoredObjectRecorder, repository: FakeFileRepository, captured_logs: LogReader
 ) -> None:
     # Given the s3:TestEvent S3 sends when the notification is configured
-    body = load_event("sqs_s3_test_event")["Records"][0]["body"]
+    body = load_event("starter/s3_test_event")["Records"][0]["body"]
     # When handled / Then skipped with a log line, nothing recorded
     assert recorder.handle_message(body) == [Outcome.SKIPPED]
     assert repository.items == {}

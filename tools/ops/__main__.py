@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     invoking.add_argument(
         "function", help="its short name: api, starter, detect (stage-detect), webhooks, ..."
     )
-    invoking.add_argument("event", help="a JSON file, e.g. events/stage_detect.json")
+    invoking.add_argument("event", help="a JSON file, e.g. events/stage-detect/standard_lane.json")
     invoking.set_defaults(run=invoke)
     logging = commands.add_parser("logs", help="a function's log lines")
     logging.add_argument("function")

@@ -1,4 +1,4 @@
-"""The sample stage payloads (events/stage_*.json) are what the state machine sends, and the stages
+"""The sample stage payloads (events/stage-*/*.json) are what the state machine sends, and the stages
 handle them."""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from tests.integration.workflow import deliver, execution_arn_for, execution_arn
 
 @pytest.fixture
 def sample_started(cloud: Cloud) -> dict[str, Any]:
-    """events/sqs_s3_object_created.json through the starter, the upload API having written the item."""
+    """events/starter/s3_object_created.json through the starter, the upload API having written the item."""
     declare(cloud, "file-0001", user="user-alice", correlation_id="c6af9ac6-7b61-11e6-9a41-93e8deadbeef")
-    assert deliver(load_event("sqs_s3_object_created")["Records"], run=False).response == {
+    assert deliver(load_event("starter/s3_object_created")["Records"], run=False).response == {
         "batchItemFailures": []
     }
     [arn] = execution_arns()
@@ -36,7 +36,7 @@ def test_the_sample_detect_payload_is_what_the_state_machine_sends_the_first_sta
 ) -> None:
     # Given the sample detect payload / Then it is the started execution's input with its lane (a
     # priority-5 file takes a standard-lane slot first), its ARN, retry 0
-    sample = load_event("stage_detect")
+    sample = load_event("stage-detect/standard_lane")
     assert sample == {
         "state": {**sample_started["input"], "lane": {"name": "standard", "wait_seconds": 3}},
         "execution_arn": sample_started["execution_arn"],
@@ -55,7 +55,7 @@ def test_the_detect_stage_of_a_version_that_is_gone_ends_the_workflow_quietly(
 
     # When the detect stage gets the sample payload / Then it raises FileDeleted (the workflow ends)
     with pytest.raises(FileDeleted, match="is gone"):
-        lambda_handler(load_event("stage_detect"), FakeLambdaContext())
+        lambda_handler(load_event("stage-detect/standard_lane"), FakeLambdaContext())
     # And nothing was started: the job is still queued
     [job] = jobs_of(cloud, "file-0001")
     assert (job["status"], job["attempts"]) == ("queued", 0)
@@ -66,7 +66,7 @@ def test_the_detect_stage_routes_the_sample_payload_once_its_object_is_there(clo
     uploaded = upload(cloud, samples.jpeg(64, 48), file_id="file-0001", user="user-alice")
     assert deliver([uploaded.record()], run=False).response == {"batchItemFailures": []}
     # And the sample detect payload pointed at that version
-    payload = load_event("stage_detect")
+    payload = load_event("stage-detect/standard_lane")
     payload["state"]["file"] |= {
         "etag": uploaded.etag,
         "version_id": uploaded.version_id,
@@ -92,7 +92,7 @@ def test_the_failure_stage_records_the_caught_rejection_of_the_sample_payload(
     from fileflow_stages.failure.handler import lambda_handler
 
     # When the failure stage runs
-    output = lambda_handler(load_event("stage_failure"), FakeLambdaContext())
+    output = lambda_handler(load_event("stage-failure/image_rejected"), FakeLambdaContext())
     # Then the bad file is handled: not fatal, with the stage's code
     assert output == {"outcome": "rejected", "fatal": False, "code": "CorruptFile", "status": "failed"}
     # And the file and its (still queued) job failed with the code and message from the Lambda error
