@@ -72,6 +72,10 @@ token: $(VENV)/.installed ## print a JWT for the deployed stack: make token USER
 pipeline-docs: $(VENV)/.installed ## regenerate docs/pipeline.asl.json and the workflow diagrams in README.md and docs/processing.md
 	$(PY) -m tools.export_pipeline
 
+.PHONY: events
+events: $(VENV)/.installed ## regenerate the API's sample events, events/api/*.json, from docs/openapi.json (a unit test checks them)
+	$(PY) -m tools.sample_events
+
 .PHONY: openapi
 openapi: $(VENV)/.installed ## regenerate docs/openapi.json from the API's routes (a unit test checks it)
 	$(PY) -m tools.export_openapi

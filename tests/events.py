@@ -14,8 +14,9 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 def s3_notification(*, bucket: str | None = None, **object_fields: Any) -> dict[str, Any]:
-    """The real-shaped S3 notification in events/starter/s3_object_created.json's message body, with its bucket
-    and object fields replaced; a field given as None is left out (S3 leaves out an absent versionId)."""
+    """The real-shaped S3 notification in events/starter/s3_object_created.json's message body, with its
+    bucket and object fields replaced; a field given as None is left out (S3 leaves out an absent
+    versionId)."""
     notification: dict[str, Any] = json.loads(load_event("starter/s3_object_created")["Records"][0]["body"])
     s3 = notification["Records"][0]["s3"]
     if bucket is not None:
