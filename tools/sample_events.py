@@ -26,22 +26,25 @@ API_EVENTS_DIR = ROOT / "events" / "api"
 # The placeholders every sample carries; tools/ops/aim.py replaces them with a real file's values.
 SAMPLE_USER = "user-alice"
 SAMPLE_FILE = "file-0001"
+SAMPLE_UPLOAD = "upload-0001"  # the upload session that stored the file
 SAMPLE_ENDPOINT = "ep_0123456789abcdef01234567"
 SAMPLE_DELIVERY = "1777889762600a1b2c3d4e5f60718"
 SAMPLE_REVIEW = "rv_0123456789abcdef0123456789abcdef"
 SAMPLE_TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.example.signature"  # noqa: S105 - not a secret
+# An upload token (POST /v1/upload-tokens) in the Uppy routes' path.
+SAMPLE_UPLOAD_TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.upload-example.signature"  # noqa: S105
 SAMPLE_S3_UPLOAD = "2~f0e1d2c3b4a5968778695a4b3c2d1e0f"
 API_ID = "a1b2c3d4e5"
 HOST = f"{API_ID}.execute-api.us-east-1.amazonaws.com"
 STAGE = "prod"
 
 PATH_VALUES = {
-    "upload_id": SAMPLE_FILE,  # an upload's id is its file's id
+    "upload_id": SAMPLE_UPLOAD,
     "file_id": SAMPLE_FILE,
     "endpoint_id": SAMPLE_ENDPOINT,
     "delivery_id": SAMPLE_DELIVERY,
     "review_id": SAMPLE_REVIEW,
-    "token": SAMPLE_TOKEN,
+    "token": SAMPLE_UPLOAD_TOKEN,
     "playlist": "hls-master.m3u8",
     "part_number": "1",
 }
@@ -53,9 +56,11 @@ QUERY_VALUES = {
     "partNumbers": "1,2",
     "q": "holiday",
 }
+# Query parameters a route reads beyond its declared ones (Uppy's form upload: the file's metadata).
+EXTRA_QUERY = {"upload_parameters": {"metadata[size]": "24117248"}}
 BODIES: dict[str, Any] = {
     "initiate_upload": {"filename": "holiday.jpg", "size": 24117248, "content_type": "image/jpeg"},
-    "sign_parts": {"parts": [1, 2]},
+    "sign_parts": {"parts": [{"part_number": 1}, {"part_number": 2}]},
     "complete_upload": None,
     "create_multipart_upload": {"filename": "holiday.jpg", "type": "image/jpeg", "metadata": {}},
     "complete_multipart_upload": {"parts": [{"PartNumber": 1, "ETag": '"9b2cf535f27731c974343645a3985328"'}]},
@@ -63,7 +68,7 @@ BODIES: dict[str, Any] = {
     "create_webhook": {"url": "https://hooks.example.com/fileflow", "events": ["file.processed"]},
     "update_webhook": {"description": "the ops team's receiver"},
     "rotate_secret": {"overlap_seconds": 3600},
-    "decide": {"decision": "approved", "note": "looks right"},
+    "decide": {"decision": "approve", "note": "looks right"},
 }
 # Routes that need the reviewer role: their authorizer context carries it (the token's `roles` claim).
 REVIEWER_ROUTES = ("/v1/reviews",)
@@ -115,6 +120,7 @@ def api_event(path_template: str, method: str, operation: dict[str, Any]) -> dic
         for parameter in parameters
         if parameter["in"] == "query" and (parameter.get("required") or parameter["name"] in ("q",))
     }
+    query |= EXTRA_QUERY.get(name, {})
     resource, path_parameters = _resource(path)
     authorized = bool(operation.get("security"))
     headers = dict(_HEADERS)

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infra import outputs as names
-from tools.ops import functions, logs
+from tools.ops import aim, functions, logs
 from tools.ops.metrics import latest_metrics
 from tools.ops.trace import trace_file
 from tools.stack import client_kwargs, load_outputs
@@ -30,23 +30,47 @@ def _client(service: str) -> Any:
 
 
 def invoke(args: argparse.Namespace) -> int:
-    """Invokes the deployed function with the event file; prints its result, then its log lines."""
+    """Invokes the deployed function with each event file (aimed at `--file`'s file if given); prints
+    each result, then its log lines (`--json`: one JSON line per event instead). Exit 1 if any failed."""
     lambda_client, logs_client = _client("lambda"), _client("logs")
     name = functions.resolve(lambda_client, args.function)
-    event = Path(args.event).read_bytes()
-    json.loads(event)  # a clear error for a file that is not JSON, before anything is invoked
-    started_ms = int(time.time() * 1000) - 1000
-    answer = lambda_client.invoke(FunctionName=name, Payload=event, LogType="Tail")
-    payload = answer["Payload"].read().decode()
-    failed = answer.get("FunctionError")
-    out.print(f"[bold]{name}[/] answered{' with ' + failed if failed else ''}:", highlight=False)
-    out.print(_pretty(payload), markup=False)
-    out.print("[bold]log lines:[/]")
-    tail = base64.b64decode(answer.get("LogResult") or b"").decode(errors="replace")
-    lines = tail.splitlines() or _request_lines(logs_client, name, started_ms)
-    for line in lines:
-        out.print(line, markup=False)
-    return 1 if failed else 0
+    # Every file is read and checked before anything is invoked: a clear error for one that is not JSON.
+    events = {path: json.loads(Path(path).read_bytes()) for path in args.events}
+    target = aim.target_for(args.file) if args.file else None
+    failures = 0
+    for path, event in events.items():
+        payload_event = aim.aim(event, target) if target else event
+        started_ms = int(time.time() * 1000) - 1000
+        answer = lambda_client.invoke(FunctionName=name, Payload=aim.dumps(payload_event), LogType="Tail")
+        payload = answer["Payload"].read().decode()
+        failed = answer.get("FunctionError") or _server_error(payload)
+        failures += bool(failed)
+        if args.json:
+            result = {"event": path, "function": name, "error": failed, "payload": _parsed(payload)}
+            out.print(json.dumps(result), markup=False)
+            continue
+        out.print(f"[bold]{name}[/] answered {path}{' with ' + failed if failed else ''}:", highlight=False)
+        out.print(_pretty(payload), markup=False)
+        out.print("[bold]log lines:[/]")
+        tail = base64.b64decode(answer.get("LogResult") or b"").decode(errors="replace")
+        lines = tail.splitlines() or _request_lines(logs_client, name, started_ms)
+        for line in lines:
+            out.print(line, markup=False)
+    return 1 if failures else 0
+
+
+def _parsed(payload: str) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return payload
+
+
+def _server_error(payload: str) -> str | None:
+    """An API answer of 5xx is a failed invocation too, though the function returned normally."""
+    answer = _parsed(payload)
+    status = answer.get("statusCode") if isinstance(answer, dict) else None
+    return f"status {status}" if isinstance(status, int) and status >= 500 else None
 
 
 def _request_lines(logs_client: Any, name: str, start_ms: int) -> list[str]:
@@ -128,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     invoking.add_argument(
         "function", help="its short name: api, starter, detect (stage-detect), webhooks, ..."
     )
-    invoking.add_argument("event", help="a JSON file, e.g. events/stage-detect/standard_lane.json")
+    invoking.add_argument("events", nargs="+", help="JSON files, e.g. events/stage-detect/standard_lane.json")
+    invoking.add_argument(
+        "--file", help="aim the samples at this file id of the deployed stack (tools/ops/aim.py)"
+    )
+    invoking.add_argument("--json", action="store_true", help="one JSON line per event: its answer, no logs")
     invoking.set_defaults(run=invoke)
     logging = commands.add_parser("logs", help="a function's log lines")
     logging.add_argument("function")
