@@ -133,9 +133,9 @@ test: lint typecheck test-unit test-infra test-integration test-e2e test-browser
 
 # --- operating the deployed stack (tools/ops; docs/runbooks/) --------------------------------------
 .PHONY: invoke
-invoke: $(VENV)/.installed ## invoke a deployed function with sample events: make invoke FN=stage-image EVENT=events/stage-image/png.json [FILE=<file id>]
+invoke: $(VENV)/.installed ## invoke a deployed function with sample events: make invoke FN=stage-image EVENT=events/stage-image/png.json [FILE=<file id>] [JSON=1]
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=\"<file in events/> ...\" [FILE=<file id>]" >&2; exit 2; }
-	PYTHONPATH=functions/common $(PY) -m tools.ops invoke $(FN) $(EVENT) $(if $(FILE),--file $(FILE))
+	PYTHONPATH=functions/common $(PY) -m tools.ops invoke $(FN) $(EVENT) $(if $(FILE),--file $(FILE)) $(if $(JSON),--json)
 
 .PHONY: logs
 logs: $(VENV)/.installed ## a function's log lines: make logs FN=api [SINCE=10m] [FOLLOW=1]

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 from tests.events import load_event
@@ -67,3 +68,16 @@ def test_an_sqs_sample_is_aimed_inside_its_message_bodies() -> None:
     # Then the JSON body names the owner and the file
     body = json.loads(aimed["Records"][0]["body"])
     assert (body["user_id"], body["data"]["file_id"]) == (TARGET.user_id, TARGET.file_id)
+
+
+def test_the_review_samples_aimed_at_a_file_waiting_for_review_keep_its_executions_token() -> None:
+    # Given a file whose execution waits on a review's task token
+    waiting = dataclasses.replace(TARGET, task_token="AAAArealtoken==")
+    # When the review's open and escalate samples are aimed at it
+    opened = aim(load_event("stage-review/open"), waiting)
+    escalated = aim(load_event("stage-review/escalate"), waiting)
+    # Then both carry the token the execution waits on, and their action
+    assert (opened["action"], opened["task_token"]) == ("open", "AAAArealtoken==")
+    assert (escalated["action"], escalated["task_token"]) == ("escalate", "AAAArealtoken==")
+    # And aimed at a file that waits on nothing, the samples' own token stays
+    assert aim(load_event("stage-review/open"), TARGET)["task_token"].endswith("example")

@@ -21,6 +21,9 @@ SAMPLE_BUCKET = "fileflow-uploads-example"
 SAMPLE_ETAG = "b6d81b360a5672d80c27430f39153e2c"
 SAMPLE_VERSION = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
 SAMPLE_CORRELATION = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+# The review tasks' tokens (events/stage-review/open.json, escalate.json).
+_TOKEN_HEAD = "AQCEAAAAKgAAAAMAAAAAAAAAAeMPcR3eV1+Ahr0bYmAsAtnsBNBb3fI1Ja1hd1t4QK9jH4J5Vb0NcsE3rxmdbDmv7w=="  # noqa: S105 - a made-up token
+SAMPLE_TASK_TOKENS = (f"{_TOKEN_HEAD}example", f"{_TOKEN_HEAD}escalated")
 
 
 class FileNotFoundForAimError(LookupError):
@@ -45,6 +48,8 @@ class Target:
     review_id: str
     api_token: str
     upload_token: str
+    # The token the file's execution waits on, when it waits for a review: the review samples keep it.
+    task_token: str | None = None
 
     def replacements(self) -> dict[str, str]:
         """placeholder -> value, the longest first (a key holds the user and file placeholders)."""
@@ -62,6 +67,8 @@ class Target:
             samples.SAMPLE_FILE: self.file_id,
             samples.SAMPLE_UPLOAD: self.upload_id,
         }
+        if self.task_token:
+            pairs |= dict.fromkeys(SAMPLE_TASK_TOKENS, self.task_token)
         return dict(sorted(pairs.items(), key=lambda pair: -len(pair[0])))
 
 
@@ -93,7 +100,7 @@ def target_for(file_id: str) -> Target:
     import boto3
     from boto3.dynamodb.conditions import Key
 
-    from fileflow_common.reviews import review_id_for
+    from fileflow_common.reviews import review_id_for, review_item_key
     from infra import outputs as names
     from tools.stack import client_kwargs, load_outputs
     from tools.token import TokenFactory
@@ -110,6 +117,7 @@ def target_for(file_id: str) -> Target:
         raise FileNotFoundForAimError(f"file {file_id!r} has no processing job yet (not stored?)")
     job_id = str(item["processing_job_id"])
     tokens = TokenFactory.for_stack(outputs)
+    review = table.get_item(Key=dict(review_item_key(review_id_for(job_id)))).get("Item") or {}
     return Target(
         user_id=user_id,
         file_id=file_id,
@@ -125,6 +133,7 @@ def target_for(file_id: str) -> Target:
         review_id=review_id_for(job_id),
         api_token=tokens.valid(user_id, roles=("reviewer",)),
         upload_token=tokens.upload(user_id),
+        task_token=str(review["task_token"]) if review.get("task_token") else None,
     )
 
 
