@@ -41,3 +41,12 @@ def test_an_emf_record_gives_each_metric_with_its_dimensions_and_values():
 
 def test_a_log_line_that_is_not_emf_gives_nothing():
     assert list(emf_metrics({"message": "stage succeeded"})) == []
+
+
+def test_invoke_counts_an_api_answer_of_5xx_as_a_failure_but_not_a_4xx():
+    from tools.ops.__main__ import _server_error
+
+    assert _server_error('{"statusCode": 502, "body": "{}"}') == "status 502"
+    assert _server_error('{"statusCode": 404, "body": "{}"}') is None
+    assert _server_error('{"batchItemFailures": []}') is None
+    assert _server_error("not json") is None
