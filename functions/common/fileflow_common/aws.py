@@ -84,14 +84,15 @@ def _item_count(carried: Any) -> int:
 aws_calls = CallCounter()
 
 
-def _counted[T: BaseClient](client: T) -> T:
+def counted[T: BaseClient](client: T) -> T:
+    """The client, its calls counted by `aws_calls`."""
     client.meta.events.register("provide-client-params", aws_calls)
     return client
 
 
 @cache
 def s3_client() -> S3Client:
-    return _counted(boto3.client("s3", config=CLIENT_CONFIG))
+    return counted(boto3.client("s3", config=CLIENT_CONFIG))
 
 
 @cache
@@ -117,23 +118,23 @@ def s3_presigner() -> S3Client:
 
 @cache
 def sqs_client() -> SQSClient:
-    return _counted(boto3.client("sqs", config=CLIENT_CONFIG))
+    return counted(boto3.client("sqs", config=CLIENT_CONFIG))
 
 
 @cache
 def stepfunctions_client() -> SFNClient:
-    return _counted(boto3.client("stepfunctions", config=CLIENT_CONFIG))
+    return counted(boto3.client("stepfunctions", config=CLIENT_CONFIG))
 
 
 @cache
 def dynamodb_client() -> DynamoDBClient:
-    return _counted(boto3.client("dynamodb", config=CLIENT_CONFIG))
+    return counted(boto3.client("dynamodb", config=CLIENT_CONFIG))
 
 
 @cache
 def dynamodb_resource() -> DynamoDBServiceResource:
     resource = boto3.resource("dynamodb", config=CLIENT_CONFIG)
-    _counted(resource.meta.client)
+    counted(resource.meta.client)
     return resource
 
 
