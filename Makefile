@@ -193,3 +193,11 @@ bench-analysis: $(VENV)/.installed ## local analysis ms per image and per page v
 bench-images: $(VENV)/.installed ## images/s: our image pipeline vs naive Pillow vs libvips [BENCH_ARGS="--rounds 3"]
 	@ldconfig -p | grep -q libvips.so || (apt-get update && apt-get install -y libvips42) || echo "warning: libvips could not be installed: comparing with naive Pillow only" >&2
 	PYTHONPATH=functions/common:functions/stages $(PY) -m bench.image_pipeline $(BENCH_ARGS)
+
+.PHONY: bench-cost
+bench-cost: $(VENV)/.installed ## AWS cost per million files of each kind and per million API requests, measured on the deployed stack; writes docs/cost.md [BENCH_ARGS="--files 2"]
+	PYTHONPATH=functions/common $(PY) -m bench.cost $(BENCH_ARGS)
+
+.PHONY: bench
+bench: $(VENV)/.installed ## every benchmark, then the README's results table [ONLY="bench-auth bench-cost"]
+	$(PY) -m bench.run_all $(if $(ONLY),--only $(ONLY))
