@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     for target, parse in BENCHES:
         if args.only and target not in args.only:
-            rows.append(Row(target, "-", error="not run in this `make bench`"))
+            rows.append(Row(target, "-", "not run in this `make bench`"))
             continue
         rows.extend(run(target, parse))
     rows.extend(NOT_MEASURED)
