@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from aws_cdk import Duration
 from constructs import Construct
 
 DEFAULT_ALLOWED_ORIGINS = ("http://localhost:8080", "http://127.0.0.1:8080")
@@ -181,6 +182,12 @@ class ReviewContext:
 
     timeout_seconds: int = DEFAULT_REVIEW_TIMEOUT_SECONDS
     timeout_rule: str = "escalate"
+
+    @property
+    def longest_wait(self) -> Duration:
+        """How long a review may stay open: the timeout, twice under `escalate` (it waits once more)."""
+        waits = 2 if self.timeout_rule == "escalate" else 1
+        return Duration.seconds(waits * self.timeout_seconds)
 
 
 def review_context(scope: Construct) -> ReviewContext:

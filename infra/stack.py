@@ -115,6 +115,7 @@ class FileflowStack(Stack):
             stages={stage_event_name(name): name for name in self.pipeline.stages},
             alarm_email=alarm_email(self),
             ai_monthly_budget_usd=float(dict(self.pipeline.ai.environment)["AI_MONTHLY_BUDGET_USD"]),
+            review_wait=self.pipeline.review.longest_wait,
         )
 
         for name, value, description in (

@@ -40,11 +40,11 @@ COMMON_PACKAGE = REPO_ROOT / "functions" / "common" / "fileflow_common"
 COMMON_LAYER = "common"
 WEB_LAYER = "web"
 WEB_PACKAGE = REPO_ROOT / "functions" / "web" / "fileflow_web"
-# The page's files, by the name the API serves them under (fileflow_web.STATIC_FILES lists the same names).
+WEB_DIR = REPO_ROOT / "web"
+# The page's files, by the name the API serves them under (fileflow_web.STATIC_FILES lists the same names):
+# web/'s HTML, stylesheet and ES modules, then Uppy's and hls.js's bundles.
 WEB_SOURCES = {
-    "index.html": REPO_ROOT / "web" / "index.html",
-    "app.js": REPO_ROOT / "web" / "app.js",
-    "app.css": REPO_ROOT / "web" / "app.css",
+    **{path.name: path for path in sorted(WEB_DIR.iterdir()) if path.suffix in {".html", ".css", ".js"}},
     "uppy.min.mjs": REPO_ROOT / "node_modules" / "uppy" / "dist" / "uppy.min.mjs",
     "uppy.min.css": REPO_ROOT / "node_modules" / "uppy" / "dist" / "uppy.min.css",
     "hls.min.mjs": REPO_ROOT / "node_modules" / "hls.js" / "dist" / "hls.min.mjs",

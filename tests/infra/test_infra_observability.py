@@ -140,3 +140,18 @@ def test_ai_spend_on_course_to_pass_the_monthly_budget_is_alarmed(synthesized: S
     assert spend["Threshold"] == round(0.8 * 100 / 30 * 1_000_000)
     assert spend["Period"] == 86400
     assert {"Name": "stage", "Value": "ai"} in spend["Dimensions"]
+
+
+def test_the_review_backlog_is_graphed_and_a_review_open_past_its_timeout_rule_is_alarmed(
+    synthesized: Synthesized,
+) -> None:
+    (dashboard,) = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for gauge in ("ReviewBacklog", "ReviewOldestAge"):
+        assert f'\\"Fileflow\\",\\"{gauge}\\",\\"service\\",\\"sweeper\\"' in body, gauge
+    (stuck,) = _alarm_on(synthesized, "ReviewOldestAge", "Fileflow")
+    # The default rule escalates once: a review waits at most twice the default day, then an hour of
+    # sweeps; measured on each 15-minute sweep
+    assert stuck["Threshold"] == 2 * 86400 + 3600
+    assert (stuck["Statistic"], stuck["Period"]) == ("Maximum", 900)
+    assert stuck["Dimensions"] == [{"Name": "service", "Value": "sweeper"}]

@@ -40,3 +40,21 @@ def test_each_request_is_logged_with_its_correlation_id_path_and_status(
 def test_an_upload_token_in_uppys_paths_never_reaches_the_log():
     assert loggable_path("/uppy/eyJhbGciOi.secret.sig/s3/multipart") == "/uppy/<token>/s3/multipart"
     assert loggable_path("/v1/files/f_1") == "/v1/files/f_1"
+
+
+def test_every_line_of_a_request_names_its_caller_and_the_next_request_starts_clean(
+    cloud: Cloud, lambda_context: FakeLambdaContext, signing_secret: str, caplog: pytest.LogCaptureFixture
+):
+    # Given Alice's request (a line inside it too: the route's refusal is logged before the request line)
+    assert call(lambda_context, "GET", "/v1/files/no-such-file", user=ALICE).status == 404
+    # Then each of its lines names her (formatted now: the keys are the logger's until the next request)
+    alices = [json.loads(logger.registered_formatter.format(record)) for record in caplog.records]
+    assert alices
+    assert {line.get("user_id") for line in alices} == {ALICE}
+    caplog.clear()
+    # When an anonymous request follows in the same execution environment
+    assert call(lambda_context, "GET", "/v1/files", user=None).status == 401
+    # Then none of its lines carries Alice's id: the request's keys were cleared at its start
+    (line,) = _request_lines(caplog)
+    assert line["status"] == 401
+    assert "user_id" not in line

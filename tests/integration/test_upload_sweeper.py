@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -11,12 +12,13 @@ import pytest
 
 from fileflow_api.uploads.model import CompletedObject, DeclaredSize, UploadMode, UploadSession, UploadStatus
 from fileflow_api.uploads.part_plan import MiB, PartPlan
-from fileflow_api.uploads.sweeper_handler import SweepIncompleteError, sweeper
+from fileflow_api.uploads.sweeper_handler import SweepIncompleteError, review_backlog, sweeper
 from fileflow_api.uploads.sweeper_handler import lambda_handler as sweeper_handler
 from fileflow_api.uploads.table import DynamoFileCatalog
 from fileflow_common.clock import to_timestamp
 from fileflow_common.files import FileStatus
 from fileflow_common.keys import UploadKey
+from fileflow_common.reviews import ReviewStatus, index_attributes, review_id_for, review_item_key
 from fileflow_common.webhooks.events import EventData, EventMessage, EventType, event_id
 from fileflow_intake.files import DynamoIntakeRecords
 from fileflow_intake.stored_objects import StoredObject
@@ -32,8 +34,10 @@ from tests.integration.webhook_queue import WEBHOOK_QUEUE_NAME, create_webhook_q
 @pytest.fixture
 def api(cloud: Cloud, lambda_context: FakeLambdaContext) -> Iterator[FakeLambdaContext]:
     sweeper.cache_clear()
+    review_backlog.cache_clear()
     yield lambda_context
     sweeper.cache_clear()
+    review_backlog.cache_clear()
 
 
 def force_expiry(cloud: Cloud, upload_id: str, *, ago: timedelta) -> None:
@@ -64,6 +68,7 @@ def test_scheduled_sweep_aborts_abandoned_uploads_and_marks_them_expired(
         "failed": 0,
         "announced": 1,
         "stopped_early": False,
+        "reviews": {"open": 0, "oldest_age_seconds": 0.0},
     }
     uploads = cloud.s3.list_multipart_uploads(Bucket=BUCKET_NAME).get("Uploads", [])
     assert [u["Key"] for u in uploads] == [fresh["key"]]
@@ -217,3 +222,57 @@ def test_file_item_goes_uploading_then_uploaded_and_an_abandoned_one_is_forgotte
     catalog.declare(other, at=other.created_at)
     catalog.forget(other)
     assert "Item" not in cloud.table.get_item(Key={"pk": f"USER#{ALICE}", "sk": "FILE#file-0043"})
+
+
+def _review(
+    cloud: Cloud, name: str, status: ReviewStatus, *, created: datetime, entered: datetime | None = None
+) -> None:
+    """A review item as the review stage writes it (only what the backlog reads, plus its key); it
+    entered its status when it was created unless `entered` says otherwise."""
+    review_id = review_id_for(f"job-{name}")
+    cloud.table.put_item(
+        Item={
+            **review_item_key(review_id),
+            **index_attributes(status, to_timestamp(entered or created), review_id),
+            "entity": "review",
+            "review_id": review_id,
+            "created_at": to_timestamp(created),
+        }
+    )
+
+
+def test_each_sweep_measures_the_review_backlog_and_its_oldest_review(
+    api: FakeLambdaContext, cloud: Cloud, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a pending review opened 2 hours ago, one escalated (opened 30 hours ago, escalated 6 hours
+    # ago), one just opened, and a decided and an expired one, which wait for nobody
+    now = datetime.now(UTC)
+    _review(cloud, "r-pending", ReviewStatus.PENDING, created=now - timedelta(hours=2))
+    _review(cloud, "r-new", ReviewStatus.PENDING, created=now)
+    _review(
+        cloud,
+        "r-escalated",
+        ReviewStatus.ESCALATED,
+        created=now - timedelta(hours=30),
+        entered=now - timedelta(hours=6),
+    )
+    for closed in (ReviewStatus.DECIDED, ReviewStatus.EXPIRED):
+        _review(
+            cloud, f"r-{closed}", closed, created=now - timedelta(days=9), entered=now - timedelta(days=8)
+        )
+    capsys.readouterr()
+    # When the sweeper runs
+    report = sweeper_handler(load_event("scheduled_upload_sweep"), api)
+    # Then three reviews are open, and the oldest (the escalated one) has waited 30 hours
+    assert report["reviews"]["open"] == 3
+    assert 30 * 3600 <= report["reviews"]["oldest_age_seconds"] < 30 * 3600 + 60
+    # And both are metrics of the sweeper's EMF record
+    [record] = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith('{"_aws"') and "ReviewBacklog" in line
+    ]
+    assert record["ReviewBacklog"] == [3.0]
+    assert record["ReviewOldestAge"] == [report["reviews"]["oldest_age_seconds"]]
+    units = {m["Name"]: m["Unit"] for m in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert (units["ReviewBacklog"], units["ReviewOldestAge"]) == ("Count", "Seconds")

@@ -1,8 +1,11 @@
-"""The upload page's routes: the allow-list, the CSP and cache headers, and where presigned URLs point."""
+"""The upload page's routes: the allow-list, the CSP and cache headers, the modules' versioned imports,
+and where presigned URLs point."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,9 +14,10 @@ from fileflow_api.app import create_app
 from fileflow_api.page.assets import WebPage, content_security_policy
 from fileflow_api.uploads.storage import S3UploadStorage
 from fileflow_common.aws import clear_cached_clients, s3_client, s3_presigner
-from fileflow_web import STATIC_FILES
+from fileflow_web import PAGE_MODULES, STATIC_FILES
 from tests.unit.api_dependencies import api_dependencies
 
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 S3_ORIGIN = "https://files-bucket.s3.eu-west-1.amazonaws.com"
 INDEX = (
     b'<link rel="stylesheet" href="static/app.css">'
@@ -22,7 +26,10 @@ INDEX = (
 )
 FILES = {
     "index.html": INDEX,
-    "app.js": b"import { Uppy } from './uppy.min.mjs'",
+    "app.js": (
+        b"import { Uppy } from './uppy.min.mjs'\nimport { el } from \"./dom.js\"\nimport('./hls.min.mjs')"
+    ),
+    "dom.js": b"export const el = () => null",
     "app.css": b"body { margin: 0 }",
     "uppy.min.mjs": b"export class Uppy {}",
     "uppy.min.css": b".uppy {}",
@@ -76,12 +83,71 @@ def test_page_names_its_files_by_content_version_which_are_then_cached_for_good(
         # ... and that URL is cacheable for a year, with its media type
         response = client.get(f"/app/static/{name}?v={version}")
         assert response.status_code == 200
-        assert response.content == FILES[name]
+        assert response.content == web_page.assets[name].body
         assert response.headers["content-type"] == STATIC_FILES[name]
         assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
     # And a file fetched without (or with another) version is revalidated instead
     assert client.get("/app/static/uppy.min.mjs").headers["cache-control"] == "no-cache"
     assert client.get("/app/static/app.js?v=0000").headers["cache-control"] == "no-cache"
+
+
+def test_modules_import_each_other_by_content_version_cached_for_good(
+    client: TestClient, web_page: WebPage
+) -> None:
+    # Given the served entry module
+    script = client.get(f"/app/static/app.js?v={web_page.assets['app.js'].version}").text
+    # Then its static and dynamic imports name each file by its version, quotes kept ...
+    uppy, dom, hls = (web_page.assets[name].version for name in ("uppy.min.mjs", "dom.js", "hls.min.mjs"))
+    assert script == (
+        f"import {{ Uppy }} from './uppy.min.mjs?v={uppy}'\n"
+        f'import {{ el }} from "./dom.js?v={dom}"\n'
+        f"import('./hls.min.mjs?v={hls}')"
+    )
+    # ... the other files are served as they are ...
+    assert web_page.assets["dom.js"].body == FILES["dom.js"]
+    # ... and each imported URL is cacheable for a year, as the page's own
+    for name, version in (("uppy.min.mjs", uppy), ("dom.js", dom), ("hls.min.mjs", hls)):
+        response = client.get(f"/app/static/{name}?v={version}")
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable", name
+
+
+def test_a_change_in_an_imported_module_reaches_the_page() -> None:
+    # Given the page, then the same page with dom.js (imported by app.js) changed
+    before = WebPage.build(FILES, STATIC_FILES, connect_origins=[])
+    after = WebPage.build({**FILES, "dom.js": b"export const el = () => 1"}, STATIC_FILES, connect_origins=[])
+    # Then the modules importing it get new versions too, up to the page naming app.js
+    assert after.assets["dom.js"].version != before.assets["dom.js"].version
+    assert after.assets["app.js"].version != before.assets["app.js"].version
+    assert after.assets["index.html"].body != before.assets["index.html"].body
+    # And what nothing imports keeps its version
+    assert after.assets["app.css"].version == before.assets["app.css"].version
+
+
+def test_modules_importing_each_other_in_a_cycle_are_refused() -> None:
+    cycle = {**FILES, "dom.js": b"import { x } from './api.js'", "api.js": b"import { el } from './dom.js'"}
+    with pytest.raises(ValueError, match=r"cycle: .*dom\.js -> api\.js -> dom\.js"):
+        WebPage.build(cycle, {**STATIC_FILES, "api.js": STATIC_FILES["dom.js"]}, connect_origins=[])
+
+
+def test_the_pages_modules_import_only_served_files_by_version() -> None:
+    # Given the page as web/ holds it (the vendors' bundles stood in for)
+    files = {name: (WEB_DIR / name).read_bytes() for name in ("index.html", "app.css", *PAGE_MODULES)}
+    files |= {name: b"" for name in ("uppy.min.mjs", "uppy.min.css", "hls.min.mjs")}
+    page = WebPage.build(files, STATIC_FILES, connect_origins=[])
+    imported: set[str] = set()
+    for name in PAGE_MODULES:
+        # Then every import of every module names a served file by its current version
+        for target, version in re.findall(
+            r"""(?:from|import\(?)\s*'\./([^'?]+)\?v=([0-9a-f]+)'""", page.assets[name].body.decode()
+        ):
+            assert page.assets[target].version == version, (name, target)
+            imported.add(target)
+        assert not re.search(
+            r"""(?:from|import\(?)\s*['"]\./[^'"?]+['"]""", page.assets[name].body.decode()
+        ), name
+    # And every module but the entry is imported by another: none is served for nothing
+    assert imported >= set(PAGE_MODULES) - {"app.js"}
+    assert {"uppy.min.mjs", "hls.min.mjs"} <= imported
 
 
 def test_unchanged_files_are_revalidated_with_a_304(client: TestClient) -> None:

@@ -1,8 +1,9 @@
 """The web page's static files, shipped in the `web` layer (layers/build.py copies them into `static/`).
 
-Sources: web/ (index.html, app.js, app.css), Uppy's browser bundle from the pinned npm package
-(node_modules/uppy/dist/uppy.min.mjs and uppy.min.css) and hls.js's (node_modules/hls.js/dist/hls.min.mjs,
-imported by app.js when a video is shown). The API function serves exactly these names.
+Sources: web/ (index.html, app.css, and the page's ES modules: app.js and what it imports), Uppy's browser
+bundle from the pinned npm package (node_modules/uppy/dist/uppy.min.mjs and uppy.min.css) and hls.js's
+(node_modules/hls.js/dist/hls.min.mjs, imported by player.js when a video is shown). The API function
+serves exactly these names.
 """
 
 from __future__ import annotations
@@ -12,15 +13,36 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from types import MappingProxyType
 
+_JAVASCRIPT = "text/javascript; charset=utf-8"
+_CSS = "text/css; charset=utf-8"
+# The page's ES modules (web/): app.js, the entry index.html names, then what it imports (docs/web.md).
+PAGE_MODULES = (
+    "app.js",
+    "api.js",
+    "dom.js",
+    "messages.js",
+    "router.js",
+    "session.js",
+    "status.js",
+    "uploads.js",
+    "resume.js",
+    "files.js",
+    "detail.js",
+    "analysis.js",
+    "player.js",
+    "reviews.js",
+    "webhooks.js",
+    "usage.js",
+)
 # Every file the layer ships, by name, with the media type it is served as: the serving allow-list.
 STATIC_FILES: Mapping[str, str] = MappingProxyType(
     {
         "index.html": "text/html; charset=utf-8",
-        "app.js": "text/javascript; charset=utf-8",
-        "app.css": "text/css; charset=utf-8",
-        "uppy.min.mjs": "text/javascript; charset=utf-8",
-        "uppy.min.css": "text/css; charset=utf-8",
-        "hls.min.mjs": "text/javascript; charset=utf-8",
+        **dict.fromkeys(PAGE_MODULES, _JAVASCRIPT),
+        "app.css": _CSS,
+        "uppy.min.mjs": _JAVASCRIPT,
+        "uppy.min.css": _CSS,
+        "hls.min.mjs": _JAVASCRIPT,
     }
 )
 

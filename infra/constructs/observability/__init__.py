@@ -20,6 +20,14 @@ from constructs import Construct
 from infra.constructs.observability.alarms import OLDEST_MESSAGE_AGE, Alarms, AlarmTopic
 from infra.constructs.observability.metrics import PERIOD, fileflow, stage_metric
 
+# The sweeper measures the review backlog on each of its runs (every 15 minutes).
+REVIEW_GAUGE_PERIOD = Duration.minutes(15)
+
+
+def review_gauge(name: str, *, label: str | None = None) -> cloudwatch.Metric:
+    """One of the sweeper's review-queue gauges (`ReviewBacklog`, `ReviewOldestAge`): its latest value."""
+    return fileflow(name, "sweeper", statistic="Maximum", label=label, period=REVIEW_GAUGE_PERIOD)
+
 
 @dataclass(frozen=True)
 class WorkQueue:
@@ -43,8 +51,10 @@ class Observability(Construct):
         stages: Mapping[str, str],
         alarm_email: str | None,
         ai_monthly_budget_usd: float,
+        review_wait: Duration,
     ) -> None:
-        """`stages`: each stage as its events name it -> its function's name (infra/.../stages.py)."""
+        """`stages`: each stage as its events name it -> its function's name (infra/.../stages.py);
+        `review_wait`: the longest an open review waits before its timeout rule closes it."""
         super().__init__(scope, construct_id)
         self.topic = AlarmTopic(self, "AlarmTopic", email=alarm_email)
         self.alarms = Alarms(self, "Alarms", topic=self.topic)
@@ -66,6 +76,15 @@ class Observability(Construct):
             stage_metric("AiCostMicroUsd", "ai", period=Duration.days(1)),
             "Claude spent over 80 % of a day's share of the monthly AI budget today: it is near its end",
             threshold=round(0.8 * daily_share_micro_usd),
+        )
+
+        # The timeout rule closes every review in `review_wait`: one still open an hour (4 sweeps) later
+        # was not closed by its workflow (docs/runbooks/stuck-review.md).
+        self.review_stuck_alarm = self.alarms.at_least(
+            "ReviewStuckAlarm",
+            review_gauge("ReviewOldestAge"),
+            "A review has waited past its timeout rule's end: its workflow did not close it",
+            threshold=review_wait.to_seconds() + 3600,
         )
 
         self.dashboard_name = f"{Stack.of(self).stack_name}-dashboard"
@@ -321,6 +340,12 @@ class Observability(Construct):
                     stage_metric("ReviewsEscalated", "review", label="escalated"),
                     stage_metric("ReviewsExpired", "review", label="expired"),
                 ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Review backlog (open reviews) / oldest review's wait (s)",
+                left=[review_gauge("ReviewBacklog", label="open")],
+                right=[review_gauge("ReviewOldestAge", label="oldest wait")],
                 width=8,
             ),
         )

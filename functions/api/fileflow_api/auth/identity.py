@@ -85,6 +85,8 @@ def _bearer_user(request: Request) -> User:
 
 
 def _count_request(request: Request, user: User) -> User:
+    # Every line the request logs from here on (its closing `request` line too) names the caller.
+    logger.append_keys(user_id=user.user_id)
     get_dependencies(request).access.rate_limiter.hit(user.user_id)
     return user
 

@@ -6,13 +6,16 @@ connections and images from this origin and the S3 origins of the presigned URLs
 thumbnails, HLS segments).
 
 Caching: index.html is revalidated on every load (`no-cache` + ETag, so usually a 304); it names its
-stylesheets and scripts with `?v=<content hash>`, and such a versioned URL is cached for a year.
-Unversioned URLs (app.js imports ./uppy.min.mjs and ./hls.min.mjs) are revalidated like index.html.
+stylesheets and scripts with `?v=<content hash>`, and such a versioned URL is cached for a year. The
+page's ES modules name what they import the same way (`from './dom.js?v=...'`, Uppy's and hls.js's
+bundles too), so a load costs one request, the page's 304, however many modules there are. A URL
+without its current version is revalidated like index.html.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +26,10 @@ INDEX = "index.html"
 _VERSION_LENGTH = 16
 _REVALIDATE = "no-cache"
 _IMMUTABLE = "public, max-age=31536000, immutable"
+# A module's import of a file beside it: `from './x.js'`, `import './x.js'`, `import('./x.js')`.
+_SIBLING_IMPORT = re.compile(
+    rb"""(?P<keyword>\bfrom\s*|\bimport\s*\(?\s*)(?P<quote>['"])\./(?P<name>[\w.-]+)(?P=quote)"""
+)
 
 
 def content_security_policy(connect_origins: Sequence[str]) -> str:
@@ -68,6 +75,45 @@ def _version(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:_VERSION_LENGTH]
 
 
+def _is_script(media_type: str) -> bool:
+    return media_type.startswith("text/javascript")
+
+
+def _pin_imports(files: Mapping[str, bytes], media_types: Mapping[str, str]) -> dict[str, bytes]:
+    """The files, each script's imports of the others pinned to `?v=<content hash>` of what they import.
+
+    The hash is taken after pinning, so it covers everything below a module: a change in dom.js moves the
+    versions of the modules importing it, up to app.js and the page. Imports of names the page does not
+    serve are left as they are (they answer 404); a cycle of imports has no such version and is refused.
+    """
+    pinned: dict[str, bytes] = {}
+    pinning: list[str] = []
+
+    def pin(name: str) -> bytes:
+        if name in pinned:
+            return pinned[name]
+        if name in pinning:
+            cycle = " -> ".join([*pinning, name])
+            raise ValueError(f"the page's modules import each other in a cycle: {cycle}")
+        pinning.append(name)
+
+        def versioned(match: re.Match[bytes]) -> bytes:
+            target = match["name"].decode()
+            if target == INDEX or target not in files:
+                return match[0]
+            quote = match["quote"]
+            return match["keyword"] + quote + f"./{target}?v={_version(pin(target))}".encode() + quote
+
+        body = files[name]
+        pinned[name] = _SIBLING_IMPORT.sub(versioned, body) if _is_script(media_types[name]) else body
+        pinning.pop()
+        return pinned[name]
+
+    for name in files:
+        pin(name)
+    return pinned
+
+
 @dataclass(frozen=True, slots=True)
 class WebPage:
     """The page's files (the allow-list is their names) and the headers every answer carries."""
@@ -79,12 +125,14 @@ class WebPage:
     def build(
         cls, files: Mapping[str, bytes], media_types: Mapping[str, str], *, connect_origins: Sequence[str]
     ) -> WebPage:
-        """`files` by name (index.html among them); index.html's `static/<name>` references get versioned."""
+        """`files` by name (index.html among them); index.html's `static/<name>` references and the
+        scripts' imports of each other get versioned."""
         if INDEX not in files or set(files) - set(media_types):
             raise ValueError(f"the page needs {INDEX} and a media type for every file: {sorted(files)}")
+        pinned = _pin_imports(files, media_types)
         assets = {
             name: StaticAsset(body, media_types[name], _version(body))
-            for name, body in files.items()
+            for name, body in pinned.items()
             if name != INDEX
         }
         index = files[INDEX]

@@ -13,11 +13,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fileflow_api.reviews.backlog import DynamoReviewBacklog
 from fileflow_api.uploads.storage import S3UploadStorage
 from fileflow_api.uploads.sweeper import UploadSweeper
 from fileflow_api.uploads.table import DynamoFileCatalog, DynamoUploadSessionStore
 from fileflow_api.usage.counters import DynamoUsageCounters
 from fileflow_common.aws import dynamodb_resource, s3_client, sqs_client
+from fileflow_common.clock import utc_now
 from fileflow_common.errors import FileflowError
 from fileflow_common.observability import logger, metrics, tracer
 from fileflow_common.settings_types import BucketName, TableName
@@ -59,6 +61,11 @@ def sweeper() -> UploadSweeper:
     )
 
 
+@cache
+def review_backlog() -> DynamoReviewBacklog:
+    return DynamoReviewBacklog(dynamodb_resource().Table(SweeperSettings().table_name))  # type: ignore[call-arg]
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -68,8 +75,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="UploadsCompletedBySweeper", unit=MetricUnit.Count, value=report.completed)
     metrics.add_metric(name="UploadSweepFailures", unit=MetricUnit.Count, value=report.failed)
     metrics.add_metric(name="UploadExpiriesAnnounced", unit=MetricUnit.Count, value=report.announced)
-    logger.info("sweep finished", extra=asdict(report))
+    # The review queue's gauges ride on the sweeper's schedule (docs/runbooks/stuck-review.md).
+    backlog = review_backlog().measure(utc_now())
+    metrics.add_metric(name="ReviewBacklog", unit=MetricUnit.Count, value=backlog.open)
+    metrics.add_metric(name="ReviewOldestAge", unit=MetricUnit.Seconds, value=backlog.oldest_age_seconds)
+    logger.info("sweep finished", extra={**asdict(report), "reviews": asdict(backlog)})
     if report.failed:
         # A failed invocation trips the function's error alarm; sweeping again is safe.
         raise SweepIncompleteError(f"{report.failed} upload session(s) could not be swept")
-    return asdict(report)
+    return {**asdict(report), "reviews": asdict(backlog)}
