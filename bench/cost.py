@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.cost_model import AWS_LINES, Cost, Invocation, Prices, Usage, add_usage, cost_per_million
+from bench.figures import record
 from bench.pipeline import USER, Pipeline, five_mb_jpeg
 from bench.results import replace_section
 from infra import outputs as names
@@ -87,8 +88,8 @@ def json_lines(lines: list[str], message: str) -> list[dict[str, Any]]:
 
 def mean_operations(records: list[dict[str, Any]], key: str, per: float) -> dict[str, float]:
     total: dict[str, float] = {}
-    for record in records:
-        for name, count in record.get(key, {}).items():
+    for line in records:
+        for name, count in line.get(key, {}).items():
             total[name] = total.get(name, 0.0) + count / per
     return total
 
@@ -264,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     table.add_row("AWS total", *(f"{cost.total:,.2f}" for cost in costs.values()), style="bold")
     table.add_row("S3 storage / month kept", *(f"{cost.storage_month:,.2f}" for cost in costs.values()))
     Console().print(table)
+    for column, cost in costs.items():
+        record(f"AWS cost per million: {column}", f"{cost.total:,.2f} USD", "", None)
     if not args.no_doc:
         import os
         import platform

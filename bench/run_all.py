@@ -1,8 +1,8 @@
 """`make bench`: every benchmark, one after the other, and the README's results table (bench/results.py).
 
-Each benchmark runs as its own make target (the same environment as when run alone); its output is kept
-and read for its figures. A benchmark that fails keeps its row, with its error. Targets of issue #10 that no
-benchmark measures yet are listed as not measured.
+Each benchmark runs as its own make target (the same environment as when run alone); its output is
+shown, and the figures it records (bench/figures.py) make its rows. A benchmark that fails keeps its row,
+with its error. Targets of issue #10 that no benchmark measures yet are listed as not measured.
 """
 
 from __future__ import annotations
@@ -10,16 +10,15 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import subprocess
+import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from bench.figures import FIGURES_ENV, Figure, read
 from bench.results import MARKER, Row, Target, render, replace_section
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-type Parser = Callable[[str], list[Row]]
 
 
 def _last_line(output: str) -> str:
@@ -27,69 +26,15 @@ def _last_line(output: str) -> str:
     return lines[-1][:160] if lines else ""
 
 
-def upload(output: str) -> list[Row]:
-    match = re.search(r"ratio fileflow / boto3: ([\d.]+)", output)
-    if not match:
-        return [Row("bench-upload", "upload MB/s", error=f"no ratio in its output: {_last_line(output)}")]
-    ratio = float(match.group(1))
-    return [
-        Row(
-            "bench-upload",
-            "upload MB/s (median)",
-            "SDK path",
-            "boto3 TransferManager",
-            ratio,
-            Target(">= 1.0x boto3 TransferManager", ratio >= 1.0),
-        )
-    ]
-
-
-def auth(output: str) -> list[Row]:
-    pattern = (
-        r"(?P<name>[^\n:]+): ours median (?P<ours>[\d.]+) (?P<unit>\S+) \(p95 (?P<p95>[\d.]+)\), "
-        r"peer median (?P<peer>[\d.]+) \S+ \(p95 (?P<peer95>[\d.]+)\), ratio ours / peer (?P<ratio>[\d.]+)"
-    )
-    rows = []
-    for match in re.finditer(pattern, output):
-        deployed = "upload-tokens" in match["name"]
-        target = None
-        if deployed:
-            met = float(match["p95"]) <= 60
-            target = Target("warm single-client p95 <= 60 ms (an authenticated route, not initiate)", met)
-        unit = match["unit"]
-        rows.append(
-            Row(
-                "bench-auth",
-                match["name"].strip(),
-                f"{match['ours']} {unit} (p95 {match['p95']})",
-                f"{match['peer']} {unit} (p95 {match['peer95']})",
-                float(match["ratio"]),
-                target,
-            )
-        )
-    return rows or [
-        Row("bench-auth", "auth overhead", error=f"no figures in its output: {_last_line(output)}")
-    ]
-
-
-def summary(target: str) -> Parser:
-    """Benchmarks whose figures are not read yet: the run's last line (their peer and ratio are in it)."""
-
-    def parse(output: str) -> list[Row]:
-        return [Row(target, "see its output", _last_line(output))]
-
-    return parse
-
-
-BENCHES: tuple[tuple[str, Parser], ...] = (
-    ("bench-upload", upload),
-    ("bench-auth", auth),
-    ("bench-images", summary("bench-images")),
-    ("bench-analysis", summary("bench-analysis")),
-    ("bench-ai", summary("bench-ai")),
-    ("bench-pipeline", summary("bench-pipeline")),
-    ("bench-priority", summary("bench-priority")),
-    ("bench-cost", summary("bench-cost")),
+BENCHES = (
+    "bench-upload",
+    "bench-auth",
+    "bench-images",
+    "bench-analysis",
+    "bench-ai",
+    "bench-pipeline",
+    "bench-priority",
+    "bench-cost",
 )
 NOT_MEASURED = (
     Row("-", "API p95, 100 concurrent uploads", target=Target("<= 1.0 s (initiate, sign, complete)", None)),
@@ -97,14 +42,39 @@ NOT_MEASURED = (
 )
 
 
-def run(target: str, parse: Parser) -> list[Row]:
-    done = subprocess.run(
-        ["make", "--no-print-directory", target], capture_output=True, text=True, check=False
-    )
-    print(done.stdout, end="")
+def rows_of(target: str, figures: list[Figure]) -> list[Row]:
+    """A benchmark's recorded figures as the table's rows; one that recorded none keeps a row saying so."""
+    if not figures:
+        return [Row(target, "-", error="it recorded no figures (bench/figures.py)")]
+    return [
+        Row(
+            target,
+            figure.figure,
+            figure.ours,
+            figure.peer,
+            figure.ratio,
+            None if figure.target is None else Target(figure.target, figure.met),
+        )
+        for figure in figures
+    ]
+
+
+def run(target: str) -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix="fileflow-bench-") as scratch:
+        figures_file = Path(scratch) / "figures.jsonl"
+        done = subprocess.run(
+            ["make", "--no-print-directory", target],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, FIGURES_ENV: str(figures_file)},
+        )
+        print(done.stdout, end="")
+        figures = read(figures_file)
     if done.returncode != 0:
-        return [Row(target, "-", error=f"exit {done.returncode}: {_last_line(done.stderr or done.stdout)}")]
-    return parse(done.stdout)
+        failed = Row(target, "-", error=f"exit {done.returncode}: {_last_line(done.stderr or done.stdout)}")
+        return [*rows_of(target, figures), failed] if figures else [failed]
+    return rows_of(target, figures)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,11 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="these make targets only (the others' rows say so)")
     args = parser.parse_args(argv)
     rows: list[Row] = []
-    for target, parse in BENCHES:
+    for target in BENCHES:
         if args.only and target not in args.only:
             rows.append(Row(target, "-", "not run in this `make bench`"))
             continue
-        rows.extend(run(target, parse))
+        rows.extend(run(target))
     rows.extend(NOT_MEASURED)
     machine = f"{platform.node()} ({os.cpu_count()} vCPU)"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

@@ -32,6 +32,7 @@ from botocore.config import Config
 from rich.console import Console
 from rich.table import Table
 
+from bench.figures import record
 from fileflow_client import FileflowClient, Progress
 from infra import outputs as names
 from tools.stack import StackOutputs, client_kwargs, load_outputs, stack_name
@@ -168,7 +169,18 @@ def main(argv: list[str] | None = None) -> int:
     median_theirs = statistics.median(run.mb_per_s(size) for run in theirs)
     table.add_row("median", f"{median_ours:.1f}", "", f"{median_theirs:.1f}", style="bold")
     console.print(table)
-    console.print(f"[bold]ratio fileflow / boto3: {median_ours / median_theirs:.2f}[/]")
+    ratio = median_ours / median_theirs
+    console.print(f"[bold]ratio fileflow / boto3: {ratio:.2f}[/]")
+    checksums = "per-part SHA-256" if args.part_checksums else "no part checksums"
+    record(
+        f"upload MB/s, median ({args.size_mib} MiB, {part_size // MIB} MiB parts x {args.concurrency}, "
+        f"{checksums})",
+        f"{median_ours:.1f} MB/s",
+        f"boto3 upload_file (TransferManager) {median_theirs:.1f} MB/s",
+        ratio,
+        target=">= 1.0x boto3 TransferManager",
+        met=ratio >= 1.0,
+    )
     return 0
 
 

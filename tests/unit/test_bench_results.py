@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from bench.figures import FIGURES_ENV, read, record
 from bench.results import Row, Target, render, replace_section
+from bench.run_all import rows_of
 
 
 def test_rows_render_with_their_peer_ratio_and_target_and_a_failure_is_shown() -> None:
@@ -53,3 +57,28 @@ def test_a_missing_marker_is_an_error_not_a_silent_append() -> None:
         replace_section("no markers", "bench-results", "new")
     with pytest.raises(ValueError, match="bench-results:end"):
         replace_section("<!-- bench-results:begin -->", "bench-results", "new")
+
+
+def test_a_benchmarks_recorded_figures_become_its_rows_with_their_targets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    figures_file = tmp_path / "figures.jsonl"
+    monkeypatch.setenv(FIGURES_ENV, str(figures_file))
+    record("upload MB/s", "90.0 MB/s", "boto3 150.0 MB/s", 0.6, target=">= 1.0x", met=False)
+    record("images/s", "3.5/s", "naive Pillow 1.0/s", 3.5)
+    rows = rows_of("bench-x", read(figures_file))
+    assert rows == [
+        Row("bench-x", "upload MB/s", "90.0 MB/s", "boto3 150.0 MB/s", 0.6, Target(">= 1.0x", False)),
+        Row("bench-x", "images/s", "3.5/s", "naive Pillow 1.0/s", 3.5, None),
+    ]
+
+
+def test_a_benchmark_run_alone_records_nothing_and_one_that_recorded_nothing_keeps_a_failed_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(FIGURES_ENV, raising=False)
+    record("upload MB/s", "90.0 MB/s", "boto3 150.0 MB/s", 0.6)
+    assert list(tmp_path.iterdir()) == []
+    [row] = rows_of("bench-x", read(tmp_path / "never-written.jsonl"))
+    assert row.benchmark == "bench-x"
+    assert row.error == "it recorded no figures (bench/figures.py)"
