@@ -160,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     ratio = ours_s / bare_s
     print(f"API cold start, whole process, median of {args.runs}: ours {ours_s * 1000:.0f} ms, ", end="")
     print(f"bare Powertools handler {bare_s * 1000:.0f} ms, ratio {ratio:.2f} (target <= {TARGET}x)")
+    profile = import_profile(ours_code, ours_env, payload, 10)
     print("ours, import time by package (ms, python -X importtime, own times summed):")
-    for milliseconds, name in import_profile(ours_code, ours_env, payload, 10):
+    for milliseconds, name in profile:
         print(f"  {milliseconds:8.1f}  {name}")
     record(
         "API cold start, whole process (median)",
