@@ -46,6 +46,7 @@ class Timings:
     by_route: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     timeouts: int = 0
     server_errors: int = 0
+    server_error_samples: list[str] = field(default_factory=list)
     other_errors: list[str] = field(default_factory=list)
 
     def merge(self, other: Timings) -> None:
@@ -53,6 +54,7 @@ class Timings:
             self.by_route[route].extend(values)
         self.timeouts += other.timeouts
         self.server_errors += other.server_errors
+        self.server_error_samples.extend(other.server_error_samples)
         self.other_errors.extend(other.other_errors)
 
 
@@ -81,6 +83,9 @@ class Uploader:
         timings.by_route[route].append(time.perf_counter() - started)
         if response.status_code >= 500:
             timings.server_errors += 1
+            timings.server_error_samples.append(
+                f"{method} {route}: {response.status_code} {response.text[:160]}"
+            )
             return None
         if response.status_code >= 300:
             timings.other_errors.append(f"{method} {route}: {response.status_code} {response.text[:120]}")
@@ -122,7 +127,7 @@ def describe(label: str, timings: Timings) -> None:
         f"{label}: {timings.timeouts} client timeouts, {timings.server_errors} 5xx, "
         f"{len(timings.other_errors)} other refusals"
     )
-    for error in timings.other_errors[:3]:
+    for error in [*timings.server_error_samples[:3], *timings.other_errors[:3]]:
         print(f"  {error}")
     for route in ROUTES:
         values = timings.by_route.get(route, [])
