@@ -184,6 +184,14 @@ bench-priority: $(VENV)/.installed ## priority lanes on the deployed stack: 50 p
 bench-auth: $(VENV)/.installed ## auth cost: POST /v1/upload-tokens vs GET /health, verify vs bare jwt.decode [BENCH_ARGS="--requests 200"]
 	PYTHONPATH=functions/common $(PY) -m bench.auth_overhead $(BENCH_ARGS)
 
+.PHONY: bench-api
+bench-api: $(VENV)/.installed ## the upload API's p50/p95/p99 per route under 100 concurrent uploads vs one client, on the deployed stack [BENCH_ARGS="--uploads 100 --rounds 2"]
+	PYTHONPATH=functions/common $(PY) -m bench.api_concurrency $(BENCH_ARGS)
+
+.PHONY: bench-cold-start
+bench-cold-start: $(VENV)/.installed ## the API function's cold start as a whole process vs a bare Powertools handler, and its import profile [BENCH_ARGS="--runs 10"]
+	PYTHONPATH=functions/common $(PY) -m bench.cold_start $(BENCH_ARGS)
+
 .PHONY: bench-ai
 bench-ai: $(VENV)/.installed ## Claude calls and cost for 100 mixed files: routing policy + cache vs Claude for every file, per 1,000 files (emulator) [BENCH_ARGS="--files 100 --seed 11"]
 	PYTHONPATH=functions/common:functions/stages POWERTOOLS_METRICS_DISABLED=true POWERTOOLS_METRICS_NAMESPACE=FileflowBench POWERTOOLS_LOG_LEVEL=WARNING $(PY) -m bench.ai_cost $(BENCH_ARGS)
@@ -197,3 +205,11 @@ bench-analysis: $(VENV)/.installed ## local analysis ms per image and per page v
 bench-images: $(VENV)/.installed ## images/s: our image pipeline vs naive Pillow vs libvips [BENCH_ARGS="--rounds 3"]
 	@ldconfig -p | grep -q libvips.so || (apt-get update && apt-get install -y libvips42) || echo "warning: libvips could not be installed: comparing with naive Pillow only" >&2
 	PYTHONPATH=functions/common:functions/stages $(PY) -m bench.image_pipeline $(BENCH_ARGS)
+
+.PHONY: bench-cost
+bench-cost: $(VENV)/.installed ## AWS cost per million files of each kind and per million API requests, measured on the deployed stack; writes docs/cost.md [BENCH_ARGS="--files 2"]
+	PYTHONPATH=functions/common $(PY) -m bench.cost $(BENCH_ARGS)
+
+.PHONY: bench
+bench: $(VENV)/.installed ## every benchmark, then the README's results table [ONLY="bench-auth bench-cost"]
+	$(PY) -m bench.run_all $(if $(ONLY),--only $(ONLY))

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from PIL import Image
 
+from bench.figures import record
 from fileflow_stages.ai.circuit import Circuit, CircuitBreaker, CircuitState
 from fileflow_stages.ai.claude import AnthropicClaude
 from fileflow_stages.ai.cost import TokenUsage, usd
@@ -233,6 +234,15 @@ def main(argv: list[str] | None = None) -> int:
             f" {result.per_thousand:>10.3f}"
         )
         print(f"  statuses: {dict(sorted(result.statuses.items()))}")
+    peer = f"Claude for every file: {always.calls} calls, {usd(always.usage.cost_micro_usd):.3f} USD"
+    ours = f"{routed.calls} calls, {usd(routed.usage.cost_micro_usd):.3f} USD"
+    record(f"AI calls, {args.files} mixed files (routing + cache)", ours, peer, routed.calls / always.calls)
+    record(
+        f"AI cost, {args.files} mixed files (routing + cache)",
+        f"{routed.per_thousand:.3f} USD per 1,000 files",
+        f"Claude for every file {always.per_thousand:.3f} USD per 1,000",
+        routed.usage.cost_micro_usd / always.usage.cost_micro_usd,
+    )
     print(
         f"calls: {routed.calls / always.calls:.2f} of every-file's; cost: "
         f"{routed.usage.cost_micro_usd / always.usage.cost_micro_usd:.2f} of every-file's "

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from bench.figures import record
 from fileflow_stages.analysis import hashes
 from fileflow_stages.analysis.duplicates import HashEntry
 from fileflow_stages.analysis.features import AnalysisLimits, FileFacts, OriginalRead, Ports, local_features
@@ -108,6 +109,9 @@ def main() -> None:
         f"{'image':<32} {'analysis ms':>12} {'Pillow ms':>10} {'ratio':>7} "
         f"{'hashes ms':>10} {'imagehash ms':>13} {'ratio':>7} same"
     )
+    photo_ms: list[tuple[float, float]] = []
+    hash_ms: list[tuple[float, float]] = []
+    identical = True
     for name, data in images():
         thumbnail = thumbnail_of(data)
         facts = FileFacts(
@@ -127,6 +131,9 @@ def main() -> None:
             str(imagehash.phash(decoded)),
             str(imagehash.dhash(decoded)),
         )
+        photo_ms.append((ours * 1000, baseline * 1000))
+        hash_ms.append((our_hashes * 1000, their_hashes * 1000))
+        identical = identical and same
         print(
             f"{name:<32} {ours * 1000:12.1f} {baseline * 1000:10.1f} {ours / baseline:6.1f}x "
             f"{our_hashes * 1000:10.2f} {their_hashes * 1000:13.2f} {our_hashes / their_hashes:6.2f}x {same}"
@@ -142,6 +149,32 @@ def main() -> None:
     print(
         f"{f'{PAGE_WORDS} English words':<32} {ours * 1000:12.1f} {baseline * 1000:10.3f} "
         f"{ours / baseline:6.0f}x"
+    )
+    record_medians(photo_ms, hash_ms, identical, (ours * 1000, baseline * 1000))
+
+
+def record_medians(
+    photos: list[tuple[float, float]],
+    hashing: list[tuple[float, float]],
+    identical: bool,
+    page_ms: tuple[float, float],
+) -> None:
+    ours, pillow = (statistics.median(column) for column in zip(*photos, strict=True))
+    record(
+        "local analysis per photo, median", f"{ours:.1f} ms", f"Pillow decode {pillow:.1f} ms", ours / pillow
+    )
+    ours, theirs = (statistics.median(column) for column in zip(*hashing, strict=True))
+    record(
+        f"pHash + dHash, median ms ({'bit-identical' if identical else 'NOT identical'})",
+        f"{ours:.2f} ms",
+        f"imagehash {theirs:.2f} ms",
+        ours / theirs,
+    )
+    record(
+        f"local analysis per {PAGE_WORDS}-word page",
+        f"{page_ms[0]:.1f} ms",
+        f"str.split() {page_ms[1]:.3f} ms",
+        page_ms[0] / page_ms[1],
     )
 
 

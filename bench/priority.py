@@ -25,6 +25,7 @@ import requests
 from rich.console import Console
 from rich.table import Table
 
+from bench.figures import record
 from infra import outputs as names
 from tools.stack import StackOutputs, client_kwargs, load_outputs
 from tools.token import TokenFactory
@@ -195,6 +196,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{result.drain_s:.1f} s",
             str(result.failed),
             f">= {target}: {'met' if result.after >= target else 'not met'}",
+        )
+        record(
+            f"urgent file behind {result.burst} priority-{LOW} files, round {number}",
+            f"start -> end {result.urgent_s:.1f} s; {result.after} burst files ended after it",
+            f"alone {idle:.1f} s",
+            result.urgent_s / idle,
+            target=f">= {target} burst files end after it",
+            met=result.after >= target and not result.failed,
         )
     console.print(table)
     return 0 if all(result.after >= target and not result.failed for result in rounds) else 1

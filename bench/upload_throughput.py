@@ -7,7 +7,10 @@
   batches (each with its part's SHA-256), parallel PUTs to the presigned URLs, complete, verify.
 - boto3: `S3Client.upload_file` with TransferConfig(multipart_chunksize = the API's part size,
   max_concurrency = the same concurrency), straight to the bucket with the local cloud's
-  credentials (boto3's own default checksums: CRC32 per part).
+  credentials.
+Two comparisons (`--integrity both`, the default): each side with its own integrity checks (ours: the
+whole-file SHA-256 and a SHA-256 per part that S3 checks; boto3: its default CRC32 per part), then both
+without part checksums (ours keeps the whole-file SHA-256 it always sends; boto3 sends none).
 Same file, same endpoint (the stack's bucket on the local cloud or AWS), runs interleaved so drift
 hits both. The boto3 copies go under `bench/` (no processing notification); every object is
 deleted after its run. Prints each run's MB/s, the medians and the ratio fileflow / boto3.
@@ -24,7 +27,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -32,6 +35,7 @@ from botocore.config import Config
 from rich.console import Console
 from rich.table import Table
 
+from bench.figures import record
 from fileflow_client import FileflowClient, Progress
 from infra import outputs as names
 from tools.stack import StackOutputs, client_kwargs, load_outputs, stack_name
@@ -98,60 +102,68 @@ def boto3_run(s3: S3Client, bucket: str, path: Path, part_size: int, concurrency
     return Run(time.monotonic() - started), key
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size-mib", type=int, default=256)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--runs", type=int, default=3, help="measured runs of each (after one warm-up each)")
-    parser.add_argument(
-        "--no-part-checksums",
-        dest="part_checksums",
-        action="store_false",
-        help="fileflow without per-part SHA-256s (S3 then checks none): what they cost",
-    )
-    args = parser.parse_args(argv)
-    console = Console()
-    size = args.size_mib * MIB
+@dataclass(frozen=True)
+class Integrity:
+    """What each side checks in one comparison."""
 
-    stack: StackOutputs = load_outputs()
+    name: str
+    part_checksums: bool  # ours: a SHA-256 per part, checked by S3 (the whole-file SHA-256 is always there)
+    # botocore's request_checksum_calculation: its default CRC32 per part, or none
+    boto3_checksums: Literal["when_supported", "when_required"]
+
+    @property
+    def label(self) -> str:
+        if self.part_checksums:
+            return "ours: whole-file + per-part SHA-256; boto3: its default CRC32 per part"
+        return "ours: whole-file SHA-256 only, no part checksums; boto3: no checksums"
+
+
+INTEGRITY = {
+    "checked": Integrity("checked", part_checksums=True, boto3_checksums="when_supported"),
+    "unchecked": Integrity("unchecked", part_checksums=False, boto3_checksums="when_required"),
+}
+
+
+def compare(
+    stack: StackOutputs,
+    token: str,
+    path: Path,
+    integrity: Integrity,
+    args: argparse.Namespace,
+    console: Console,
+) -> None:
+    """Fileflow against boto3 under one integrity setting: interleaved runs, the table and the figure."""
+    size = args.size_mib * MIB
     bucket = stack[names.BUCKET_NAME]
-    # a user of its own: the per-user quota and rate limit do not carry over between benchmarks
-    token = TokenFactory.for_stack(stack).valid(f"bench-{uuid.uuid4().hex[:12]}")
     s3 = boto3.client(
         "s3",
-        config=Config(signature_version="s3v4", max_pool_connections=max(10, args.concurrency)),
+        config=Config(
+            signature_version="s3v4",
+            max_pool_connections=max(10, args.concurrency),
+            request_checksum_calculation=integrity.boto3_checksums,
+        ),
         **client_kwargs(),
     )
-
-    with tempfile.TemporaryDirectory(prefix="fileflow-bench-") as scratch:
-        path = Path(scratch) / "bench.bin"
-        sha256 = write_random_file(path, size)
-        console.print(
-            f"stack {stack_name()}: {args.size_mib} MiB (sha256 {sha256[:12]}...), "
-            f"concurrency {args.concurrency}, {args.runs} runs each after a warm-up, "
-            f"part checksums {'on' if args.part_checksums else 'off'}"
-        )
-        ours: list[Run] = []
-        theirs: list[Run] = []
-        with FileflowClient(stack.api_url, token, state_dir=Path(scratch) / "state") as client:
-            part_size = 0
-            for index in range(args.runs + 1):
-                # fileflow first in the warm-up (it learns the API's part size), then alternating
-                for contender in ("fileflow", "boto3") if index % 2 == 0 else ("boto3", "fileflow"):
-                    if contender == "fileflow":
-                        run, key, part_size = fileflow_run(
-                            client, path, args.concurrency, part_checksums=args.part_checksums
-                        )
-                    else:
-                        run, key = boto3_run(s3, bucket, path, part_size, args.concurrency)
-                    delete_every_version(s3, bucket, key)
-                    if index:  # the warm-up is not counted
-                        (ours if contender == "fileflow" else theirs).append(run)
+    ours: list[Run] = []
+    theirs: list[Run] = []
+    with FileflowClient(stack.api_url, token, state_dir=path.parent / f"state-{integrity.name}") as client:
+        part_size = 0
+        for index in range(args.runs + 1):
+            # fileflow first in the warm-up (it learns the API's part size), then alternating
+            for contender in ("fileflow", "boto3") if index % 2 == 0 else ("boto3", "fileflow"):
+                if contender == "fileflow":
+                    run, key, part_size = fileflow_run(
+                        client, path, args.concurrency, part_checksums=integrity.part_checksums
+                    )
+                else:
+                    run, key = boto3_run(s3, bucket, path, part_size, args.concurrency)
+                delete_every_version(s3, bucket, key)
+                if index:  # the warm-up is not counted
+                    (ours if contender == "fileflow" else theirs).append(run)
 
     table = Table(
-        title=f"upload throughput, {args.size_mib} MiB, {part_size // MIB} MiB parts x {args.concurrency}"
+        title=f"upload throughput, {args.size_mib} MiB, {part_size // MIB} MiB parts x {args.concurrency}; "
+        f"{integrity.label}"
     )
     table.add_column("run")
     table.add_column("fileflow MB/s", justify="right")
@@ -168,7 +180,47 @@ def main(argv: list[str] | None = None) -> int:
     median_theirs = statistics.median(run.mb_per_s(size) for run in theirs)
     table.add_row("median", f"{median_ours:.1f}", "", f"{median_theirs:.1f}", style="bold")
     console.print(table)
-    console.print(f"[bold]ratio fileflow / boto3: {median_ours / median_theirs:.2f}[/]")
+    ratio = median_ours / median_theirs
+    setup = statistics.median(run.setup_seconds for run in ours)
+    console.print(f"[bold]ratio fileflow / boto3 ({integrity.name}): {ratio:.2f}[/]")
+    record(
+        f"upload MB/s, median ({args.size_mib} MiB, {part_size // MIB} MiB parts x {args.concurrency}; "
+        f"{integrity.label})",
+        f"{median_ours:.1f} MB/s (hash + initiate {setup:.2f} s)",
+        f"boto3 upload_file (TransferManager) {median_theirs:.1f} MB/s",
+        ratio,
+        target=">= 1.0x boto3 TransferManager",
+        met=ratio >= 1.0,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size-mib", type=int, default=256)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=3, help="measured runs of each (after one warm-up each)")
+    parser.add_argument(
+        "--integrity",
+        choices=("both", *INTEGRITY),
+        default="both",
+        help="checked: each side with its own checks; unchecked: neither; both: one, then the other",
+    )
+    args = parser.parse_args(argv)
+    console = Console()
+    stack: StackOutputs = load_outputs()
+    # a user of its own: the per-user quota and rate limit do not carry over between benchmarks
+    token = TokenFactory.for_stack(stack).valid(f"bench-{uuid.uuid4().hex[:12]}")
+    with tempfile.TemporaryDirectory(prefix="fileflow-bench-") as scratch:
+        path = Path(scratch) / "bench.bin"
+        sha256 = write_random_file(path, args.size_mib * MIB)
+        console.print(
+            f"stack {stack_name()}: {args.size_mib} MiB (sha256 {sha256[:12]}...), "
+            f"concurrency {args.concurrency}, {args.runs} runs each after a warm-up"
+        )
+        for name in INTEGRITY if args.integrity == "both" else (args.integrity,):
+            compare(stack, token, path, INTEGRITY[name], args, console)
     return 0
 
 

@@ -32,6 +32,9 @@ def test_each_request_is_logged_with_its_correlation_id_path_and_status(
     assert line["status"] == 404
     assert line["correlation_id"]  # API Gateway's request id, on every line of the request
     assert isinstance(line["duration_ms"], float)
+    # And its AWS calls by operation (the rate limit, the file read), which `make bench-cost` prices
+    assert line["aws_calls"] == sum(line["aws_operations"].values())  # type: ignore[attr-defined]
+    assert "dynamodb:GetItem" in line["aws_operations"]  # type: ignore[operator]
 
 
 def test_an_upload_token_in_uppys_paths_never_reaches_the_log():

@@ -146,6 +146,11 @@ def test_an_object_created_notification_records_the_file_and_starts_one_executio
     assert (stored["key"], stored["message_id"]) == (SAMPLE.key, event["Records"][0]["messageId"])
     [started] = [line for line in lines if line["message"] == "workflow started"]
     assert started["execution_arn"] == execution["arn"]
+    # And the batch's AWS calls by operation (what `make bench-cost` prices), the execution's start among them
+    [batch] = [line for line in lines if line["message"] == "batch handled"]
+    assert (batch["records"], batch["failed"]) == (1, 0)
+    assert batch["aws_operations"]["stepfunctions:StartExecution"] == 1
+    assert batch["aws_calls"] == sum(batch["aws_operations"].values())
     # And the EMF metric
     assert objects_stored(capsys.readouterr().out) == 1
 

@@ -46,6 +46,7 @@ from fileflow_api.webhooks.queue import UnconfiguredAttemptQueue
 from fileflow_api.webhooks.service import AttemptQueue, WebhookService
 from fileflow_api.webhooks.table import DynamoWebhookStore
 from fileflow_common.aws import (
+    aws_calls,
     dynamodb_client,
     dynamodb_resource,
     s3_client,
@@ -241,9 +242,12 @@ def asgi_handler() -> Mangum:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
+    aws_calls.take()  # this request's calls only
     response: dict[str, Any] = asgi_handler()(event, context)
+    calls = aws_calls.take()
     # One line per request, with the request's correlation id (the upload's, for its initiate): what
     # `make trace` finds of the API. The path names the file; an upload token in Uppy's paths is not logged.
+    # Its AWS calls by operation are what `make bench-cost` prices (docs/cost.md).
     logger.info(
         "request",
         extra={
@@ -251,6 +255,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "path": loggable_path(str(event.get("path") or "")),
             "status": response.get("statusCode"),
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "aws_calls": calls.total,
+            "aws_operations": calls.calls,
+            "aws_items": calls.items,
         },
     )
     return response

@@ -7,6 +7,7 @@ configuration chain. Tests call `clear_cached_clients()` so each moto mock gets 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -24,33 +25,74 @@ if TYPE_CHECKING:
 CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
 
 
+# DynamoDB operations that carry many items: each item is billed (a transaction's at twice the units).
+MULTI_ITEM_PARAMS = {
+    "TransactWriteItems": "TransactItems",
+    "TransactGetItems": "TransactItems",
+    "BatchWriteItem": "RequestItems",
+    "BatchGetItem": "RequestItems",
+}
+
+
+@dataclass(frozen=True)
+class CallCounts:
+    """AWS API calls by "service:Operation", and the items of DynamoDB's multi-item operations."""
+
+    calls: dict[str, int] = field(default_factory=dict)
+    items: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+
 class CallCounter:
     """Counts the AWS API calls this execution environment's clients make, by service and operation
-    (a botocore `before-call` hook): the stages report theirs per invocation (docs/processing.md)."""
+    (a botocore `provide-client-params` hook), and the items a DynamoDB transaction or batch carries: the
+    stages and the API report theirs per invocation (docs/processing.md, docs/cost.md)."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.items: Counter[str] = Counter()
 
-    def __call__(self, model: Any, **_: Any) -> None:
-        self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+    def __call__(self, model: Any, params: dict[str, Any] | None = None, **_: Any) -> None:
+        name = f"{model.service_model.service_name}:{model.name}"
+        self.calls[name] += 1
+        carrier = MULTI_ITEM_PARAMS.get(model.name) if name.startswith("dynamodb:") else None
+        if carrier and params:
+            self.items[name] += _item_count(params.get(carrier))
 
-    def take(self) -> dict[str, int]:
+    def take(self) -> CallCounts:
         """The calls since the last take, and start counting again."""
-        taken, self.calls = dict(self.calls), Counter()
+        taken = CallCounts(dict(self.calls), dict(self.items))
+        self.calls, self.items = Counter(), Counter()
         return taken
+
+
+def _item_count(carried: Any) -> int:
+    """TransactItems is a list of actions; RequestItems maps each table to its requests (or its Keys)."""
+    if isinstance(carried, list):
+        return len(carried)
+    if isinstance(carried, dict):
+        return sum(
+            len(requests["Keys"]) if isinstance(requests, dict) else len(requests)
+            for requests in carried.values()
+        )
+    return 0
 
 
 aws_calls = CallCounter()
 
 
-def _counted[T: BaseClient](client: T) -> T:
-    client.meta.events.register("before-call", aws_calls)
+def counted[T: BaseClient](client: T) -> T:
+    """The client, its calls counted by `aws_calls`."""
+    client.meta.events.register("provide-client-params", aws_calls)
     return client
 
 
 @cache
 def s3_client() -> S3Client:
-    return _counted(boto3.client("s3", config=CLIENT_CONFIG))
+    return counted(boto3.client("s3", config=CLIENT_CONFIG))
 
 
 @cache
@@ -76,23 +118,23 @@ def s3_presigner() -> S3Client:
 
 @cache
 def sqs_client() -> SQSClient:
-    return _counted(boto3.client("sqs", config=CLIENT_CONFIG))
+    return counted(boto3.client("sqs", config=CLIENT_CONFIG))
 
 
 @cache
 def stepfunctions_client() -> SFNClient:
-    return _counted(boto3.client("stepfunctions", config=CLIENT_CONFIG))
+    return counted(boto3.client("stepfunctions", config=CLIENT_CONFIG))
 
 
 @cache
 def dynamodb_client() -> DynamoDBClient:
-    return _counted(boto3.client("dynamodb", config=CLIENT_CONFIG))
+    return counted(boto3.client("dynamodb", config=CLIENT_CONFIG))
 
 
 @cache
 def dynamodb_resource() -> DynamoDBServiceResource:
     resource = boto3.resource("dynamodb", config=CLIENT_CONFIG)
-    _counted(resource.meta.client)
+    counted(resource.meta.client)
     return resource
 
 

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from fileflow_common.aws import CLIENT_CONFIG, dynamodb_resource, s3_client, sqs_client
+from fileflow_common.aws import CLIENT_CONFIG, aws_calls, counted, dynamodb_resource, s3_client, sqs_client
 from fileflow_common.observability import logger, metrics, tracer
 from fileflow_intake.audit import DynamoAuditAppender
 from fileflow_intake.files import DynamoIntakeRecords
@@ -51,7 +51,7 @@ class Services:
 
 @cache
 def stepfunctions_client() -> SFNClient:
-    return boto3.client("stepfunctions", config=CLIENT_CONFIG)
+    return counted(boto3.client("stepfunctions", config=CLIENT_CONFIG))
 
 
 @cache
@@ -145,6 +145,7 @@ def _count(outcomes: list[tuple[Any, ...]], exceptions: list[Any]) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     current = services()  # a misconfigured function fails the whole invocation, not each record
+    aws_calls.take()  # this batch's calls only
     # Powertools' context manager (what async_process_partial_response wraps), to count the outcomes.
     with processor(records=event.get("Records", []), handler=record_handler, lambda_context=context):
         outcomes = processor.async_process()
@@ -156,4 +157,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
             current.backoff.delay(
                 record["receiptHandle"], int(record["attributes"]["ApproximateReceiveCount"])
             )
+    calls = aws_calls.take()
+    # The batch's AWS calls by operation: what `make bench-cost` prices (docs/cost.md).
+    logger.info(
+        "batch handled",
+        extra={
+            "records": len(event.get("Records", [])),
+            "failed": len(failed),
+            "aws_calls": calls.total,
+            "aws_operations": calls.calls,
+            "aws_items": calls.items,
+        },
+    )
     return response

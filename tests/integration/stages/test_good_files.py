@@ -113,6 +113,8 @@ def test_an_uploaded_jpeg_gets_renditions_a_job_stage_events_and_a_processed_fil
         "event_id": event_id(USER, "file.processed", execution.execution_arn),
         "duration_ms": events[-1]["detail"]["duration_ms"],
         "aws_calls": 3,
+        "aws_operations": {"dynamodb:TransactWriteItems": 2, "dynamodb:GetItem": 1},
+        "aws_items": {"dynamodb:TransactWriteItems": 4},
     }
 
 

@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from fileflow_common.aws import aws_calls, dynamodb_resource, s3_client, sqs_client
+from fileflow_common.aws import CallCounts, aws_calls, dynamodb_resource, s3_client, sqs_client
 from fileflow_common.clock import utc_now
 from fileflow_common.errors import FileDeletedError
 from fileflow_common.observability import logger, metrics, tracer
@@ -170,9 +170,7 @@ def run_stage(
             record_event(context, stage, StageState.STARTED)
         result = work(context)
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        # Every AWS call of the stage, its own `succeeded` event (written next) included.
-        calls = sum(aws_calls.take().values()) + 1
-        detail = {"duration_ms": int(duration_ms), "aws_calls": calls, **result.detail}
+        detail = {"duration_ms": int(duration_ms), **call_detail(aws_calls.take()), **result.detail}
         if record_succeeded:
             record_event(context, stage, StageState.SUCCEEDED, detail)
     except RejectedContentError as exc:
@@ -195,6 +193,21 @@ def run_stage(
     metrics.add_metric(name="StageDuration", unit=MetricUnit.Milliseconds, value=duration_ms)
     logger.info("stage succeeded", extra={"duration_ms": duration_ms, **result.output})
     return result.output
+
+
+# The `succeeded` event is one transaction of two items (the file's stage and the event): DynamoRecords.
+EVENT_WRITE = "dynamodb:TransactWriteItems"
+EVENT_WRITE_ITEMS = 2
+
+
+def call_detail(counts: CallCounts) -> dict[str, Any]:
+    """Every AWS call of the stage, its own `succeeded` event (written next) included: the total, the
+    calls by operation and the items of DynamoDB's transactions and batches (docs/cost.md)."""
+    calls = dict(counts.calls)
+    calls[EVENT_WRITE] = calls.get(EVENT_WRITE, 0) + 1
+    items = dict(counts.items)
+    items[EVENT_WRITE] = items.get(EVENT_WRITE, 0) + EVENT_WRITE_ITEMS
+    return {"aws_calls": counts.total + 1, "aws_operations": calls, "aws_items": items}
 
 
 def stage_handler(

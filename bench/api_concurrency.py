@@ -1,0 +1,206 @@
+"""The upload API under 100 concurrent uploads, against the same calls from one client, in the same run.
+
+Each upload is what a client does, minus the bulk bytes: `POST /v1/uploads` for a small file, its one PUT,
+`POST .../complete`; then `POST /v1/uploads` for a multipart file (3 parts), `POST .../parts` signing all of
+them, `DELETE` (abort). So every route of an upload is timed, initiate, sign, complete, abort, and no
+gigabytes cross the host. Client-side latency per route, p50/p95/p99.
+
+- the peer: one client, one upload after another (warm), the single-client figure;
+- the first concurrent round runs on the environments that exist then: after a fresh deploy, that is from
+  cold, each concurrent request starting another execution environment; later rounds are warm.
+- client timeouts (60 s) and 5xx are counted, never retried.
+
+The #10 targets: p95 <= 1.0 s for initiate, sign and complete under 100 concurrent uploads, no client
+timeout from cold; warm single-client p95 <= 60 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bench.figures import record
+from tools.stack import load_outputs
+from tools.token import TokenFactory
+
+MIB = 1024 * 1024
+TIMEOUT = 60.0
+SMALL = b"fileflow api bench\n"
+MULTIPART_SIZE = 17 * MIB  # just over the API's 16 MiB single-PUT threshold: 3 parts of 8 MiB
+UPLOADS_PER_USER = 10  # each user far inside its rate limit (300 a minute)
+TARGET_CONCURRENT_S = 1.0
+TARGET_SINGLE_MS = 60.0
+ROUTES = ("initiate", "sign", "complete", "abort")
+
+
+@dataclass
+class Timings:
+    by_route: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    timeouts: int = 0
+    server_errors: int = 0
+    server_error_samples: list[str] = field(default_factory=list)
+    other_errors: list[str] = field(default_factory=list)
+
+    def merge(self, other: Timings) -> None:
+        for route, values in other.by_route.items():
+            self.by_route[route].extend(values)
+        self.timeouts += other.timeouts
+        self.server_errors += other.server_errors
+        self.server_error_samples.extend(other.server_error_samples)
+        self.other_errors.extend(other.other_errors)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """nan for no values (every call of the route timed out): a figure that is never met."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+class Uploader:
+    def __init__(self, base_url: str, token: str) -> None:
+        self.http = httpx.Client(
+            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
+        )
+        self.s3 = httpx.Client(timeout=TIMEOUT)
+
+    def call(self, timings: Timings, route: str, method: str, path: str, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            timings.timeouts += 1
+            return None
+        timings.by_route[route].append(time.perf_counter() - started)
+        if response.status_code >= 500:
+            timings.server_errors += 1
+            timings.server_error_samples.append(
+                f"{method} {route}: {response.status_code} {response.text[:160]}"
+            )
+            return None
+        if response.status_code >= 300:
+            timings.other_errors.append(f"{method} {route}: {response.status_code} {response.text[:120]}")
+            return None
+        return response.json() if response.content else {}
+
+    def one_upload(self) -> Timings:
+        timings = Timings()
+        body = {"filename": "bench.txt", "size": len(SMALL), "content_type": "text/plain"}
+        session = self.call(timings, "initiate", "POST", "/v1/uploads", json=body)
+        if session is not None:
+            single = session["single"]
+            self.s3.put(single["url"], content=SMALL, headers=single["headers"]).raise_for_status()
+            self.call(timings, "complete", "POST", f"/v1/uploads/{session['upload_id']}/complete", json={})
+        body = {"filename": "bench.bin", "size": MULTIPART_SIZE, "content_type": "application/octet-stream"}
+        session = self.call(timings, "initiate", "POST", "/v1/uploads", json=body)
+        if session is not None:
+            upload_id = session["upload_id"]
+            parts = {"parts": [{"part_number": n} for n in range(1, session["part_count"] + 1)]}
+            self.call(timings, "sign", "POST", f"/v1/uploads/{upload_id}/parts", json=parts)
+            self.call(timings, "abort", "DELETE", f"/v1/uploads/{upload_id}")
+        return timings
+
+    def close(self) -> None:
+        self.http.close()
+        self.s3.close()
+
+
+def concurrent_round(uploaders: list[Uploader]) -> Timings:
+    total = Timings()
+    with ThreadPoolExecutor(max_workers=len(uploaders)) as pool:
+        for timings in pool.map(lambda uploader: uploader.one_upload(), uploaders):
+            total.merge(timings)
+    return total
+
+
+def describe(label: str, timings: Timings) -> None:
+    print(
+        f"{label}: {timings.timeouts} client timeouts, {timings.server_errors} 5xx, "
+        f"{len(timings.other_errors)} other refusals"
+    )
+    for error in [*timings.server_error_samples[:3], *timings.other_errors[:3]]:
+        print(f"  {error}")
+    for route in ROUTES:
+        values = timings.by_route.get(route, [])
+        if values:
+            print(
+                f"  {route:<9} n={len(values):<4} p50 {statistics.median(values) * 1000:7.0f} ms  "
+                f"p95 {percentile(values, 0.95) * 1000:7.0f} ms  "
+                f"p99 {percentile(values, 0.99) * 1000:7.0f} ms"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--uploads", type=int, default=100, help="concurrent uploads per round")
+    parser.add_argument("--rounds", type=int, default=2, help="concurrent rounds (the first may be cold)")
+    parser.add_argument("--single", type=int, default=30, help="uploads in a row, after 5 warm-ups")
+    args = parser.parse_args(argv)
+    stack = load_outputs()
+    tokens = TokenFactory.for_stack(stack)
+    run = uuid.uuid4().hex[:8]
+    users = [tokens.valid(f"bench-api-{run}-{n}") for n in range(-(-args.uploads // UPLOADS_PER_USER))]
+    uploaders = [Uploader(stack.api_url, users[n // UPLOADS_PER_USER]) for n in range(args.uploads)]
+    try:
+        rounds = [concurrent_round(uploaders) for _ in range(args.rounds)]
+        single = Timings()
+        alone = uploaders[0]
+        for _ in range(5):
+            alone.one_upload()
+        for _ in range(args.single):
+            single.merge(alone.one_upload())
+    finally:
+        for uploader in uploaders:
+            uploader.close()
+
+    describe(f"one client, {args.single} uploads one after the other (warm)", single)
+    for number, timings in enumerate(rounds, 1):
+        describe(f"round {number}: {args.uploads} concurrent uploads", timings)
+    warm = Timings()
+    for timings in rounds[1:] or rounds:
+        warm.merge(timings)
+    for route in ROUTES[:3]:
+        ours = percentile(warm.by_route[route], 0.95)
+        peer = percentile(single.by_route[route], 0.95)
+        record(
+            f"{route}, p95, {args.uploads} concurrent uploads (warm rounds)",
+            f"{ours * 1000:.0f} ms",
+            f"one client {peer * 1000:.0f} ms",
+            ours / peer,
+            target=f"<= {TARGET_CONCURRENT_S:.1f} s",
+            met=ours <= TARGET_CONCURRENT_S and not warm.timeouts,
+        )
+        record(
+            f"{route}, p95, one client (warm)",
+            f"{peer * 1000:.0f} ms",
+            "",
+            None,
+            target=f"<= {TARGET_SINGLE_MS:.0f} ms",
+            met=peer * 1000 <= TARGET_SINGLE_MS,
+        )
+    first = rounds[0]
+    record(
+        f"first round of {args.uploads} concurrent uploads: client timeouts, 5xx",
+        f"{first.timeouts} timeouts, {first.server_errors} 5xx, "
+        f"initiate p95 {percentile(first.by_route['initiate'], 0.95):.1f} s",
+        "",
+        None,
+        target="no client timeout from cold",
+        met=first.timeouts == 0,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
