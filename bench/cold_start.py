@@ -25,11 +25,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import boto3
 
 from bench.figures import record
+from tests.events import load_event
 from tools.ops.functions import resolve
 from tools.stack import client_kwargs
 
@@ -66,7 +66,7 @@ def handler(event, context):
 
 
 def event() -> str:
-    sample: dict[str, Any] = json.loads((ROOT / "events" / "api_health.json").read_text())
+    sample = load_event("api/health")
     sample["path"] = PATH
     sample["requestContext"]["path"] = PATH
     sample["pathParameters"] = {"proxy": PATH.removeprefix("/")}
