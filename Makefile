@@ -100,8 +100,8 @@ test-infra: deps layers ## CDK assertions and cdk-nag
 	$(PYTEST) tests/infra -q
 
 .PHONY: test-integration
-test-integration: $(VENV)/.installed ## handlers in-process against moto
-	$(PYTEST) tests/integration -q
+test-integration: $(VENV)/.installed ## handlers in-process against moto (two workers: each test has its own mock cloud)
+	$(PYTEST) tests/integration -q -n 2
 
 .PHONY: test-e2e
 test-e2e: deps layers prereqs ## the deployed stack on the local cloud (starts and deploys it if needed)
@@ -124,8 +124,24 @@ chromium: ## Debian's Chromium for the browser tests (installed if missing; need
 test-browser: deps layers prereqs chromium ## the upload page in headless Chromium against the deployed stack
 	PYTHON313=$(PYTHON313) $(PYTEST) tests/browser -q
 
+.PHONY: test-cloud
+test-cloud: deps layers prereqs chromium ## e2e, then browser, on one local cloud and one deploy (what `make test` runs)
+	@# The local cloud started here if none answers (and stopped at the end), the stack deployed once for both
+	@# suites; each suite runs whatever the other's result, the exit status says both.
+	@export PYTHON313=$(PYTHON313) FILEFLOW_E2E_SKIP_DEPLOY=1; started=0; \
+	if [ "$${FILEFLOW_TARGET:-local}" != aws ] && ! $(PYTHON313) tools/localcloud.py status >/dev/null 2>&1; then \
+		started=1; $(PYTHON313) tools/localcloud.py start || exit $$?; \
+	fi; \
+	trap 'if [ $$started = 1 ]; then $(PYTHON313) tools/localcloud.py stop; fi' EXIT; \
+	if [ "$${FILEFLOW_TARGET:-local}" != aws ]; then echo "$(PY) -m tests.e2e.deploy"; $(PY) -m tests.e2e.deploy || exit $$?; fi; \
+	echo "$(PYTEST) tests/e2e -q"; $(PYTEST) tests/e2e -q; e2e=$$?; \
+	echo "$(PYTEST) tests/browser -q"; $(PYTEST) tests/browser -q; browser=$$?; \
+	test $$e2e -eq 0 && test $$browser -eq 0
+
 .PHONY: test
-test: lint typecheck test-unit test-infra test-integration test-e2e test-browser ## the whole suite
+test: ## the whole suite: lint, typecheck and unit tests side by side (2 jobs), then infra, integration, e2e and browser
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck test-unit
+	@$(MAKE) --no-print-directory test-infra test-integration test-cloud
 
 # --- operating the deployed stack (tools/ops; docs/runbooks/) --------------------------------------
 .PHONY: invoke
