@@ -125,23 +125,13 @@ test-browser: deps layers prereqs chromium ## the upload page in headless Chromi
 	PYTHON313=$(PYTHON313) $(PYTEST) tests/browser -q
 
 .PHONY: test-cloud
-test-cloud: deps layers prereqs chromium ## e2e, then browser, on one local cloud and one deploy (what `make test` runs)
-	@# The local cloud started here if none answers (and stopped at the end), the stack deployed once for both
-	@# suites; each suite runs whatever the other's result, the exit status says both.
-	@export PYTHON313=$(PYTHON313) FILEFLOW_E2E_SKIP_DEPLOY=1; started=0; \
-	if [ "$${FILEFLOW_TARGET:-local}" != aws ] && ! $(PYTHON313) tools/localcloud.py status >/dev/null 2>&1; then \
-		started=1; $(PYTHON313) tools/localcloud.py start || exit $$?; \
-	fi; \
-	trap 'if [ $$started = 1 ]; then $(PYTHON313) tools/localcloud.py stop; fi' EXIT; \
-	if [ "$${FILEFLOW_TARGET:-local}" != aws ]; then echo "$(PY) -m tests.e2e.deploy"; $(PY) -m tests.e2e.deploy || exit $$?; fi; \
-	echo "$(PYTEST) tests/e2e -q"; $(PYTEST) tests/e2e -q; e2e=$$?; \
-	echo "$(PYTEST) tests/browser -q"; $(PYTEST) tests/browser -q; browser=$$?; \
-	test $$e2e -eq 0 && test $$browser -eq 0
+test-cloud: deps layers prereqs chromium ## e2e, then browser, on one local cloud (started if none answers) and one deploy
+	@PY=$(PY) PYTHON313=$(PYTHON313) tools/test-suite cloud
 
 .PHONY: test
-test: ## the whole suite: lint, typecheck and unit tests side by side (2 jobs), then infra, integration, e2e and browser
-	@$(MAKE) --no-print-directory -j2 --output-sync=target lint typecheck test-unit
-	@$(MAKE) --no-print-directory test-infra test-integration test-cloud
+test: prereqs chromium ## the whole suite: ruff, mypy, unit and infra side by side, integration, while the local cloud comes up; then e2e, browser
+	@$(MAKE) --no-print-directory -j2 --output-sync=target deps layers
+	@PY=$(PY) PYTHON313=$(PYTHON313) tools/test-suite all
 
 # --- operating the deployed stack (tools/ops; docs/runbooks/) --------------------------------------
 .PHONY: invoke
