@@ -104,8 +104,8 @@ test-infra: deps layers ## CDK assertions and cdk-nag
 	$(PYTEST) tests/infra -q
 
 .PHONY: test-integration
-test-integration: $(VENV)/.installed ## handlers in-process against moto
-	$(PYTEST) tests/integration -q
+test-integration: $(VENV)/.installed ## handlers in-process against moto (two workers: each test has its own mock cloud)
+	$(PYTEST) tests/integration -q -n 2
 
 .PHONY: test-e2e
 test-e2e: deps layers prereqs ## the deployed stack on the local cloud (starts and deploys it if needed)
@@ -128,8 +128,14 @@ chromium: ## Debian's Chromium for the browser tests (installed if missing; need
 test-browser: deps layers prereqs chromium ## the upload page in headless Chromium against the deployed stack
 	PYTHON313=$(PYTHON313) $(PYTEST) tests/browser -q
 
+.PHONY: test-cloud
+test-cloud: deps layers prereqs chromium ## e2e, then browser, on one local cloud (started if none answers) and one deploy
+	@PY=$(PY) PYTHON313=$(PYTHON313) tools/test-suite cloud
+
 .PHONY: test
-test: lint typecheck test-unit test-infra test-integration test-e2e test-browser ## the whole suite
+test: prereqs chromium ## the whole suite: ruff, mypy, unit and infra side by side, integration, while the local cloud comes up; then e2e, browser
+	@$(MAKE) --no-print-directory -j2 --output-sync=target deps layers
+	@PY=$(PY) PYTHON313=$(PYTHON313) tools/test-suite all
 
 # --- operating the deployed stack (tools/ops; docs/runbooks/) --------------------------------------
 .PHONY: invoke

@@ -9,35 +9,18 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
 
+from tests.e2e.deploy import CLAUDE_PORT, ROOT, deploy
+from tests.e2e.processing import PoisonBatch, send_poison_batch
 from tests.support.claude_emulator import ClaudeEmulator
 from tools import localcloud
 from tools.stack import StackOutputs, client_kwargs, endpoint_url, load_outputs
 
-ROOT = Path(__file__).resolve().parents[2]
-# The Claude emulator the suite starts (tests/support/claude_emulator.py): the AI stage calls it there.
-CLAUDE_PORT = int(os.environ.get("FILEFLOW_CLAUDE_PORT", "5002"))
 ANTHROPIC_SECRET_NAME = "fileflow/anthropic-api-key"
-# Webhooks to a receiver on 127.0.0.1 (the stack refuses this on AWS), retried after 1 s, and an endpoint
-# disabled after 3 failed deliveries: what tests/e2e/test_webhooks.py exercises in seconds.
-E2E_CONTEXT = (
-    *("--context", "webhooks_allow_local_http=true"),
-    *("--context", "webhook_retry_schedule=1,1,1,1"),
-    *("--context", "webhook_disable_after=3"),
-    # The AI stage against the emulator: a 2 s timeout, waits of at most 0.5 s, a circuit that opens after
-    # 3 failures and half-opens after 30 s (tests/e2e/test_ai_analysis.py resets it when done).
-    *("--context", f"anthropic_base_url=http://127.0.0.1:{CLAUDE_PORT}"),
-    *("--context", "ai_timeout_seconds=2"),
-    *("--context", "ai_max_retry_wait_seconds=0.5"),
-    *("--context", "ai_circuit_failures=3"),
-    *("--context", "ai_circuit_cooldown_seconds=30"),
-)
 
 
 def _python313() -> str:
@@ -81,7 +64,7 @@ def _anthropic_secret() -> None:
 def stack(local_cloud: None, claude_emulator: ClaudeEmulator) -> StackOutputs:
     """The deployed stack's outputs (deployed or updated first on the local cloud)."""
     if endpoint_url() is not None and os.environ.get("FILEFLOW_E2E_SKIP_DEPLOY") != "1":
-        subprocess.run([sys.executable, "-m", "tools.deploy", "up", *E2E_CONTEXT], cwd=ROOT, check=True)
+        deploy()
     if endpoint_url() is not None:
         _anthropic_secret()
     return load_outputs()
@@ -90,6 +73,25 @@ def stack(local_cloud: None, claude_emulator: ClaudeEmulator) -> StackOutputs:
 @pytest.fixture(scope="session")
 def aws() -> AwsClients:
     return AwsClients()
+
+
+@pytest.fixture(scope="session")
+def poison_batch(stack: StackOutputs, aws: AwsClients) -> PoisonBatch:
+    """A poison body sent in one batch with two good notifications (tests/e2e/test_processing.py)."""
+    return send_poison_batch(stack, aws)
+
+
+# Session fixtures whose effects take long to arrive: sent when the session starts (if a selected test
+# uses them), so the waits run while the other tests do.
+STARTED_FIRST = ("poison_batch",)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _slow_effects_started_first(request: pytest.FixtureRequest) -> None:
+    used = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
+    for name in STARTED_FIRST:
+        if name in used:
+            request.getfixturevalue(name)
 
 
 class AwsClients:

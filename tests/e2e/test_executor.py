@@ -21,7 +21,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.e2e.conftest import ROOT, AwsClients, _python313
+from tests.e2e.conftest import AwsClients, _python313
+from tests.e2e.deploy import ROOT
 from tests.e2e.polling import wait_for
 from tools import localcloud
 from tools.stack import client_kwargs, endpoint_url

@@ -3,16 +3,14 @@ per stored version -> a Lambda function per stage -> derivatives, jobs, file ite
 
 Files are uploaded through the API (initiate, PUT, complete): the starter adopts only objects of an
 upload session.
-The poison message is sent first and checked last: its three receives and backoffs (10 + 20 + 40 s)
-run while the other tests do.
+The poison message is sent when the session starts and checked last (tests/e2e/processing.py): its
+three receives and backoffs (10 + 20 + 40 s) run while the other tests do.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -20,52 +18,16 @@ from PIL import Image
 
 from infra import outputs as names
 from tests import samples
-from tests.e2e import uploading
 from tests.e2e.conftest import AwsClients
 from tests.e2e.polling import wait_for
-from tests.e2e.test_isolation import Client
-from tests.events import s3_notification
+from tests.e2e.processing import USER, PoisonBatch, Uploaded, notification, put
 from tools import redrive
 from tools.stack import StackOutputs
-from tools.token import TokenFactory
 
 pytestmark = pytest.mark.e2e
 
-USER = "e2e-processing"
 TERMINAL = {"succeeded", "failed", "needs_review"}
 JOB_TIMEOUT = 90
-
-
-@dataclass(frozen=True)
-class Uploaded:
-    file_id: str
-    key: str
-    etag: str
-    version_id: str | None
-    size: int
-
-
-def put(stack: StackOutputs, aws: AwsClients, data: bytes) -> Uploaded:
-    """Uploads `data` as USER through the API; the stored version's ETag and id for a crafted duplicate."""
-    client = Client(stack.api_url, TokenFactory.for_stack(stack).valid(USER))
-    uploaded = uploading.upload(client, data)
-    head = aws.s3.head_object(Bucket=stack[names.BUCKET_NAME], Key=uploaded.key)
-    return Uploaded(
-        uploaded.file_id, uploaded.key, head["ETag"].strip('"'), head.get("VersionId"), uploaded.size
-    )
-
-
-def notification(stack: StackOutputs, uploaded: Uploaded) -> str:
-    """The S3 event S3 sent for `uploaded`, crafted again (a duplicate delivery)."""
-    notification = s3_notification(
-        bucket=stack[names.BUCKET_NAME],
-        key=uploaded.key,
-        size=uploaded.size,
-        eTag=uploaded.etag,
-        versionId=uploaded.version_id,
-        sequencer="0055AED6DCD90281E5",
-    )
-    return json.dumps(notification)
 
 
 def jobs(stack: StackOutputs, aws: AwsClients, file_id: str) -> list[dict[str, Any]]:
@@ -183,29 +145,6 @@ def starter_log_lines(stack: StackOutputs, aws: AwsClients, since_ms: int) -> li
         if not page.get("nextToken"):
             return lines
         kwargs["nextToken"] = page["nextToken"]
-
-
-@dataclass(frozen=True)
-class PoisonBatch:
-    poison_id: str
-    mates: list[Uploaded]
-
-
-@pytest.fixture(scope="module")
-def poison_batch(stack: StackOutputs, aws: AwsClients) -> PoisonBatch:
-    """A poison body sent in one SendMessageBatch with two good notifications (checked in the last test)."""
-    mates = [put(stack, aws, samples.TEXT.encode()), put(stack, aws, samples.gif(120, 90))]
-    entries: list[Any] = [{"Id": "poison", "MessageBody": "this is not an S3 event notification"}] + [
-        {"Id": f"mate{index}", "MessageBody": notification(stack, mate)} for index, mate in enumerate(mates)
-    ]
-    response = aws.sqs.send_message_batch(QueueUrl=stack[names.QUEUE_URL], Entries=entries)
-    [poison_id] = [entry["MessageId"] for entry in response["Successful"] if entry["Id"] == "poison"]
-    return PoisonBatch(poison_id, mates)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _poison_sent_first(poison_batch: PoisonBatch) -> None:
-    """Start the poison message's retries before anything else (they take ~90 s)."""
 
 
 EXPECTED_TASKS = {
