@@ -26,7 +26,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests import samples
-from tests.e2e.conftest import ROOT
+from tests.e2e.deploy import ROOT
 from tests.e2e.polling import wait_for
 from tests.e2e.test_isolation import Client
 from tests.e2e.test_reviews import AI_RESULT
