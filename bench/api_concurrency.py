@@ -17,17 +17,21 @@ timeout from cold; warm single-client p95 <= 60 ms.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import time
 import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench.figures import record
+from tools import localcloud
 from tools.stack import load_outputs
 from tools.token import TokenFactory
 
@@ -46,6 +50,8 @@ class Timings:
     by_route: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     timeouts: int = 0
     server_errors: int = 0
+    wall: float = 0.0
+    cpu: Cpu | None = None
     server_error_samples: list[str] = field(default_factory=list)
     other_errors: list[str] = field(default_factory=list)
 
@@ -56,6 +62,36 @@ class Timings:
         self.server_errors += other.server_errors
         self.server_error_samples.extend(other.server_error_samples)
         self.other_errors.extend(other.other_errors)
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds used so far: the whole host's, the local cloud's own process's (its gateway and the
+    services it runs in-process: DynamoDB, S3, Step Functions), and this client's. Linux (/proc)."""
+
+    host: float
+    local_cloud: float
+    client: float
+
+    @staticmethod
+    def now() -> Cpu | None:
+        try:
+            ticks = os.sysconf("SC_CLK_TCK")
+            fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+            pid = localcloud.owned_pid()
+            own = 0.0
+            if pid is not None:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                own = (int(stat[11]) + int(stat[12])) / ticks  # utime, stime
+        except (OSError, ValueError):
+            return None
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        busy = (user + nice + system + irq + softirq + steal) / ticks
+        return Cpu(busy, own, usage.ru_utime + usage.ru_stime)
+
+    def since(self, start: Cpu) -> Cpu:
+        return Cpu(self.host - start.host, self.local_cloud - start.local_cloud, self.client - start.client)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -116,9 +152,13 @@ class Uploader:
 
 def concurrent_round(uploaders: list[Uploader]) -> Timings:
     total = Timings()
+    before, started = Cpu.now(), time.perf_counter()
     with ThreadPoolExecutor(max_workers=len(uploaders)) as pool:
         for timings in pool.map(lambda uploader: uploader.one_upload(), uploaders):
             total.merge(timings)
+    total.wall = time.perf_counter() - started
+    after = Cpu.now()
+    total.cpu = after.since(before) if after and before else None
     return total
 
 
@@ -129,6 +169,17 @@ def describe(label: str, timings: Timings) -> None:
     )
     for error in [*timings.server_error_samples[:3], *timings.other_errors[:3]]:
         print(f"  {error}")
+    calls = sum(len(values) for values in timings.by_route.values())
+    if timings.cpu is not None and calls:
+        cpu = timings.cpu
+        print(
+            f"  {calls} API calls in {timings.wall:.1f} s ({calls / timings.wall:.1f}/s); CPU per call: "
+            f"host {cpu.host / calls * 1000:.0f} ms, of which the local cloud's process "
+            f"{cpu.local_cloud / calls * 1000:.0f} ms, this client {cpu.client / calls * 1000:.0f} ms, "
+            f"the rest (functions' environments, other work) "
+            f"{(cpu.host - cpu.local_cloud - cpu.client) / calls * 1000:.0f} ms; "
+            f"host cores busy {cpu.host / timings.wall:.2f} of {os.cpu_count()}"
+        )
     for route in ROUTES:
         values = timings.by_route.get(route, [])
         if values:
@@ -188,6 +239,16 @@ def main(argv: list[str] | None = None) -> int:
             None,
             target=f"<= {TARGET_SINGLE_MS:.0f} ms",
             met=peer * 1000 <= TARGET_SINGLE_MS,
+        )
+    last = rounds[-1]
+    calls = sum(len(values) for values in last.by_route.values())
+    if last.cpu is not None and calls:
+        record(
+            f"API calls per second, {args.uploads} concurrent uploads (last round)",
+            f"{calls / last.wall:.1f}/s; host CPU {last.cpu.host / calls * 1000:.0f} ms per call "
+            f"({last.cpu.local_cloud / calls * 1000:.0f} ms in the local cloud's process)",
+            f"one client {1 / statistics.median(single.by_route['initiate']):.1f}/s (initiate, median)",
+            calls / last.wall * statistics.median(single.by_route["initiate"]),
         )
     first = rounds[0]
     record(

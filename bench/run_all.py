@@ -22,8 +22,10 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def _last_line(output: str) -> str:
+    """The output's last line that is the benchmark's own (not make's `*** [...] Error 1`)."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    return lines[-1][:160] if lines else ""
+    own = [line for line in lines if not line.startswith(("make:", "make["))]
+    return (own or lines or [""])[-1][:160]
 
 
 BENCHES = (

@@ -8,7 +8,7 @@ import pytest
 
 from bench.figures import FIGURES_ENV, read, record
 from bench.results import Row, Target, render, replace_section
-from bench.run_all import rows_of
+from bench.run_all import _last_line, rows_of
 
 
 def test_rows_render_with_their_peer_ratio_and_target_and_a_failure_is_shown() -> None:
@@ -82,3 +82,9 @@ def test_a_benchmark_run_alone_records_nothing_and_one_that_recorded_nothing_kee
     [row] = rows_of("bench-x", read(tmp_path / "never-written.jsonl"))
     assert row.benchmark == "bench-x"
     assert row.error == "it recorded no figures (bench/figures.py)"
+
+
+def test_a_failed_benchmark_is_named_by_its_own_last_line_not_makes() -> None:
+    output = "Traceback (most recent call last):\n  ...\nTimeoutError: 3 file(s) not processed\n"
+    output += "make[1]: *** [Makefile:177: bench-pipeline] Error 1\n"
+    assert _last_line(output) == "TimeoutError: 3 file(s) not processed"
