@@ -5,9 +5,11 @@ Each upload is what a client does, minus the bulk bytes: `POST /v1/uploads` for 
 them, `DELETE` (abort). So every route of an upload is timed, initiate, sign, complete, abort, and no
 gigabytes cross the host. Client-side latency per route, p50/p95/p99.
 
-- the peer: one client, one upload after another (warm), the single-client figure;
-- the first concurrent round runs on the environments that exist then: after a fresh deploy, that is from
-  cold, each concurrent request starting another execution environment; later rounds are warm.
+- the peer: one client, one upload after another (warm), the single-client figure, measured first, on the
+  idle stack (after the rounds the pipeline is still processing their files);
+- the first concurrent round then finds one warm environment: the other concurrent requests each start
+  another execution environment (from cold, or forked from the function's template); later rounds are
+  warm.
 - client timeouts (60 s) and 5xx are counted, never retried.
 
 The #10 targets: p95 <= 1.0 s for initiate, sign and complete under 100 concurrent uploads, no client
@@ -204,13 +206,14 @@ def main(argv: list[str] | None = None) -> int:
     users = [tokens.valid(f"bench-api-{run}-{n}") for n in range(-(-args.uploads // UPLOADS_PER_USER))]
     uploaders = [Uploader(stack.api_url, users[n // UPLOADS_PER_USER]) for n in range(args.uploads)]
     try:
-        rounds = [concurrent_round(uploaders) for _ in range(args.rounds)]
+        # One client first, on the idle stack: after the rounds, the pipeline still processes their files.
         single = Timings()
         alone = uploaders[0]
         for _ in range(5):
             alone.one_upload()
         for _ in range(args.single):
             single.merge(alone.one_upload())
+        rounds = [concurrent_round(uploaders) for _ in range(args.rounds)]
     finally:
         for uploader in uploaders:
             uploader.close()
