@@ -37,6 +37,8 @@ from bench.results import replace_section
 from infra import outputs as names
 from infra.constructs.pipeline.stages import STAGES, stage_event_name
 from tests import samples
+from tools.ops.functions import log_group
+from tools.ops.logs import read as read_logs
 from tools.stack import client_kwargs, load_outputs
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "cost.md"
@@ -63,17 +65,7 @@ class Logs:
     since: int
 
     def events(self, function: str) -> list[str]:
-        found: list[str] = []
-        kwargs: dict[str, Any] = {"logGroupName": f"/aws/lambda/{function}", "startTime": self.since}
-        while True:
-            try:
-                page = self.client.filter_log_events(**kwargs)
-            except self.client.exceptions.ResourceNotFoundException:
-                return found
-            found.extend(event["message"] for event in page["events"])
-            if not page.get("nextToken"):
-                return found
-            kwargs["nextToken"] = page["nextToken"]
+        return [line.message for line in read_logs(self.client, log_group(function), start_ms=self.since)]
 
 
 def json_lines(lines: list[str], message: str) -> list[dict[str, Any]]:

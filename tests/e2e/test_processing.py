@@ -22,6 +22,8 @@ from tests.e2e.conftest import AwsClients
 from tests.e2e.polling import wait_for
 from tests.e2e.processing import USER, PoisonBatch, Uploaded, notification, put
 from tools import redrive
+from tools.ops.functions import log_group
+from tools.ops.logs import read as read_logs
 from tools.stack import StackOutputs
 
 pytestmark = pytest.mark.e2e
@@ -133,18 +135,8 @@ def stages_in_order(*stages: str) -> list[tuple[str, str]]:
 
 def starter_log_lines(stack: StackOutputs, aws: AwsClients, since_ms: int) -> list[str]:
     """The starter's log messages since `since_ms` (LocalStack ignores filterPattern: read them all)."""
-    group = f"/aws/lambda/{stack[names.STARTER_FUNCTION_NAME]}"
-    lines: list[str] = []
-    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": since_ms}
-    while True:
-        try:
-            page = aws.logs.filter_log_events(**kwargs)
-        except aws.logs.exceptions.ResourceNotFoundException:
-            return lines
-        lines.extend(event["message"] for event in page["events"])
-        if not page.get("nextToken"):
-            return lines
-        kwargs["nextToken"] = page["nextToken"]
+    group = log_group(stack[names.STARTER_FUNCTION_NAME])
+    return [line.message for line in read_logs(aws.logs, group, start_ms=since_ms)]
 
 
 EXPECTED_TASKS = {
