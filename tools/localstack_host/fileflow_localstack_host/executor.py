@@ -8,6 +8,8 @@ process, as AWS re-initialises a sandbox after a timeout) and the function's mem
 is killed and ``Runtime.OutOfMemory`` returned, see memory.py), and hands each invocation's output to
 LocalStack, which writes it to CloudWatch Logs (``/aws/lambda/<function>``). Environments are forked
 from a pre-initialised template of their function when they can be (templates.py), else spawned.
+At most a few invocations of one function run at once on the host; the others wait, untimed
+(capacity.py).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from localstack.services.lambda_.invocation.plugins import RuntimeExecutorPlugin
 from localstack.services.lambda_.invocation.runtime_executor import LambdaRuntimeException, RuntimeExecutor
 from localstack.utils.net import get_free_tcp_port
 
+from fileflow_localstack_host.capacity import capacity
 from fileflow_localstack_host.interpreters import (
     UnsupportedRuntimeError,
     find_interpreter,
@@ -286,7 +289,10 @@ class HostProcessExecutor(RuntimeExecutor):
 
     # --- invocation ------------------------------------------------------------------------------
     def invoke(self, payload: dict[str, str]) -> InvocationResult:
-        with self._invoke_lock:
+        # the host's capacity first (capacity.py): waiting for it is not part of the invocation
+        with capacity().slot(self.function_version.qualified_arn) as waited, self._invoke_lock:
+            if waited > 1.0:
+                LOG.debug("invocation %s waited %.1f s for the host", payload.get("invoke-id"), waited)
             if self.process is None or self.process.poll() is not None:
                 # a timeout or crash ended the previous process: initialise a fresh one
                 self._spawn()
