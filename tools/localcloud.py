@@ -178,10 +178,6 @@ def localstack_env() -> dict[str, str]:
             "FILEFLOW_LAMBDA_RUNTIME_ROOT": str(LAMBDA_RUNTIME_ROOT),
             # retire idle execution environments after 10 min, as AWS roughly does
             "LAMBDA_KEEPALIVE_MS": "600000",
-            # LocalStack's own boto3 clients (Step Functions' tasks, the Lambda log shipper) sign with
-            # botocore's pure-Python SigV4: awscrt's signer reads each body through Python callbacks,
-            # each retaking the GIL, 10% of its GIL samples under 100 concurrent uploads (py-spy)
-            "BOTO_DISABLE_CRT": "true",
         }
     )
     for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "PYTHONPATH", "VIRTUAL_ENV"):

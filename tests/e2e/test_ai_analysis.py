@@ -20,6 +20,7 @@ from tests.e2e.conftest import AwsClients
 from tests.e2e.polling import wait_for
 from tests.e2e.test_isolation import Client
 from tests.e2e.uploading import upload
+from tests.reliability.report import Table
 from tests.support.claude_emulator import ClaudeEmulator, Fault
 from tools.stack import StackOutputs
 from tools.token import TokenFactory
@@ -33,6 +34,13 @@ IMAGE_ANSWER = {
     "confidence": 0.95,
 }
 CIRCUIT_KEY = {"pk": {"S": "AICIRCUIT"}, "sk": {"S": "anthropic"}}
+# Issue #9's fault table: the Claude emulator failing is one of its faults (these tests run in
+# `make test-reliability` too).
+FAULTS = Table(
+    "faults",
+    "Faults: injected, and what came of them (nothing lost, nothing doubled)",
+    ("fault", "injected", "outcome", "suite"),
+)
 
 
 @pytest.fixture
@@ -95,6 +103,7 @@ def test_an_image_is_analysed_by_claude_with_tokens_and_cost_and_the_same_conten
     assert (after["cost_usd"], after["calls"], after["cache_hits"]) == (spent["cost_usd"], 1, 1)
 
 
+@pytest.mark.reliability
 def test_429_twice_then_200_succeeds_after_3_calls(
     client: Client, claude_emulator: ClaudeEmulator, user: str
 ) -> None:
@@ -102,8 +111,19 @@ def test_429_twice_then_200_succeeds_after_3_calls(
     file = processed(client, samples.jpeg(900, 700))
     assert file["ai_status"] == "succeeded"
     assert [call.status for call in claude_emulator.calls(user)] == [429, 429, 200]
+    FAULTS.record(
+        "claude-429",
+        {
+            "fault": "Claude answers 429 twice (Retry-After 0.2 s)",
+            "injected": "the Claude emulator's next two answers to the AI stage",
+            "outcome": f"3 calls ({', '.join(str(c.status) for c in claude_emulator.calls(user))}): "
+            f"ai_status {file['ai_status']}, file {file['status']}",
+            "suite": "e2e",
+        },
+    )
 
 
+@pytest.mark.reliability
 def test_a_timeout_gives_ai_status_failed_while_the_file_is_still_processed(
     client: Client, claude_emulator: ClaudeEmulator, user: str
 ) -> None:
@@ -116,6 +136,16 @@ def test_a_timeout_gives_ai_status_failed_while_the_file_is_still_processed(
         "timeout",
     )
     assert file["analysis"]["summary"]["kind"] == "image"  # the local analysis stands
+    FAULTS.record(
+        "claude-timeout",
+        {
+            "fault": "Claude answers after the AI stage's 2 s timeout",
+            "injected": "a 4 s delay on the Claude emulator's next answer",
+            "outcome": f"not retried: ai_status {file['ai_status']} ({file['analysis']['ai']['reason']}), "
+            f"file {file['status']} with its local analysis",
+            "suite": "e2e",
+        },
+    )
 
 
 def test_a_tiny_daily_budget_gives_budget_exhausted_once_spent(
@@ -146,6 +176,7 @@ def circuit_reset(stack: StackOutputs, aws: AwsClients) -> Iterator[None]:
     aws.dynamodb.delete_item(TableName=stack[names.TABLE_NAME], Key=CIRCUIT_KEY)
 
 
+@pytest.mark.reliability
 def test_a_storm_of_529s_opens_the_circuit_and_later_files_get_circuit_open_without_calling(
     client: Client,
     claude_emulator: ClaudeEmulator,
@@ -165,3 +196,13 @@ def test_a_storm_of_529s_opens_the_circuit_and_later_files_get_circuit_open_with
     # Then it gets circuit_open, and Claude is not called
     assert (later["status"], later["ai_status"]) == ("processed", "circuit_open")
     assert len(claude_emulator.calls(user)) == 3
+    FAULTS.record(
+        "claude-529-storm",
+        {
+            "fault": "Claude overloaded (529 on every attempt)",
+            "injected": "529 for the Claude emulator's next 3 answers",
+            "outcome": f"first file: ai_status {first['ai_status']} ({first['analysis']['ai']['reason']}), "
+            f"circuit open; next file: {later['ai_status']} with no call; both {later['status']}",
+            "suite": "e2e",
+        },
+    )
