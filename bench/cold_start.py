@@ -6,7 +6,9 @@ process's, from exec to exit, measured outside it. The two alternate, after one 
 cache, not the interpreter, is warm).
 
 - ours: `fileflow_api.handler.lambda_handler` (FastAPI + Mangum, Powertools Logger/Metrics/Tracer, its
-  settings validated), with the deployed API function's own environment (read from the stack).
+  settings validated), with the deployed API function's own environment (read from the stack; with
+  `--offline`, the one the stack writes for the local cloud). The libraries are the venv's (the layers'
+  pins), but for cryptography, which the function has only with an identity provider's JWKS.
 - the peer: a bare Powertools handler: Logger with the Lambda context injected and an
   APIGatewayRestResolver with one route.
 
@@ -45,6 +47,12 @@ context = SimpleNamespace(function_name="bench", memory_limit_in_mb=256, aws_req
     invoked_function_arn="arn:aws:lambda:us-east-1:000000000000:function:bench", log_stream_name="bench")
 answer = handler(json.loads(sys.stdin.read()), context)
 assert answer["statusCode"] == 404, answer
+"""
+# The venv holds cryptography (the RS256 tests need it); the API function gets it only with an identity
+# provider's JWKS (the crypto layer, infra/constructs/auth.py): without one, it is not importable here.
+WITHOUT_CRYPTO_LAYER = """
+import sys
+sys.modules["cryptography"] = None
 """
 BARE = """
 from aws_lambda_powertools import Logger
@@ -178,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     with_bare.write_text(BARE)
     bare_env = {**base, "PYTHONPATH": str(with_bare.parent), "POWERTOOLS_TRACE_DISABLED": "true"}
     ours_code = INVOKE.format(module="fileflow_api.handler", function="lambda_handler")
+    if "JWKS_URL" not in ours_env:
+        ours_code = WITHOUT_CRYPTO_LAYER + ours_code
     bare_code = INVOKE.format(module=with_bare.stem, function="handler")
 
     run_once(ours_code, ours_env, payload)
