@@ -71,9 +71,8 @@ class Auth(Construct):
         self.issuer = tokens.issuer
         # What a function checking tokens needs beyond the runtime layer: cryptography only when an identity
         # provider signs them (RS256/ES256). PyJWT imports it whenever it is there; HS256 goes without.
-        self.token_layers: list[lambda_.ILayerVersion] = (
-            [layers.crypto] if "JWKS_URL" in self.token_environment else []
-        )
+        with_identity_provider = bool(tokens.jwks_url and tokens.jwks_issuer and tokens.jwks_audience)
+        self.token_layers: list[lambda_.ILayerVersion] = [layers.crypto] if with_identity_provider else []
 
         self.authorizer_function = PythonFunction(
             self,
