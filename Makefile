@@ -195,7 +195,7 @@ bench-api: $(VENV)/.installed ## the upload API's p50/p95/p99 per route under 10
 	PYTHONPATH=functions/common $(PY) -m bench.api_concurrency $(BENCH_ARGS)
 
 .PHONY: bench-cold-start
-bench-cold-start: $(VENV)/.installed ## the API function's cold start as a whole process vs a bare Powertools handler, and its import profile [BENCH_ARGS="--runs 10"]
+bench-cold-start: $(VENV)/.installed ## the API function's cold start as a whole process vs a bare Powertools handler, and its import profile [BENCH_ARGS="--runs 10"; --offline: no stack needed]
 	PYTHONPATH=functions/common $(PY) -m bench.cold_start $(BENCH_ARGS)
 
 .PHONY: bench-ai

@@ -6,7 +6,9 @@ process's, from exec to exit, measured outside it. The two alternate, after one 
 cache, not the interpreter, is warm).
 
 - ours: `fileflow_api.handler.lambda_handler` (FastAPI + Mangum, Powertools Logger/Metrics/Tracer, its
-  settings validated), with the deployed API function's own environment (read from the stack).
+  settings validated), with the deployed API function's own environment (read from the stack; with
+  `--offline`, the one the stack writes for the local cloud). The libraries are the venv's (the layers'
+  pins), but for cryptography, which the function has only with an identity provider's JWKS.
 - the peer: a bare Powertools handler: Logger with the Lambda context injected and an
   APIGatewayRestResolver with one route.
 
@@ -31,7 +33,7 @@ import boto3
 from bench.figures import record
 from tests.events import load_event
 from tools.ops.functions import resolve
-from tools.stack import client_kwargs
+from tools.stack import LOCAL_ENDPOINT, client_kwargs
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1.5
@@ -45,6 +47,12 @@ context = SimpleNamespace(function_name="bench", memory_limit_in_mb=256, aws_req
     invoked_function_arn="arn:aws:lambda:us-east-1:000000000000:function:bench", log_stream_name="bench")
 answer = handler(json.loads(sys.stdin.read()), context)
 assert answer["statusCode"] == 404, answer
+"""
+# The venv holds cryptography (the RS256 tests need it); the API function gets it only with an identity
+# provider's JWKS (the crypto layer, infra/constructs/auth.py): without one, it is not importable here.
+WITHOUT_CRYPTO_LAYER = """
+import sys
+sys.modules["cryptography"] = None
 """
 BARE = """
 from aws_lambda_powertools import Logger
@@ -79,6 +87,34 @@ def api_environment() -> dict[str, str]:
     config = lambda_client.get_function_configuration(FunctionName=resolve(lambda_client, "api"))
     environment: dict[str, str] = dict(config.get("Environment", {}).get("Variables", {}))
     return environment
+
+
+def offline_environment() -> dict[str, str]:
+    """What the stack gives the API function on the local cloud (infra/constructs/api.py): resource names
+    and ARNs of their shape, infra/context.py's defaults. No stack needs deploying, and the CDK app is not
+    loaded (its node process would run beside the measured ones). The event makes no AWS call."""
+    account, region = "000000000000", "us-east-1"
+    queue = f"{LOCAL_ENDPOINT}/{account}/fileflow-processing"
+    return {
+        "POWERTOOLS_SERVICE_NAME": "api",
+        "POWERTOOLS_METRICS_NAMESPACE": "Fileflow",
+        "LOG_LEVEL": "INFO",
+        "BUCKET_NAME": "fileflow-uploads-bench",
+        "TABLE_NAME": "fileflow-metadata-bench",
+        "AUDIT_TABLE_NAME": "fileflow-audit-bench",
+        "QUEUE_URL": queue,
+        "ALLOWED_ORIGINS": json.dumps(["http://localhost:8080", "http://127.0.0.1:8080"]),
+        "TOKEN_SECRET_ARN": f"arn:aws:secretsmanager:{region}:{account}:secret:fileflow-signing-key-AbCdEf",
+        "TOKEN_ISSUER": "fileflow",
+        "AI_USER_DAILY_BUDGET_USD": "1.0",
+        "AI_MONTHLY_BUDGET_USD": "100.0",
+        "WEBHOOKS_ALLOW_LOCAL_HTTP": "true",
+        "WEBHOOK_ROTATION_OVERLAP_SECONDS": "86400",
+        "AWS_ENDPOINT_URL": LOCAL_ENDPOINT,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }
 
 
 def run_once(code: str, environment: dict[str, str], payload: str) -> float:
@@ -125,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=10, help="measured processes of each")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="the local cloud's API environment as the stack writes it, instead of the deployed function's",
+    )
     args = parser.parse_args(argv)
     payload = event()
     base = {
@@ -137,8 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     python_path = os.pathsep.join(str(ROOT / part) for part in packages)
     ours_env = {
         **base,
-        **api_environment(),
-        **client_env(),
+        **(offline_environment() if args.offline else {**api_environment(), **client_env()}),
         "PYTHONPATH": python_path,
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
@@ -146,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     with_bare.write_text(BARE)
     bare_env = {**base, "PYTHONPATH": str(with_bare.parent), "POWERTOOLS_TRACE_DISABLED": "true"}
     ours_code = INVOKE.format(module="fileflow_api.handler", function="lambda_handler")
+    if "JWKS_URL" not in ours_env:
+        ours_code = WITHOUT_CRYPTO_LAYER + ours_code
     bare_code = INVOKE.format(module=with_bare.stem, function="handler")
 
     run_once(ours_code, ours_env, payload)

@@ -63,7 +63,7 @@ class Api(Construct):
             description="Fileflow HTTP API: upload sessions, presigned URLs, file metadata",
             memory_size=512,
             timeout=API_FUNCTION_TIMEOUT,
-            layers=[layers.runtime, layers.api, layers.common, layers.web],
+            layers=[layers.runtime, *auth.token_layers, layers.api, layers.common, layers.web],
             environment={
                 "BUCKET_NAME": bucket.bucket_name,
                 "TABLE_NAME": table.table_name,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from aws_cdk import Aws, Duration, Fn, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -68,6 +69,10 @@ class Auth(Construct):
             ),
         }
         self.issuer = tokens.issuer
+        # What a function checking tokens needs beyond the runtime layer: cryptography only when an identity
+        # provider signs them (RS256/ES256). PyJWT imports it whenever it is there; HS256 goes without.
+        with_identity_provider = bool(tokens.jwks_url and tokens.jwks_issuer and tokens.jwks_audience)
+        self.token_layers: list[lambda_.ILayerVersion] = [layers.crypto] if with_identity_provider else []
 
         self.authorizer_function = PythonFunction(
             self,
@@ -78,7 +83,7 @@ class Auth(Construct):
             description="Fileflow API Gateway authorizer: verifies the caller's bearer JWT",
             memory_size=256,
             timeout=Duration.seconds(10),
-            layers=[layers.runtime, layers.common],
+            layers=[layers.runtime, *self.token_layers, layers.common],
             environment=self.token_environment,
         )
         self.signing_secret.grant_read(self.authorizer_function.function)

@@ -14,13 +14,19 @@ class LayerBuildMissingError(RuntimeError):
 
 
 class Layers(Construct):
-    """`runtime` (Powertools, pydantic), `api` (FastAPI), `images`, `documents`, `video`, `analysis`
-    (the stages'), `ai` (the AI stage's), `webhooks` (the sender's), `common`, `web` (the upload page and
-    Uppy's browser bundle, served by the API function)."""
+    """`runtime` (Powertools, pydantic, PyJWT), `crypto` (cryptography: RS256/ES256 tokens, encrypted PDFs),
+    `api` (FastAPI), `images`, `documents`, `video`, `analysis` (the stages'), `ai` (the AI stage's),
+    `webhooks` (the sender's), `common`, `web` (the upload page and Uppy's browser bundle, served by the API
+    function)."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.runtime = self._layer("Runtime", "runtime", "Powertools, pydantic and pydantic-settings")
+        self.crypto = self._layer(
+            "Crypto",
+            "crypto",
+            "cryptography: RS256/ES256 tokens, AES-encrypted PDFs (needs the runtime layer)",
+        )
         self.api = self._layer("Api", "api", "FastAPI and Mangum (needs the runtime layer)")
         self.images = self._layer("Images", "images", "Pillow, for the image stage (needs the runtime layer)")
         self.documents = self._layer(

@@ -6,12 +6,13 @@ import re
 from typing import Any
 
 import pytest
-from aws_cdk import App
+from aws_cdk import App, CfnResource
 
 from infra.constructs.auth import AUTHORIZER_CACHE_TTL, BEARER_HEADER_PATTERN, SIGNING_SECRET_LENGTH
 from infra.constructs.pipeline.stages import STAGES
 from infra.context import DEFAULT_JWT_ISSUER, token_context
-from tests.infra.synth import Synthesized
+from tests.infra.conftest import COLLECT_VALIDATION_REPORT
+from tests.infra.synth import Synthesized, cdk_json_context
 from tests.infra.test_infra_api import api_methods
 
 
@@ -182,3 +183,52 @@ def test_external_identity_provider_comes_from_context() -> None:
 def test_incomplete_or_insecure_identity_provider_context_is_refused(context: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="jwks"):
         token_context(App(context=context))
+
+
+IDENTITY_PROVIDER = {
+    "jwks_url": "https://idp.example.com/.well-known/jwks.json",
+    "jwks_issuer": "https://idp.example.com/",
+    "jwks_audience": "fileflow",
+}
+TOKEN_CHECKERS = ("ApiFunction", "AuthorizerFunction")
+
+
+def _layer_refs(resources: dict[str, dict[str, Any]], logical_id: str) -> list[Any]:
+    layers: list[Any] = resources[logical_id]["Properties"]["Layers"]
+    return layers
+
+
+@pytest.fixture(scope="module")
+def with_identity_provider(built_layers: None) -> tuple[dict[str, Any], str]:
+    """The stack synthesized with an identity provider's JWKS, and its crypto layer's logical id."""
+    from infra.stack import FileflowStack
+
+    app = App(context={**cdk_json_context(), **COLLECT_VALIDATION_REPORT, **IDENTITY_PROVIDER})
+    stack = FileflowStack(app, "FileflowIdentityProvider", stack_name="FileflowIdentityProvider")
+    template: dict[str, Any] = app.synth().get_stack_by_name(stack.stack_name).template
+    layer = stack.layers.crypto.node.default_child
+    assert isinstance(layer, CfnResource)
+    return template, str(stack.resolve(stack.get_logical_id(layer)))
+
+
+def test_functions_checking_only_hs256_tokens_go_without_the_crypto_layer(synthesized: Synthesized) -> None:
+    # Given the stack without an identity provider (Fileflow's own HS256 tokens only)
+    crypto = {"Ref": synthesized.logical_id(synthesized.stack.layers.crypto)}
+    for logical_id in TOKEN_CHECKERS:
+        # Then the functions that check tokens get no cryptography (PyJWT would import it at init)
+        assert crypto not in _layer_refs(synthesized.resources, logical_id), logical_id
+
+
+def test_an_identity_provider_brings_the_crypto_layer_to_the_token_checkers(
+    with_identity_provider: tuple[dict[str, Any], str],
+) -> None:
+    # Given the stack with an identity provider's JWKS (RS256/ES256 tokens)
+    template, crypto_id = with_identity_provider
+    resources = template["Resources"]
+    for logical_id in TOKEN_CHECKERS:
+        # Then the API and the authorizer get the crypto layer, beside the JWKS settings
+        assert {"Ref": crypto_id} in _layer_refs(resources, logical_id), logical_id
+        assert (
+            resources[logical_id]["Properties"]["Environment"]["Variables"]["JWKS_URL"]
+            == (IDENTITY_PROVIDER["jwks_url"])
+        )

@@ -138,7 +138,7 @@ def test_every_function_gets_the_powertools_environment(synthesized: Synthesized
         (
             "DetectStageFunction",
             "fileflow_stages.detect.handler.lambda_handler",
-            ["runtime", "documents", "common"],
+            ["runtime", "documents", "crypto", "common"],
             512,
             30,
             {"BUCKET_NAME", "TABLE_NAME"},
@@ -154,7 +154,7 @@ def test_every_function_gets_the_powertools_environment(synthesized: Synthesized
         (
             "DocumentStageFunction",
             "fileflow_stages.document.handler.lambda_handler",
-            ["runtime", "documents", "common"],
+            ["runtime", "documents", "crypto", "common"],
             1024,
             60,
             {"BUCKET_NAME", "TABLE_NAME"},
@@ -162,7 +162,7 @@ def test_every_function_gets_the_powertools_environment(synthesized: Synthesized
         (
             "ArchiveStageFunction",
             "fileflow_stages.archive.handler.lambda_handler",
-            ["runtime", "documents", "common"],
+            ["runtime", "documents", "crypto", "common"],
             1024,
             60,
             {"BUCKET_NAME", "TABLE_NAME"},
@@ -261,6 +261,7 @@ def test_function_handler_layers_sizing_and_settings(
     layer_ids = {
         "runtime": synthesized.logical_id(stack_layers.runtime),
         "api": synthesized.logical_id(stack_layers.api),
+        "crypto": synthesized.logical_id(stack_layers.crypto),
         "images": synthesized.logical_id(stack_layers.images),
         "documents": synthesized.logical_id(stack_layers.documents),
         "video": synthesized.logical_id(stack_layers.video),
@@ -286,7 +287,8 @@ def test_function_handler_layers_sizing_and_settings(
 def test_layers_target_the_functions_runtime_and_architecture(synthesized: Synthesized) -> None:
     # Given every layer version
     layers = synthesized.of_type("AWS::Lambda::LayerVersion")
-    assert len(layers) == 10  # runtime, api, images, documents, video, analysis, ai, webhooks, common, web
+    # runtime, crypto, api, images, documents, video, analysis, ai, webhooks, common, web
+    assert len(layers) == 11
     for logical_id, layer in layers.items():
         # Then it is declared for python3.13 on x86_64
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"], logical_id

@@ -6,6 +6,7 @@ from pydantic_settings.exceptions import SettingsError
 
 from fileflow_api.core.security import SECURITY_HEADERS
 from fileflow_api.handler import lambda_handler
+from fileflow_common.aws import stepfunctions_client
 from tests.conftest import LogReader
 from tests.events import load_event
 from tests.integration.conftest import BUCKET_NAME, TABLE_NAME, Cloud, FakeLambdaContext
@@ -99,6 +100,18 @@ def test_unknown_route_is_fastapis_404(cloud: Cloud, lambda_context: FakeLambdaC
     # When invoked / Then FastAPI's own 404 body
     status, _, body = invoke(event, lambda_context)
     assert (status, body) == (404, {"detail": "Not Found"})
+
+
+def test_a_cold_start_builds_no_step_functions_client_until_a_review_decision(
+    cloud: Cloud, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a new execution environment (no client built yet)
+    assert stepfunctions_client.cache_info().currsize == 0
+    # When its first request is not a review decision
+    status, _, _ = invoke(load_event("api/health"), lambda_context)
+    # Then the app is built without a Step Functions client (its model is loaded only when one is needed)
+    assert status == 200
+    assert stepfunctions_client.cache_info().currsize == 0
 
 
 def test_misconfigured_function_fails_at_its_first_invocation(

@@ -195,7 +195,7 @@ def review_service(settings: ApiSettings, cursors: CursorCodec) -> ReviewService
     objects = S3FileObjects(s3_client(), settings.bucket_name, presigner=s3_presigner())
     return ReviewService(
         store=DynamoReviewStore(dynamodb_resource().Table(settings.table_name)),
-        tokens=SfnTaskTokens(stepfunctions_client()),
+        tokens=SfnTaskTokens(stepfunctions_client),
         thumbnails=S3Thumbnails(objects),
         cursors=cursors,
     )

@@ -13,6 +13,7 @@ from typing import Annotated, Self
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from jwt import PyJWKClient
+from jwt.algorithms import has_crypto
 from pydantic import Field, HttpUrl, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -55,6 +56,9 @@ class TokenSettings(BaseSettings):
             raise ValueError("JWKS_URL, JWKS_ISSUER and JWKS_AUDIENCE go together: set all three or none")
         if self.jwks_issuer == self.token_issuer:
             raise ValueError("JWKS_ISSUER must differ from TOKEN_ISSUER (Fileflow's own tokens)")
+        if self.jwks_url is not None and not has_crypto:
+            # The stack gives the crypto layer with the JWKS: without it no RS256/ES256 token could verify.
+            raise ValueError("JWKS_URL needs the cryptography package (the crypto layer), not installed")
         return self
 
     @property

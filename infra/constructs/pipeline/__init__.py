@@ -52,6 +52,7 @@ class FilePipeline(Construct):
         stage_layers: dict[str, lambda_.ILayerVersion] = {
             "images": layers.images,
             "documents": layers.documents,
+            "crypto": layers.crypto,
             "video": layers.video,
             "ai": layers.ai,
             "analysis": layers.analysis,

@@ -12,7 +12,8 @@ from typing import Literal
 
 from aws_cdk import Duration
 
-type LayerName = Literal["images", "documents", "video", "analysis", "ai"]
+# "crypto" beside "documents": pypdf opens AES-encrypted PDFs with cryptography.
+type LayerName = Literal["images", "documents", "crypto", "video", "analysis", "ai"]
 # What a stage may do with the bucket: read originals, write derivatives.
 type BucketAccess = Literal["none", "read", "read_write"]
 
@@ -43,7 +44,7 @@ STAGES: tuple[StageSpec, ...] = (
         "Detects a stored file's type from its bytes and routes it",
         memory_mb=512,
         timeout=Duration.seconds(30),
-        layers=("documents",),
+        layers=("documents", "crypto"),
         bucket="read",
         reserved_concurrency=6,
     ),
@@ -63,7 +64,7 @@ STAGES: tuple[StageSpec, ...] = (
         "Text of PDF and DOCX documents, statistics of text files",
         memory_mb=1024,
         timeout=Duration.seconds(60),
-        layers=("documents",),
+        layers=("documents", "crypto"),
         bucket="read_write",
     ),
     StageSpec(
@@ -72,7 +73,7 @@ STAGES: tuple[StageSpec, ...] = (
         "Listings of ZIP and TAR archives (inspected, never extracted)",
         memory_mb=1024,
         timeout=Duration.seconds(60),
-        layers=("documents",),
+        layers=("documents", "crypto"),
         bucket="read_write",
     ),
     StageSpec(

@@ -390,7 +390,7 @@ def raw_call(context: FakeLambdaContext, path: str, *, query: dict[str, str]) ->
 
 def test_the_step_functions_adapter_names_each_refusal() -> None:
     client = stepfunctions_client()
-    tokens = SfnTaskTokens(client)
+    tokens = SfnTaskTokens(lambda: client)
     with Stubber(client) as stub:
         stub.add_response("send_task_success", {}, {"taskToken": "t1", "output": '{"decision": "approve"}'})
         stub.add_client_error("send_task_success", "TaskTimedOut", "Task Timed Out: 't2'")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -20,12 +20,15 @@ _INVALID = frozenset({"InvalidToken", "TaskDoesNotExist"})
 
 
 class SfnTaskTokens:
-    def __init__(self, client: SFNClient) -> None:
+    """The client comes from its factory at the first decision: a cold start answering anything else does
+    not load the Step Functions model."""
+
+    def __init__(self, client: Callable[[], SFNClient]) -> None:
         self._client = client
 
     def succeed(self, token: str, output: Mapping[str, Any]) -> None:
         try:
-            self._client.send_task_success(taskToken=token, output=json.dumps(dict(output)))
+            self._client().send_task_success(taskToken=token, output=json.dumps(dict(output)))
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in _EXPIRED:
