@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ import pytest
 
 import fileflow_client.checksums
 import fileflow_client.client
-from fileflow_client import FileChangedError, FileflowClient, Progress, RetryPolicy
+from fileflow_client import AsyncFileflowClient, FileChangedError, FileflowClient, Progress, RetryPolicy
 from tests.unit.fileflow_fake import API_URL, TOKEN, FakeFileflow
 from tests.unit.test_client_upload import PART, StoppedByCallbackError, random_file, stop_after
 
@@ -175,3 +176,24 @@ def test_a_file_cut_short_while_it_is_hashed_is_not_completed(
     with new_client() as client, pytest.raises(FileChangedError):
         client.upload(path, concurrency=1)
     assert bodies(fake, "POST", "/complete") == []
+
+
+def test_the_async_client_uploads_the_same_way(tmp_path: Path, fake: FakeFileflow) -> None:
+    # Given a multipart file, uploaded by the async client without part checksums
+    data = random_file(tmp_path / "f.bin", 3 * PART)
+
+    async def upload() -> str:
+        async with AsyncFileflowClient(
+            API_URL,
+            TOKEN,
+            sync_transport=fake.transport(),
+            state_dir=tmp_path / "state",
+            single_put_threshold=PART + 1,
+        ) as client:
+            return (await client.upload(tmp_path / "f.bin", part_checksums=False)).sha256
+
+    # Then its parts carried no checksum, and complete carried the file's SHA-256
+    sha256 = asyncio.run(upload())
+    assert sha256 == hashlib.sha256(data).hexdigest()
+    assert all(part.checksum_sha256 is None for part in fake.only_upload().parts.values())
+    assert bodies(fake, "POST", "/complete") == [{"sha256": sha256}]
