@@ -18,7 +18,13 @@ import httpx
 
 from fileflow_client.api import UploadOptions
 from fileflow_client.batch import BatchProgressCallback, BatchResult
-from fileflow_client.client import DEFAULT_CONCURRENCY, FileflowClient, ProgressCallback, UploadResult
+from fileflow_client.client import (
+    DEFAULT_CONCURRENCY,
+    SINGLE_PUT_THRESHOLD,
+    FileflowClient,
+    ProgressCallback,
+    UploadResult,
+)
 from fileflow_client.files import AsyncFiles
 from fileflow_client.retry import RetryPolicy
 from fileflow_client.reviews import AsyncReviews
@@ -41,8 +47,10 @@ class AsyncFileflowClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sync_transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        single_put_threshold: int = SINGLE_PUT_THRESHOLD,
     ) -> None:
-        """`transport` / `sync_transport` replace the network for the API calls and the uploads (tests)."""
+        """`transport` / `sync_transport` replace the network for the API calls and the uploads (tests);
+        `single_put_threshold` as on `FileflowClient`."""
         self._retry = retry or RetryPolicy()
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
         requester = AsyncRequester(self._http, api_url, token, retry=self._retry, sleep=sleep)
@@ -58,6 +66,7 @@ class AsyncFileflowClient:
             state_dir=state_dir,
             transport=sync_transport,
             sleep=time.sleep,
+            single_put_threshold=single_put_threshold,
         )
 
     async def upload(
@@ -66,6 +75,7 @@ class AsyncFileflowClient:
         *,
         content_type: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        part_checksums: bool = True,
         progress: ProgressCallback | None = None,
         resume: bool = True,
         options: UploadOptions | None = None,
@@ -76,6 +86,7 @@ class AsyncFileflowClient:
             path,
             content_type=content_type,
             concurrency=concurrency,
+            part_checksums=part_checksums,
             progress=progress,
             resume=resume,
             options=options,

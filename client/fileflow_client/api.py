@@ -218,9 +218,11 @@ class FileflowApi:
             if not cursor:
                 return
 
-    def complete(self, upload_id: str) -> CompletedUpload:
+    def complete(self, upload_id: str, *, sha256: str | None = None) -> CompletedUpload:
+        """`sha256`: the whole file's (hex), if it was not declared at initiate (multipart only)."""
         # Repeating a completion answers the same (contract): safe to retry.
-        data = self._run("POST", f"/v1/uploads/{segment(upload_id)}/complete", json_body={})
+        body = {"sha256": sha256} if sha256 is not None else {}
+        data = self._run("POST", f"/v1/uploads/{segment(upload_id)}/complete", json_body=body)
         return CompletedUpload(
             upload_id=string(data, "upload_id"),
             file_id=string(data, "file_id"),

@@ -1,17 +1,19 @@
 """`FileflowClient`: parallel, checksummed, resumable uploads straight to storage.
 
 upload(path):
-1. SHA-256 of the whole file, streamed (skipped on resume: the state file has it);
-2. initiate (the API plans the parts), record the upload id in the state file;
-3. ask for part URLs in batches, from a thread of its own ahead of the workers' need, each signed
+1. initiate (the API plans the parts), record the upload id in the state file; a file below the
+   single-PUT threshold is hashed (SHA-256) first, since its one PUT URL is signed with that digest;
+2. ask for part URLs in batches, from a thread of its own ahead of the workers' need, each signed
    with the part's SHA-256 (S3 refuses other bytes);
-4. PUT the parts in parallel, each read from the file at its offset (never the whole file in
-   memory), retrying 5xx and connection failures with backoff;
-5. complete, then check the stored object: its size, its multipart ETag against the parts' ETags,
-   and S3's SHA-256 of it (of the parts' SHA-256s) against the local data's.
+3. PUT the parts in parallel, each read from the file at its offset (never the whole file in
+   memory), retrying 5xx and connection failures with backoff; meanwhile a thread of its own reads
+   the file in order for its whole SHA-256 (checksums.py), so nothing waits for a hash of the file;
+4. complete, declaring that SHA-256 (the processor verifies the stored bytes against it), then check
+   the stored object: its size, its multipart ETag against the parts' ETags, and S3's SHA-256 of it
+   (of the parts' SHA-256s) against the local data's.
 With resume=True (the default), an upload recorded for the same file (path, size, mtime) continues:
 the parts the storage holds (ListParts) are kept when their size and checksum match the local data,
-and only the others are sent.
+and only the others are sent; the whole file is hashed again while they go.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import mimetypes
-import os
 import threading
 import time
 from collections import deque
@@ -46,6 +47,7 @@ from fileflow_client.api import (
     UploadStatus,
 )
 from fileflow_client.batch import BatchProgressCallback, BatchResult, expand_paths, upload_batch
+from fileflow_client.checksums import ChecksumCache, WholeFileDigest
 from fileflow_client.errors import (
     FileflowClientError,
     IntegrityError,
@@ -61,7 +63,6 @@ from fileflow_client.localfile import (
     file_sha256,
     iter_range,
     multipart_etag,
-    part_checksum,
 )
 from fileflow_client.planning import PartSpec, decide_resume, plan_parts
 from fileflow_client.retry import RetryPolicy
@@ -83,6 +84,8 @@ SHA256 = "SHA256"
 RESUME_MARGIN = timedelta(minutes=5)
 # Part URLs asked for at once: enough to keep every worker busy, few enough to stay fresh.
 MAX_URL_BATCH = 64
+# The API's default: below it an upload is one PUT, whose URL is signed with the file's SHA-256.
+SINGLE_PUT_THRESHOLD = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +155,12 @@ class FileflowClient:
         state_dir: Path | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        single_put_threshold: int = SINGLE_PUT_THRESHOLD,
     ) -> None:
-        """`transport` replaces the network (tests); `sleep` is the backoff's wait (tests)."""
+        """`transport` replaces the network (tests); `sleep` is the backoff's wait (tests);
+        `single_put_threshold`: the API's (its setting `SINGLE_PUT_THRESHOLD`), if not the default."""
         self._retry = retry or RetryPolicy()
+        self._single_put_threshold = single_put_threshold
         self._state_dir = state_dir
         self._sleep = sleep
         self._api_http = httpx.Client(timeout=timeout, transport=transport)
@@ -275,22 +281,34 @@ class FileflowClient:
         state_path = (
             Path(state_file) if state_file is not None else default_state_path(identity, self._state_dir)
         )
-        checksums = _ChecksumCache(identity.path)
+        checksums = ChecksumCache(identity.path)
 
         session = self._resumed_session(state_path, identity, checksums) if resume else None
         if session is None:
             self._abandon_recorded_upload(state_path, identity)
-            sha256 = self._hash(identity, report)
             algorithm = SHA256 if part_checksums else None
-            initiated = self.api.initiate(
-                filename=source.name,
-                size=identity.size,
-                content_type=content_type,
-                sha256=sha256,
-                checksum_algorithm=algorithm,
-                options=options,
-            )
+
+            def initiate(sha256: str | None) -> InitiatedUpload:
+                return self.api.initiate(
+                    filename=source.name,
+                    size=identity.size,
+                    content_type=content_type,
+                    sha256=sha256,
+                    checksum_algorithm=algorithm,
+                    options=options,
+                )
+
+            # A single PUT's URL is signed with the file's SHA-256: hashed first. Multipart: while sending.
+            sha256 = self._hash(identity, report) if identity.size < self._single_put_threshold else None
+            initiated = initiate(sha256)
+            if initiated.mode == "single" and sha256 is None:
+                # The API's threshold is above ours: start again, with the digest its URL needs.
+                sha256 = self._hash(identity, report)
+                with contextlib.suppress(FileflowClientError):
+                    self.api.abort(initiated.upload_id)
+                initiated = initiate(sha256)
             if initiated.mode == "single":
+                assert sha256 is not None
                 return self._upload_single(initiated, identity, sha256, content_type, report, started)
             session = self._new_session(initiated, identity, sha256, content_type, algorithm, state_path)
 
@@ -307,22 +325,29 @@ class FileflowClient:
             done_parts += 1
             report(Progress("uploading", done_bytes, total, done_parts, len(session.plan), spec.number))
 
-        # A resumed upload keeps the choice it was initiated with: the API requires it of every part.
-        self._send_parts(
-            state.upload_id,
-            session,
-            checksums if state.checksum_algorithm == SHA256 else None,
-            concurrency=concurrency,
-            on_part=on_part,
-        )
+        # Declared at initiate (a file the API made multipart below our threshold), or hashed now.
+        digest = WholeFileDigest(identity.path, identity.size) if state.sha256 is None else None
+        try:
+            # A resumed upload keeps the choice it was initiated with: the API requires it of every part.
+            self._send_parts(
+                state.upload_id,
+                session,
+                checksums if state.checksum_algorithm == SHA256 else None,
+                concurrency=concurrency,
+                on_part=on_part,
+            )
+            sha256 = digest.result() if digest is not None else state.sha256
+        finally:
+            if digest is not None:
+                digest.stop()
 
         report(Progress("completing", total, total, len(session.plan), len(session.plan)))
         identity.ensure_unchanged()
-        completed = self.api.complete(state.upload_id)
+        completed = self.api.complete(state.upload_id, sha256=sha256)
         _verify(
             completed,
             identity,
-            state.sha256,
+            sha256,
             expected_etag=multipart_etag([session.etags[spec.number] for spec in session.plan]),
             expected_composite=lambda: composite_sha256([checksums.get(spec) for spec in session.plan]),
         )
@@ -333,7 +358,7 @@ class FileflowClient:
             file_id=completed.file_id,
             key=completed.key,
             size=completed.size,
-            sha256=state.sha256 or "",
+            sha256=sha256 or "",
             etag=completed.etag.strip('"'),
             content_type=state.content_type,
             mode="multipart",
@@ -361,7 +386,7 @@ class FileflowClient:
         self,
         initiated: InitiatedUpload,
         identity: FileIdentity,
-        sha256: str,
+        sha256: str | None,
         content_type: str,
         checksum_algorithm: str | None,
         state_path: Path,
@@ -386,7 +411,7 @@ class FileflowClient:
         return _Session(state=state, plan=plan, to_send=plan)
 
     def _resumed_session(
-        self, state_path: Path, identity: FileIdentity, checksums: _ChecksumCache
+        self, state_path: Path, identity: FileIdentity, checksums: ChecksumCache
     ) -> _Session | None:
         """The recorded upload of this file, with what is left to send; None if there is none to resume."""
         state = load_state(state_path)
@@ -429,7 +454,7 @@ class FileflowClient:
         self,
         upload_id: str,
         session: _Session,
-        checksums: _ChecksumCache | None,
+        checksums: ChecksumCache | None,
         *,
         concurrency: int,
         on_part: Callable[[PartSpec], None],
@@ -479,7 +504,7 @@ class FileflowClient:
             workers.shutdown(wait=True, cancel_futures=True)
 
     def _sign(
-        self, upload_id: str, specs: Sequence[PartSpec], checksums: _ChecksumCache | None
+        self, upload_id: str, specs: Sequence[PartSpec], checksums: ChecksumCache | None
     ) -> list[tuple[PartSpec, SignedRequest]]:
         if checksums is not None:
             checksums.compute(specs)
@@ -502,7 +527,7 @@ class FileflowClient:
         upload_id: str,
         spec: PartSpec,
         request: SignedRequest,
-        checksums: _ChecksumCache | None,
+        checksums: ChecksumCache | None,
         source: Path,
         cancel: threading.Event,
     ) -> str:
@@ -559,35 +584,6 @@ class FileflowClient:
             bytes_sent=identity.size,
             elapsed_seconds=time.monotonic() - started,
         )
-
-
-class _ChecksumCache:
-    """Each part's SHA-256 (base64), computed once from the file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._values: dict[int, str] = {}
-
-    def compute(self, specs: Sequence[PartSpec]) -> None:
-        """Hash the parts not hashed yet, several at once (hashlib releases the GIL)."""
-        missing = [spec for spec in specs if spec.number not in self._values]
-        if len(missing) < 2:
-            for spec in missing:
-                self.get(spec)
-            return
-        with ThreadPoolExecutor(max_workers=min(len(missing), os.cpu_count() or 2)) as hashers:
-            for spec, value in zip(
-                missing,
-                hashers.map(lambda spec: part_checksum(self.path, spec.offset, spec.size), missing),
-                strict=True,
-            ):
-                self._values[spec.number] = value
-
-    def get(self, spec: PartSpec) -> str:
-        value = self._values.get(spec.number)
-        if value is None:
-            value = self._values[spec.number] = part_checksum(self.path, spec.offset, spec.size)
-        return value
 
 
 def _verify(

@@ -214,6 +214,8 @@ def test_interrupted_upload_resumes_in_a_new_process_sending_only_the_missing_pa
     assert report["resumed"] is True
     assert report["parts_reused"] == held
     assert report["parts_sent"] == [n for n in range(1, part_count + 1) if n not in held]
+    # And it hashed the whole file again while it sent them, and declared that SHA-256 at complete
+    assert report["sha256"] == sha256
     # And the object S3 stored is the file
     assert stored_sha256(aws, stack[names.BUCKET_NAME], recorded["key"]) == (sha256, path.stat().st_size)
     assert not state.exists()

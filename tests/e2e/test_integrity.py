@@ -1,6 +1,7 @@
 """Whole-file integrity on the local cloud (issue #9 item 5): S3 refuses a signed single PUT of other bytes,
-keeps the declared SHA-256 of the ones it took (`integrity: storage`); a multipart upload's bytes are hashed
-by the pipeline (`pipeline`), and other bytes than declared fail the file (`IntegrityMismatch`)."""
+keeps the declared SHA-256 of the ones it took (`integrity: storage`); a multipart upload's SHA-256, declared
+at initiate or at complete, is checked by the pipeline's hash of its bytes (`pipeline`), and other bytes than
+declared fail the file (`IntegrityMismatch`)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,12 @@ def _client(stack: StackOutputs) -> Client:
     )
 
 
-def _initiate(client: Client, data: bytes, sha256: str, filename: str, content_type: str) -> dict[str, Any]:
-    body = {"filename": filename, "size": len(data), "content_type": content_type, "sha256": sha256}
+def _initiate(
+    client: Client, data: bytes, sha256: str | None, filename: str, content_type: str
+) -> dict[str, Any]:
+    body = {"filename": filename, "size": len(data), "content_type": content_type}
+    if sha256 is not None:
+        body["sha256"] = sha256
     started: dict[str, Any] = client.ok("POST", "/v1/uploads", 201, json=body)
     return started
 
@@ -40,7 +45,9 @@ def _final(client: Client, file_id: str) -> dict[str, Any]:
     return wait_for(ended, timeout=180, what=f"file {file_id} to end its processing")
 
 
-def _upload_parts(client: Client, started: dict[str, Any], data: bytes) -> None:
+def _upload_parts(
+    client: Client, started: dict[str, Any], data: bytes, *, sha256_at_complete: str | None = None
+) -> None:
     numbers = range(1, started["part_count"] + 1)
     signed = client.ok(
         "POST",
@@ -53,7 +60,8 @@ def _upload_parts(client: Client, started: dict[str, Any], data: bytes) -> None:
             part["url"], data=data[start : start + part["size"]], headers=part["headers"], timeout=60
         )
         assert put.status_code == 200, put.text
-    client.ok("POST", f"/v1/uploads/{started['upload_id']}/complete")
+    body = {"sha256": sha256_at_complete} if sha256_at_complete is not None else {}
+    client.ok("POST", f"/v1/uploads/{started['upload_id']}/complete", json=body)
 
 
 def test_s3_refuses_other_bytes_on_a_signed_single_put_and_the_file_shows_integrity_storage(
@@ -96,3 +104,28 @@ def test_a_multipart_upload_is_verified_by_the_pipeline_and_other_bytes_fail_the
         "IntegrityMismatch",
     ), bad
     assert bad["processing_error"]["retryable"] is False
+
+
+def test_a_sha256_declared_at_complete_is_verified_by_the_pipeline_as_one_declared_at_initiate(
+    stack: StackOutputs,
+) -> None:
+    client = _client(stack)
+    data = samples.zip_file({"data.bin": hashlib.shake_256(b"e2e-complete").digest(17 * MIB)})
+    # Given two multipart uploads, each declaring a sha256 at complete only: their bytes', other bytes'
+    matching = _initiate(client, data, None, "ok.zip", "application/zip")
+    lying = _initiate(client, data, None, "bad.zip", "application/zip")
+    _upload_parts(client, matching, data, sha256_at_complete=hashlib.sha256(data).hexdigest())
+    _upload_parts(client, lying, data, sha256_at_complete=hashlib.sha256(b"not these" + data).hexdigest())
+    # Then the pipeline verified the one and failed the other
+    ok = _final(client, matching["file_id"])
+    assert (ok["status"], ok["sha256"], ok["integrity"]) == (
+        "processed",
+        hashlib.sha256(data).hexdigest(),
+        "pipeline",
+    )
+    bad = _final(client, lying["file_id"])
+    assert (bad["status"], bad["integrity"], bad["processing_error"]["code"]) == (
+        "failed",
+        "mismatch",
+        "IntegrityMismatch",
+    ), bad

@@ -100,6 +100,7 @@ class FakeFileflow:
         self.stored_parts: list[tuple[str, int]] = []  # (upload id, part number) each time a part is stored
         self.put_attempts: Counter[int] = Counter()  # part number -> PUTs received
         self.api_calls: list[tuple[str, str]] = []
+        self.api_bodies: list[tuple[str, str, dict[str, Any]]] = []  # (method, path, JSON body)
         self.signed_batches: list[list[int]] = []
         self.storage_faults: deque[Fault] = deque()
         # called by each part PUT, unlocked, before the part is stored (tests of concurrency)
@@ -150,6 +151,7 @@ class FakeFileflow:
             return httpx.Response(401, json={"message": "Unauthorized"})
         segments = path.strip("/").split("/")
         body = json.loads(request.content) if request.content else {}
+        self.api_bodies.append((request.method, path, body))
         with self._lock:
             match request.method, segments:
                 case "POST", ["v1", "uploads"]:
@@ -159,7 +161,7 @@ class FakeFileflow:
                 case "GET", ["v1", "uploads", upload_id, "parts"]:
                     return self._list_parts(upload_id, request.url.params.get("cursor"))
                 case "POST", ["v1", "uploads", upload_id, "complete"]:
-                    return self._complete(upload_id)
+                    return self._complete(upload_id, body.get("sha256"))
                 case "DELETE", ["v1", "uploads", upload_id]:
                     return self._abort(upload_id)
                 case "GET", ["v1", "uploads", upload_id]:
@@ -256,10 +258,17 @@ class FakeFileflow:
         next_cursor = base64.urlsafe_b64encode(str(page[-1]).encode()).decode() if truncated else None
         return httpx.Response(200, json={"parts": parts, "next_cursor": next_cursor})
 
-    def _complete(self, upload_id: str) -> httpx.Response:
+    def _complete(self, upload_id: str, sha256: str | None) -> httpx.Response:
         upload = self._session(upload_id)
         if isinstance(upload, httpx.Response):
             return upload
+        # like the API: a sha256 at complete is the upload's, unless it declared another or is a single PUT
+        if sha256 is not None:
+            if upload.sha256 not in (None, sha256):
+                return _error(409, "Sha256Mismatch", f"sha256 {sha256} is not the {upload.sha256} declared")
+            if upload.sha256 is None and (upload.mode == "single" or upload.completion is not None):
+                return _error(409, "Sha256TooLate", "this upload cannot take a sha256 at complete")
+            upload.sha256 = sha256
         if upload.completion is not None:
             return httpx.Response(200, json=upload.completion)
         if upload.status != "initiated":

@@ -58,6 +58,8 @@ def new_client(fake: FakeFileflow, tmp_path: Path, waits: list[float]) -> Callab
             state_dir=tmp_path / "state",
             retry=retry or RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=4.0),
             sleep=waits.append,
+            # the fake's single PUTs go up to PART bytes, included
+            single_put_threshold=PART + 1,
         )
 
     return make
@@ -105,10 +107,10 @@ def test_multipart_upload_stores_the_file_and_verifies_it(tmp_path, fake, new_cl
     assert result.parts_reused == ()
     assert result.etag.endswith("-6")
     assert result.content_type == "video/mp4"
-    # And the API was told the file's SHA-256 when the upload began
+    # And the API was told the file's SHA-256 at complete (hashed while the parts went out)
     assert fake.only_upload().sha256 == hashlib.sha256(data).hexdigest()
-    # And progress went from hashing through every part to completed
-    assert events[0].phase == "hashing"
+    # And progress went from the first part through every part to completed, with no hashing first
+    assert events[0] == Progress("uploading", 0, len(data), 0, 6)
     assert sorted(e.part_number for e in events if e.part_number is not None) == [1, 2, 3, 4, 5, 6]
     assert events[-1] == Progress("completed", len(data), len(data), 6, 6)
     # And nothing is left to resume
@@ -350,8 +352,8 @@ def test_s3s_own_sha256_of_the_object_is_checked(tmp_path, fake, new_client, mon
     random_file(tmp_path / "f.bin", size)
     complete = fake._complete
 
-    def complete_reporting_another_checksum(upload_id: str) -> httpx.Response:
-        body = complete(upload_id).json()
+    def complete_reporting_another_checksum(upload_id: str, sha256: str | None) -> httpx.Response:
+        body = complete(upload_id, sha256).json()
         assert body["checksum"] is not None
         body["checksum"]["value"] = reported
         return httpx.Response(200, json=body)

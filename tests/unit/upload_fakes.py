@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
@@ -64,6 +64,16 @@ class InMemorySessions:
         self.items[key] = session
         if session.status is UploadStatus.EXPIRED:
             self.unannounced_keys.add(key)
+        return True
+
+    def declare_sha256(self, session: UploadSession, sha256: str, *, at: datetime) -> bool:
+        key = (session.user_id, session.upload_id)
+        current = self.items.get(key)
+        if current is None or current.status is not UploadStatus.INITIATED:
+            return False
+        if current.sha256 not in (None, sha256):
+            return False
+        self.items[key] = replace(current, sha256=sha256)
         return True
 
     def expired(self, *, before: datetime) -> Iterator[UploadSession]:
@@ -228,6 +238,10 @@ class FakeCatalog:
         self.records: list[UploadSession] = []
 
     def declare(self, session: UploadSession, *, at: datetime) -> None:
+        self.declared[session.file_id] = session
+
+    def declare_sha256(self, session: UploadSession, *, at: datetime) -> None:
+        assert session.sha256 is not None
         self.declared[session.file_id] = session
 
     def record_upload(self, session: UploadSession, *, at: datetime) -> None:

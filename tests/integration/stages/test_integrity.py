@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import requests
@@ -38,14 +38,20 @@ def large_zip() -> bytes:
 
 
 def upload_through_the_api(
-    cloud: Cloud, context: FakeLambdaContext, data: bytes, *, sha256: str | None
+    cloud: Cloud,
+    context: FakeLambdaContext,
+    data: bytes,
+    *,
+    sha256: str | None,
+    declared_at: Literal["initiate", "complete"] = "initiate",
 ) -> tuple[str, str, Uploaded]:
-    """POST /v1/uploads declaring `sha256`, the parts (or the single PUT) as signed, then complete.
+    """POST /v1/uploads, the parts (or the single PUT) as signed, then complete; `sha256` declared at
+    initiate or (multipart) at complete.
 
     Returns the file id, the upload's mode and the stored object as its notification describes it.
     """
     body: dict[str, Any] = {"filename": "data.zip", "size": len(data), "content_type": "application/zip"}
-    if sha256 is not None:
+    if sha256 is not None and declared_at == "initiate":
         body["sha256"] = sha256
     started = call(context, "POST", "/v1/uploads", body=body)
     assert started.status == 201, started.body
@@ -62,7 +68,8 @@ def upload_through_the_api(
             start = (part["part_number"] - 1) * part_size
             chunk = data[start : start + part["size"]]
             assert requests.put(part["url"], data=chunk, headers=part["headers"], timeout=30).ok
-    completed = call(context, "POST", f"/v1/uploads/{upload_id}/complete")
+    at_complete = {"sha256": sha256} if sha256 is not None and declared_at == "complete" else None
+    completed = call(context, "POST", f"/v1/uploads/{upload_id}/complete", body=at_complete)
     assert completed.status == 200, completed.body
     key = started.body["key"]
     head = cloud.s3.head_object(Bucket=BUCKET_NAME, Key=key)
@@ -174,3 +181,41 @@ def test_a_verification_of_an_older_version_is_not_shown_for_a_newer_one(
     )
     # Then its sha256 is only declared again
     assert call(lambda_context, "GET", f"/v1/files/{file_id}").body["integrity"] == "declared"
+
+
+def test_a_sha256_declared_at_complete_is_verified_by_the_pipeline(
+    cloud: Cloud, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a multipart upload that declared its SHA-256 at complete (a client that hashed while sending)
+    data = large_zip()
+    digest = hashlib.sha256(data).hexdigest()
+    file_id, mode, stored = upload_through_the_api(
+        cloud, lambda_context, data, sha256=digest, declared_at="complete"
+    )
+    assert mode == "multipart"
+    assert call(lambda_context, "GET", f"/v1/files/{file_id}").body["integrity"] == "declared"
+    # When its workflow runs / Then the pipeline verified it, as one declared at initiate
+    execution = process(stored)
+    assert (execution.status, execution.caught) == ("SUCCEEDED", [])
+    [job] = jobs_of(cloud, file_id)
+    assert job["result"]["integrity"] == "pipeline"
+    shown = call(lambda_context, "GET", f"/v1/files/{file_id}").body
+    assert (shown["status"], shown["sha256"], shown["integrity"]) == ("processed", digest, "pipeline")
+
+
+def test_a_wrong_sha256_declared_at_complete_fails_the_file_with_integrity_mismatch(
+    cloud: Cloud, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a multipart upload whose complete declared the SHA-256 of other bytes
+    data = large_zip()
+    declared = hashlib.sha256(b"other bytes" + data).hexdigest()
+    file_id, _, stored = upload_through_the_api(
+        cloud, lambda_context, data, sha256=declared, declared_at="complete"
+    )
+    # When its workflow runs / Then the content stage refused it, and the API says the declaration failed
+    execution = process(stored)
+    assert rejection_code(execution) == "IntegrityMismatch"
+    [job] = jobs_of(cloud, file_id)
+    assert (job["status"], job["error"]["code"]) == ("failed", "IntegrityMismatch")
+    shown = call(lambda_context, "GET", f"/v1/files/{file_id}").body
+    assert (shown["status"], shown["sha256"], shown["integrity"]) == ("failed", declared, "mismatch")

@@ -89,6 +89,19 @@ class InvalidChecksumError(FileflowError):
     code = "InvalidChecksum"
 
 
+class Sha256MismatchError(FileflowError):
+    """Complete's `sha256` is not the one the upload declared already (at initiate or an earlier complete)."""
+
+    code = "Sha256Mismatch"
+
+
+class Sha256TooLateError(FileflowError):
+    """Complete's `sha256` for an upload that can no longer take one: a single PUT (its object may be
+    processed before complete, so it declares its SHA-256 at initiate), or one completed without."""
+
+    code = "Sha256TooLate"
+
+
 class NotMultipartUploadError(FileflowError):
     code = "NotMultipartUpload"
 
@@ -141,6 +154,8 @@ ERROR_STATUS: Mapping[type[FileflowError], int] = {
     PartSizeMismatchError: HTTPStatus.CONFLICT,
     PartMismatchError: HTTPStatus.CONFLICT,
     SizeMismatchError: HTTPStatus.CONFLICT,
+    Sha256MismatchError: HTTPStatus.CONFLICT,
+    Sha256TooLateError: HTTPStatus.CONFLICT,
     UploadTooLargeError: HTTPStatus.CONTENT_TOO_LARGE,
     UnsupportedContentTypeError: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
     InvalidFilenameError: HTTPStatus.UNPROCESSABLE_CONTENT,

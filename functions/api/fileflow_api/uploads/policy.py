@@ -16,6 +16,8 @@ from fileflow_api.uploads.errors import (
     PartMismatchError,
     PartNumberOutOfRangeError,
     PartSizeMismatchError,
+    Sha256MismatchError,
+    Sha256TooLateError,
     SizeMismatchError,
     SizeRequiredError,
     UnsupportedContentTypeError,
@@ -31,7 +33,9 @@ from fileflow_api.uploads.model import (
     PartRequest,
     StoredPart,
     UnknownSize,
+    UploadMode,
     UploadSession,
+    UploadStatus,
 )
 from fileflow_api.uploads.part_plan import S3_MAX_PARTS, S3_MAX_SINGLE_PUT_SIZE, S3_MIN_PART_SIZE, PartPlan
 from fileflow_common.files import MEDIA_TYPE
@@ -126,6 +130,31 @@ def normalize_sha256(value: str) -> str:
     digest = value.strip().lower()
     if not _SHA256_HEX.fullmatch(digest):
         raise InvalidChecksumError("sha256 must be the 64 hex digits of the file's SHA-256")
+    return digest
+
+
+def sha256_at_complete(session: UploadSession, given: str) -> str:
+    """The whole-file SHA-256 a complete declares (hex, normalised), once it fits what the upload holds.
+
+    Equal to one declared before: accepted (a repeated complete). Another one: 409 Sha256Mismatch. New:
+    only for a multipart upload not completed yet, whose object does not exist before complete does.
+    """
+    digest = normalize_sha256(given)
+    if session.sha256 is not None:
+        if session.sha256 != digest:
+            raise Sha256MismatchError(
+                f"sha256 {digest} is not the {session.sha256} that upload {session.upload_id} declared"
+            )
+        return digest
+    if session.mode is UploadMode.SINGLE:
+        raise Sha256TooLateError(
+            f"upload {session.upload_id} is a single PUT: its sha256 is declared at initiate, where it is "
+            "signed into the PUT URL"
+        )
+    if session.status is UploadStatus.COMPLETED:
+        raise Sha256TooLateError(
+            f"upload {session.upload_id} was completed without a sha256: it can no longer be declared"
+        )
     return digest
 
 

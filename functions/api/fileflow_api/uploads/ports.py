@@ -29,6 +29,11 @@ class UploadSessionStore(Protocol):
         """Write `session` (status completed/aborted/expired) if the stored one is still initiated."""
         ...
 
+    def declare_sha256(self, session: UploadSession, sha256: str, *, at: datetime) -> bool:
+        """Store the whole-file SHA-256 declared at complete, if the stored session is still initiated
+        and declares none or this one; False when it was refused."""
+        ...
+
     def expired(self, *, before: datetime) -> Iterator[UploadSession]:
         """Initiated sessions whose expiry is earlier than `before`, oldest first."""
         ...
@@ -40,6 +45,11 @@ class FileCatalog(Protocol):
 
     def declare(self, session: UploadSession, *, at: datetime) -> None:
         """Upsert the client's metadata on the file item, status "uploading" (unless it moved on)."""
+        ...
+
+    def declare_sha256(self, session: UploadSession, *, at: datetime) -> None:
+        """Set the file item's `sha256` (declared at complete) before its object exists: the processor
+        verifies the bytes against it."""
         ...
 
     def record_upload(self, session: UploadSession, *, at: datetime) -> None:

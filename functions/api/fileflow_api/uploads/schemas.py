@@ -156,7 +156,19 @@ class ListPartsResponse(BaseModel):
 
 
 class CompleteUploadRequest(BaseModel):
-    """Empty: S3's part list (ListParts) is checked against the plan, not a list from the client."""
+    """S3's part list (ListParts) is checked against the plan, not a list from the client."""
+
+    sha256: Annotated[
+        str | None,
+        Field(
+            max_length=128,
+            description=(
+                "hex SHA-256 of the whole file (64 hex digits, else 422 InvalidChecksum), instead of "
+                "declaring it on initiate: multipart uploads only (409 Sha256TooLate for a single PUT); "
+                "409 Sha256Mismatch when another one was declared"
+            ),
+        ),
+    ] = None
 
 
 class ChecksumModel(BaseModel):
@@ -174,7 +186,7 @@ class CompleteUploadResponse(BaseModel):
     content_type: str
     size: int
     etag: str
-    sha256: Annotated[str | None, Field(description="as declared on initiate")]
+    sha256: Annotated[str | None, Field(description="as declared on initiate or complete")]
     checksum: Annotated[ChecksumModel | None, Field(description="S3's checksum of the object")]
     completed_at: str
 

@@ -47,6 +47,7 @@ from fileflow_api.uploads.policy import (
     normalize_sha256,
     part_checksum,
     parts_to_complete,
+    sha256_at_complete,
 )
 from fileflow_api.uploads.ports import FileCatalog, UploadSessionStore, UploadStorage, finish_completed
 from fileflow_api.usage.quotas import QuotaExceededError, QuotaPolicy
@@ -183,9 +184,15 @@ class UploadService:
         *,
         key: str | None = None,
         client_parts: Sequence[ClientPart] | None = None,
+        sha256: str | None = None,
     ) -> UploadSession:
-        """Check what S3 holds against the plan (or the client's list), then complete. Repeatable."""
+        """Check what S3 holds against the plan (or the client's list), then complete. Repeatable.
+
+        `sha256`: the whole file's, declared here instead of at initiate (a client that hashed while
+        sending). Stored on the session and the file item before S3 completes the object, so the
+        processor, which starts from the object, verifies the bytes against it."""
         session = self._load(user_id, upload_id, key)
+        declared = sha256_at_complete(session, sha256) if sha256 is not None else None
         if session.status is UploadStatus.COMPLETED:
             return session
         if session.status is not UploadStatus.INITIATED:
@@ -196,15 +203,18 @@ class UploadService:
                 raise NotUploadedError(f"nothing has been uploaded for upload {upload_id} yet")
             self._policy.check_total(session, found.size)
             return self._finish(session, found)
-        assert session.s3_upload_id is not None
+        s3_upload_id = session.s3_upload_id
+        assert s3_upload_id is not None
         try:
-            held = self._storage.all_parts(session.key, session.s3_upload_id)
+            held = self._storage.all_parts(session.key, s3_upload_id)
             parts = parts_to_complete(session, held, client_parts)
             total = sum(part.size for part in parts)
             self._policy.check_total(session, total)
+            if declared is not None:
+                session = self._declare_sha256(session, declared)
             if isinstance(session.size, UnknownSize):
                 return self._complete_charged(session, parts, total)
-            completed = self._storage.complete_multipart_upload(session.key, session.s3_upload_id, parts)
+            completed = self._storage.complete_multipart_upload(session.key, s3_upload_id, parts)
         except MultipartUploadGoneError:
             return self._after_multipart_gone(session)
         return self._finish(session, completed)
@@ -311,6 +321,19 @@ class UploadService:
         raise MultipartUploadGoneError(
             f"S3 no longer holds the parts of upload {session.upload_id} (aborted or expired)"
         )
+
+    def _declare_sha256(self, session: UploadSession, sha256: str) -> UploadSession:
+        """The session, then the file item, hold `sha256` (repeatable: a retried complete rewrites it)."""
+        now = self._clock()
+        if session.sha256 is None and not self._sessions.declare_sha256(session, sha256, at=now):
+            # A concurrent complete declared first (or finished the upload): check against that one.
+            current = self._load(session.user_id, session.upload_id, None)
+            sha256_at_complete(current, sha256)
+            if current.status is not UploadStatus.INITIATED:
+                raise state_error(current, "complete")
+        declared = replace(session, sha256=sha256)
+        self._files.declare_sha256(declared, at=now)
+        return declared
 
     def _finish(self, session: UploadSession, completed: CompletedObject) -> UploadSession:
         finished, _ = finish_completed(self._sessions, self._files, session, completed, at=self._clock())

@@ -137,9 +137,9 @@ def complete_upload(
     user: Caller,
     uploads: Service,
     audit: Audit,
-    _body: Annotated[CompleteUploadRequest | None, Body()] = None,
+    body: Annotated[CompleteUploadRequest | None, Body()] = None,
 ) -> CompleteUploadResponse:
-    session = uploads.complete(user.user_id, upload_id)
+    session = uploads.complete(user.user_id, upload_id, sha256=body.sha256 if body is not None else None)
     audit.record(
         user,
         AuditAction.UPLOAD_COMPLETED,

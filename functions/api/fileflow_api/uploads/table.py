@@ -120,6 +120,29 @@ class DynamoUploadSessionStore:
         )
         return None if item is None else session_from_item(item)
 
+    def declare_sha256(self, session: UploadSession, sha256: str, *, at: datetime) -> bool:
+        try:
+            self._table.update_item(
+                Key=upload_session_item_key(session.user_id, session.upload_id),
+                UpdateExpression="SET #sha256 = :sha256, #updated_at = :at",
+                ConditionExpression=(
+                    "#status = :initiated AND (attribute_not_exists(#sha256) OR #sha256 = :sha256)"
+                ),
+                ExpressionAttributeNames={
+                    "#sha256": "sha256",
+                    "#status": "status",
+                    "#updated_at": "updated_at",
+                },
+                ExpressionAttributeValues={
+                    ":sha256": sha256,
+                    ":initiated": UploadStatus.INITIATED.value,
+                    ":at": to_timestamp(at),
+                },
+            )
+        except self._table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def finish(self, session: UploadSession) -> bool:
         if session.status is UploadStatus.INITIATED or session.finished_at is None:
             raise ValueError("finish() takes a session that left `initiated`, with its finished_at")
@@ -285,6 +308,13 @@ class DynamoFileCatalog:
             ),
         }
         self._upsert(session, {**shared, **own}, keep_existing=frozenset(shared))
+
+    def declare_sha256(self, session: UploadSession, *, at: datetime) -> None:
+        if session.sha256 is None:
+            raise ValueError("declare_sha256() takes a session with its sha256")
+        self._upsert(
+            session, {"sha256": session.sha256, "updated_at": to_timestamp(at)}, keep_existing=frozenset()
+        )
 
     def record_upload(self, session: UploadSession, *, at: datetime) -> None:
         result = session.result
