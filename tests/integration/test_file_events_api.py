@@ -295,11 +295,27 @@ def test_get_file_shows_the_stage_and_its_history(api: FakeLambdaContext, cloud:
     assert body["stages"][2]["detail"] == {"n": 2}
 
 
+def files_clock_at(cloud: Cloud, moment: datetime) -> None:
+    """The API's file service, its clock stopped at `moment` (download URLs valid 300 s)."""
+    app = asgi_handler().app
+    files = FileService(
+        index=DynamoFileIndex(cloud.table),
+        objects=S3FileObjects(s3_client(), BUCKET_NAME, presigner=s3_presigner()),
+        cursors=app.state.dependencies.cursors,  # type: ignore[attr-defined]
+        quotas=app.state.dependencies.access.quotas,  # type: ignore[attr-defined]
+        policy=FilesPolicy(download_ttl=timedelta(seconds=300)),
+        clock=lambda: moment,
+    )
+    app.state.dependencies = replace(app.state.dependencies, files=files)  # type: ignore[attr-defined]
+
+
 def test_get_file_has_an_etag_that_any_change_moves_and_if_none_match_answers_304(
     api: FakeLambdaContext, cloud: Cloud
 ) -> None:
     file_id = uploaded(api)
     record(cloud, file_id, 0)
+    # The download URLs are signed per 150 s window (next test): one moment, so only a change moves the tag
+    files_clock_at(cloud, datetime(2026, 12, 1, 10, 0, 30, tzinfo=UTC))
     path = f"/v1/files/{file_id}"
     first = call(api, "GET", path)
     tag = first.headers["etag"]
@@ -334,18 +350,9 @@ def test_the_etag_holds_while_the_urls_are_signed_in_the_same_half_lifetime(
 ) -> None:
     # Given a file whose original is downloadable (a presigned URL valid 300 s), read at chosen moments
     file_id = uploaded(api)
-    app = asgi_handler().app
 
     def read_at(moment: datetime) -> Answer:
-        files = FileService(
-            index=DynamoFileIndex(cloud.table),
-            objects=S3FileObjects(s3_client(), BUCKET_NAME, presigner=s3_presigner()),
-            cursors=app.state.dependencies.cursors,  # type: ignore[attr-defined]
-            quotas=app.state.dependencies.access.quotas,  # type: ignore[attr-defined]
-            policy=FilesPolicy(download_ttl=timedelta(seconds=300)),
-            clock=lambda: moment,
-        )
-        app.state.dependencies = replace(app.state.dependencies, files=files)  # type: ignore[attr-defined]
+        files_clock_at(cloud, moment)
         return call(api, "GET", f"/v1/files/{file_id}")
 
     window = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # 10:05 (the URLs' expiry) starts a 150 s window
