@@ -45,6 +45,16 @@ def _final(client: Client, file_id: str) -> dict[str, Any]:
     return wait_for(ended, timeout=180, what=f"file {file_id} to end its processing")
 
 
+def _assert_failed_as_mismatched(file: dict[str, Any]) -> None:
+    """The file failed, for good, because its bytes are not the ones declared."""
+    assert (file["status"], file["integrity"], file["processing_error"]["code"]) == (
+        "failed",
+        "mismatch",
+        "IntegrityMismatch",
+    ), file
+    assert file["processing_error"]["retryable"] is False
+
+
 def _upload_parts(
     client: Client, started: dict[str, Any], data: bytes, *, sha256_at_complete: str | None = None
 ) -> None:
@@ -97,13 +107,7 @@ def test_a_multipart_upload_is_verified_by_the_pipeline_and_other_bytes_fail_the
     # Then the one is processed, its bytes hashed by the pipeline; the other failed with the reason
     ok = _final(client, matching["file_id"])
     assert (ok["status"], ok["integrity"]) == ("processed", "pipeline"), ok
-    bad = _final(client, lying["file_id"])
-    assert (bad["status"], bad["integrity"], bad["processing_error"]["code"]) == (
-        "failed",
-        "mismatch",
-        "IntegrityMismatch",
-    ), bad
-    assert bad["processing_error"]["retryable"] is False
+    _assert_failed_as_mismatched(_final(client, lying["file_id"]))
 
 
 def test_a_sha256_declared_at_complete_is_verified_by_the_pipeline_as_one_declared_at_initiate(
@@ -123,9 +127,4 @@ def test_a_sha256_declared_at_complete_is_verified_by_the_pipeline_as_one_declar
         hashlib.sha256(data).hexdigest(),
         "pipeline",
     )
-    bad = _final(client, lying["file_id"])
-    assert (bad["status"], bad["integrity"], bad["processing_error"]["code"]) == (
-        "failed",
-        "mismatch",
-        "IntegrityMismatch",
-    ), bad
+    _assert_failed_as_mismatched(_final(client, lying["file_id"]))

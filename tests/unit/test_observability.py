@@ -3,12 +3,8 @@
 Each case is a new interpreter, as a Lambda execution environment is: the Tracer is built at import.
 """
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from tests.support.fresh_interpreter import json_answer, run_python
 
-ROOT = Path(__file__).resolve().parents[2]
 PYTHONPATH = "functions/api:functions/common:functions/web"
 # What Lambda sets for a sampled request (the facade segment the function's subsegments hang from).
 TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
@@ -58,22 +54,7 @@ print(json.dumps({{"answer": answer, "disabled": tracer.disabled, "sent": sent}}
 
 
 def run(code: str, **environment: str) -> dict[str, object]:
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={
-            "PYTHONPATH": PYTHONPATH,
-            "PATH": "/usr/bin:/bin",
-            "POWERTOOLS_SERVICE_NAME": "api",
-            **environment,
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    answer: dict[str, object] = json.loads(result.stdout.splitlines()[-1])
-    return answer
+    return json_answer(run_python(code, PYTHONPATH, POWERTOOLS_SERVICE_NAME="api", **environment))
 
 
 def test_with_tracing_off_the_api_handler_never_imports_the_xray_recorder() -> None:

@@ -2,19 +2,13 @@
 infra/constructs/auth.py), so PyJWT cannot import it; tokens still mint and verify, and a JWKS without it
 is refused at cold start. RS256/ES256 with cryptography: test_tokens.py."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from pydantic import ValidationError
 
 from fileflow_api.settings import ApiSettings
 from fileflow_common import token_config
+from tests.support.fresh_interpreter import json_answer, run_python
 from tests.unit.test_settings import VALID_API_ENV
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # The API handler imported, then a token minted and verified (and a forged one refused), as at a request.
 HS256_WITHOUT_CRYPTOGRAPHY = """
@@ -45,39 +39,33 @@ print(json.dumps({"user": verifier.verify(minted.token).user_id, "forged_refused
 
 def test_hs256_tokens_mint_and_verify_where_cryptography_is_not_installed() -> None:
     # Given an interpreter without cryptography, as the API function without an identity provider
-    result = subprocess.run(
-        [sys.executable, "-c", HS256_WITHOUT_CRYPTOGRAPHY],
-        cwd=ROOT,
-        env={"PYTHONPATH": "functions/api:functions/common:functions/web", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_python(HS256_WITHOUT_CRYPTOGRAPHY, "functions/api:functions/common:functions/web")
     # When the API handler is imported and a token minted and verified / Then both work and a forgery fails
-    assert result.returncode == 0, result.stderr[-2000:]
-    answer = json.loads(result.stdout.splitlines()[-1])
+    answer = json_answer(result)
     assert answer == {"user": "alice", "forged_refused": True, "rs256": False}
 
 
-def test_a_jwks_without_cryptography_is_refused_at_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given the API's environment with an identity provider, and no cryptography installed
+@pytest.fixture
+def jwks_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API's environment with an identity provider (JWKS)."""
     for name, value in VALID_API_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("JWKS_URL", "https://idp.example.com/.well-known/jwks.json")
     monkeypatch.setenv("JWKS_ISSUER", "https://idp.example.com/")
     monkeypatch.setenv("JWKS_AUDIENCE", "fileflow")
+
+
+def test_a_jwks_without_cryptography_is_refused_at_cold_start(
+    jwks_environment: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the API's environment with an identity provider, and no cryptography installed
     monkeypatch.setattr(token_config, "has_crypto", False)
     # When the settings are validated / Then they are refused, naming the missing layer (not a 401 per token)
     with pytest.raises(ValidationError, match="crypto layer"):
         ApiSettings()  # type: ignore[call-arg]
 
 
-def test_a_jwks_with_cryptography_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_jwks_with_cryptography_is_accepted(jwks_environment: None) -> None:
     # Given the same environment where cryptography is installed (the crypto layer)
-    for name, value in VALID_API_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("JWKS_URL", "https://idp.example.com/.well-known/jwks.json")
-    monkeypatch.setenv("JWKS_ISSUER", "https://idp.example.com/")
-    monkeypatch.setenv("JWKS_AUDIENCE", "fileflow")
     # Then the settings validate
     assert str(ApiSettings().jwks_url) == "https://idp.example.com/.well-known/jwks.json"  # type: ignore[call-arg]

@@ -10,18 +10,16 @@ and a local cloud sees a handful of distinct values, so a bounded cache returns 
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from localstack.runtime import hooks
 
+from fileflow_localstack_host.memo import memoized
+
 
 def cached_content_type(parse: Any) -> Any:
-    if getattr(parse, "fileflow_cached", False):
-        return parse
-    cached = lru_cache(maxsize=1024)(parse)
-    cached.fileflow_cached = True  # type: ignore[attr-defined]
-    return cached
+    """Twisted's `_parseContentType` with a cache of its answers (never wrapped twice)."""
+    return memoized(parse, maxsize=1024)
 
 
 @hooks.on_infra_start()

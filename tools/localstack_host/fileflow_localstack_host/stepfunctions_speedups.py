@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import threading
 import time
-from functools import lru_cache
 from typing import Any
 
 from localstack.runtime import hooks
+
+from fileflow_localstack_host.memo import memoized
 
 # The modules of LocalStack's Step Functions interpreter that call `parse` (bound at their import).
 _USERS = (
@@ -33,12 +34,8 @@ _USERS = (
 
 
 def cached_parse(parse: Any) -> Any:
-    """`parse` with a cache of the expressions it returned (the wrapper is marked: never wrapped twice)."""
-    if getattr(parse, "fileflow_cached", False):
-        return parse
-    cached = lru_cache(maxsize=4096)(parse)
-    cached.fileflow_cached = True  # type: ignore[attr-defined]
-    return cached
+    """`parse` with a cache of the expressions it returned (never wrapped twice)."""
+    return memoized(parse, maxsize=4096)
 
 
 # Less than the hour LocalStack's STS gives an assumed role's credentials.
