@@ -20,7 +20,7 @@ from tests.e2e.conftest import AwsClients
 from tests.e2e.polling import wait_for
 from tests.e2e.test_isolation import Client
 from tests.e2e.uploading import upload
-from tests.reliability.report import Table
+from tests.reliability.report import FAULTS  # issue #9's fault table: the Claude emulator failing is one
 from tests.support.claude_emulator import ClaudeEmulator, Fault
 from tools.stack import StackOutputs
 from tools.token import TokenFactory
@@ -34,13 +34,6 @@ IMAGE_ANSWER = {
     "confidence": 0.95,
 }
 CIRCUIT_KEY = {"pk": {"S": "AICIRCUIT"}, "sk": {"S": "anthropic"}}
-# Issue #9's fault table: the Claude emulator failing is one of its faults (these tests run in
-# `make test-reliability` too).
-FAULTS = Table(
-    "faults",
-    "Faults: injected, and what came of them (nothing lost, nothing doubled)",
-    ("fault", "injected", "outcome", "suite"),
-)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from infra import outputs as names
 from tests import samples
 from tests.e2e.conftest import AwsClients
 from tests.e2e.polling import wait_for
-from tests.reliability.report import Table
+from tests.reliability.report import FAULTS
 from tools.stack import StackOutputs, endpoint_url
 from tools.token import TokenFactory
 
@@ -32,12 +32,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
 # Large enough that the image stage works for seconds (decode, three thumbnails in two formats each).
 IMAGE_SIDE = 7000
 TIMEOUT = 240
-
-FAULTS = Table(
-    "faults",
-    "Faults: injected, and what came of them (nothing lost, nothing doubled)",
-    ("fault", "injected", "outcome", "suite"),
-)
 
 
 def environment_pids(function_name: str) -> list[int]:

@@ -36,19 +36,13 @@ from tests.integration.api_requests import ALICE, Answer, call, signing_secret
 from tests.integration.conftest import BUCKET_NAME, Cloud, FakeLambdaContext
 from tests.integration.processing import file_item, jobs_of, upload
 from tests.integration.test_client_sdk import API_URL, InProcessFileflow, random_file
-from tests.reliability.report import Table
+from tests.reliability.report import FAULTS
 
 __all__ = ["signing_secret"]  # the fixture, imported for this module's tests
 
 pytestmark = pytest.mark.reliability
 
 MULTIPART_SIZE = 20 * MiB  # over the API's 16 MiB single-PUT threshold: S3 CreateMultipartUpload at initiate
-
-FAULTS = Table(
-    "faults",
-    "Faults: injected, and what came of them (nothing lost, nothing doubled)",
-    ("fault", "injected", "outcome", "suite"),
-)
 
 
 # --- errors from the boto3 clients themselves ---------------------------------------------------------------

@@ -47,6 +47,14 @@ class Table:
         return path
 
 
+# Every suite's faults go in one table: its rows are written by the integration and e2e tests alike.
+FAULTS = Table(
+    "faults",
+    "Faults: injected, and what came of them (nothing lost, nothing doubled)",
+    ("fault", "injected", "outcome", "suite"),
+)
+
+
 def percentiles(samples: Sequence[float], points: Sequence[int] = (50, 95, 99)) -> dict[int, float]:
     """Percentiles of the samples (inclusive method: p100 is the largest); one sample is every percentile."""
     if not samples:
