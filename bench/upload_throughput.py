@@ -9,9 +9,10 @@
 - boto3: `S3Client.upload_file` with TransferConfig(multipart_chunksize = the API's part size,
   max_concurrency = the same concurrency), straight to the bucket with the local cloud's
   credentials.
-Two comparisons (`--integrity both`, the default): each side with its own integrity checks (ours: the
+Three comparisons (`--integrity all`, the default): each side with its own integrity checks (ours: the
 whole-file SHA-256 and a SHA-256 per part that S3 checks; boto3: its default CRC32 per part), then both
-without part checksums (ours keeps the whole-file SHA-256 it always declares; boto3 sends none).
+without part checksums (ours keeps the whole-file SHA-256 it always declares; boto3 sends none), then
+ours with a CRC32C per part (`checksum_algorithm="CRC32C"`, S3 checks it) against boto3's CRC32.
 Same file, same endpoint (the stack's bucket on the local cloud or AWS), runs interleaved so drift
 hits both. The boto3 copies go under `bench/` (no processing notification); every object is
 deleted after its run. Prints each run's MB/s, the medians and the ratio fileflow / boto3.
@@ -77,7 +78,7 @@ def delete_every_version(s3: S3Client, bucket: str, key: str) -> None:
 
 
 def fileflow_run(
-    client: FileflowClient, path: Path, concurrency: int, *, part_checksums: bool
+    client: FileflowClient, path: Path, concurrency: int, *, part_checksums: bool, algorithm: str
 ) -> tuple[Run, str, int]:
     started = time.monotonic()
     set_up_at: list[float] = []  # when the upload was initiated (and a file for one PUT hashed)
@@ -87,7 +88,12 @@ def fileflow_run(
             set_up_at.append(time.monotonic())
 
     result = client.upload(
-        path, concurrency=concurrency, part_checksums=part_checksums, progress=on_progress, resume=False
+        path,
+        concurrency=concurrency,
+        part_checksums=part_checksums,
+        checksum_algorithm=algorithm,
+        progress=on_progress,
+        resume=False,
     )
     seconds = time.monotonic() - started
     return Run(seconds, set_up_at[0] - started if set_up_at else 0.0), result.key, result.part_size
@@ -113,9 +119,12 @@ class Integrity:
     )
     # botocore's request_checksum_calculation: its default CRC32 per part, or none
     boto3_checksums: Literal["when_supported", "when_required"]
+    algorithm: str = "SHA256"  # ours, per part
 
     @property
     def label(self) -> str:
+        if self.part_checksums and self.algorithm == "CRC32C":
+            return "ours: whole-file SHA-256 + per-part CRC32C; boto3: its default CRC32 per part"
         if self.part_checksums:
             return "ours: whole-file + per-part SHA-256; boto3: its default CRC32 per part"
         return "ours: whole-file SHA-256 only, no part checksums; boto3: no checksums"
@@ -124,6 +133,7 @@ class Integrity:
 INTEGRITY = {
     "checked": Integrity("checked", part_checksums=True, boto3_checksums="when_supported"),
     "unchecked": Integrity("unchecked", part_checksums=False, boto3_checksums="when_required"),
+    "crc32c": Integrity("crc32c", part_checksums=True, boto3_checksums="when_supported", algorithm="CRC32C"),
 }
 
 
@@ -156,7 +166,11 @@ def compare(
             for contender in ("fileflow", "boto3") if index % 2 == 0 else ("boto3", "fileflow"):
                 if contender == "fileflow":
                     run, key, part_size = fileflow_run(
-                        client, path, args.concurrency, part_checksums=integrity.part_checksums
+                        client,
+                        path,
+                        args.concurrency,
+                        part_checksums=integrity.part_checksums,
+                        algorithm=integrity.algorithm,
                     )
                 else:
                     run, key = boto3_run(s3, bucket, path, part_size, args.concurrency)
@@ -206,9 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="measured runs of each (after one warm-up each)")
     parser.add_argument(
         "--integrity",
-        choices=("both", *INTEGRITY),
-        default="both",
-        help="checked: each side with its own checks; unchecked: neither; both: one, then the other",
+        choices=("all", *INTEGRITY),
+        default="all",
+        help="checked: each side with its own checks; unchecked: neither; crc32c: ours with CRC32C part "
+        "checksums; all: each in turn",
     )
     args = parser.parse_args(argv)
     console = Console()
@@ -222,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             f"stack {stack_name()}: {args.size_mib} MiB (sha256 {sha256[:12]}...), "
             f"concurrency {args.concurrency}, {args.runs} runs each after a warm-up"
         )
-        for name in INTEGRITY if args.integrity == "both" else (args.integrity,):
+        for name in INTEGRITY if args.integrity == "all" else (args.integrity,):
             compare(stack, token, path, INTEGRITY[name], args, console)
     return 0
 

@@ -70,6 +70,11 @@ class HeldPart:
     size: int
     etag: str
     checksum_sha256: str | None
+    checksum_crc32c: str | None = None
+
+    def checksum(self, algorithm: str) -> str | None:
+        """The storage's checksum of the part in `algorithm` ("SHA256", "CRC32C"), if it lists one."""
+        return self.checksum_crc32c if algorithm == "CRC32C" else self.checksum_sha256
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,11 +181,15 @@ class FileflowApi:
             single=_signed(single) if single is not None else None,
         )
 
-    def sign_parts(self, upload_id: str, parts: Sequence[tuple[int, str | None]]) -> list[PartTarget]:
-        """Presigned PUTs for `parts` ((part_number, base64 SHA-256 or None), ...)."""
+    def sign_parts(
+        self, upload_id: str, parts: Sequence[tuple[int, str | None]], *, algorithm: str = "SHA256"
+    ) -> list[PartTarget]:
+        """Presigned PUTs for `parts` ((part_number, base64 checksum or None), ...); the checksums are
+        `algorithm`'s ("SHA256" or "CRC32C", the upload's `checksum_algorithm`)."""
+        field = "checksum_crc32c" if algorithm == "CRC32C" else "checksum_sha256"
         body = {
             "parts": [
-                {"part_number": number} | ({"checksum_sha256": checksum} if checksum else {})
+                {"part_number": number} | ({field: checksum} if checksum else {})
                 for number, checksum in parts
             ]
         }
@@ -204,6 +213,7 @@ class FileflowApi:
                 size=integer(item, "size"),
                 etag=string(item, "etag"),
                 checksum_sha256=opt_string(item, "checksum_sha256"),
+                checksum_crc32c=opt_string(item, "checksum_crc32c"),
             )
             for item in objects(data, "parts")
         ]

@@ -16,21 +16,22 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from fileflow_client.localfile import UploadCancelledError, iter_range, part_checksum
+from fileflow_client.localfile import SHA256, UploadCancelledError, iter_range, part_checksum
 from fileflow_client.planning import PartSpec
 
 __all__ = ["ChecksumCache", "WholeFileDigest", "iter_range"]  # iter_range: tests replace it here
 
 
 class ChecksumCache:
-    """Each part's SHA-256 (base64), computed once from the file."""
+    """Each part's checksum (base64; SHA-256 or CRC32C), computed once from the file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, algorithm: str = SHA256) -> None:
         self.path = path
+        self.algorithm = algorithm
         self._values: dict[int, str] = {}
 
     def compute(self, specs: Sequence[PartSpec]) -> None:
-        """Hash the parts not hashed yet, several at once (hashlib releases the GIL)."""
+        """Hash the parts not hashed yet, several at once (hashlib and crc32c release the GIL)."""
         missing = [spec for spec in specs if spec.number not in self._values]
         if len(missing) < 2:
             for spec in missing:
@@ -39,7 +40,7 @@ class ChecksumCache:
         with ThreadPoolExecutor(max_workers=min(len(missing), os.cpu_count() or 2)) as hashers:
             for spec, value in zip(
                 missing,
-                hashers.map(lambda spec: part_checksum(self.path, spec.offset, spec.size), missing),
+                hashers.map(self._compute, missing),
                 strict=True,
             ):
                 self._values[spec.number] = value
@@ -47,8 +48,11 @@ class ChecksumCache:
     def get(self, spec: PartSpec) -> str:
         value = self._values.get(spec.number)
         if value is None:
-            value = self._values[spec.number] = part_checksum(self.path, spec.offset, spec.size)
+            value = self._values[spec.number] = self._compute(spec)
         return value
+
+    def _compute(self, spec: PartSpec) -> str:
+        return part_checksum(self.path, spec.offset, spec.size, self.algorithm)
 
 
 class WholeFileDigest:

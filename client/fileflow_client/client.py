@@ -4,13 +4,13 @@ upload(path):
 1. initiate (the API plans the parts), record the upload id in the state file; a file below the
    single-PUT threshold is hashed (SHA-256) first, since its one PUT URL is signed with that digest;
 2. ask for part URLs in batches, from a thread of its own ahead of the workers' need, each signed
-   with the part's SHA-256 (S3 refuses other bytes);
+   with the part's SHA-256, or its CRC32C with checksum_algorithm="CRC32C" (S3 refuses other bytes);
 3. PUT the parts in parallel, each read from the file at its offset (never the whole file in
    memory), retrying 5xx and connection failures with backoff; meanwhile a thread of its own reads
    the file in order for its whole SHA-256 (checksums.py), so nothing waits for a hash of the file;
 4. complete, declaring that SHA-256 (the processor verifies the stored bytes against it), then check
-   the stored object: its size, its multipart ETag against the parts' ETags, and S3's SHA-256 of it
-   (of the parts' SHA-256s) against the local data's.
+   the stored object: its size, its multipart ETag against the parts' ETags, and S3's checksum of it
+   (of the parts' SHA-256s or CRC32Cs) against the local data's.
 With resume=True (the default), an upload recorded for the same file (path, size, mtime) continues:
 the parts the storage holds (ListParts) are kept when their size and checksum match the local data,
 and only the others are sent; the whole file is hashed again while they go.
@@ -58,8 +58,10 @@ from fileflow_client.errors import (
 )
 from fileflow_client.files import Files
 from fileflow_client.localfile import (
+    PART_CHECKSUM_ALGORITHMS,
+    SHA256,
     FileIdentity,
-    composite_sha256,
+    composite_checksum,
     file_sha256,
     iter_range,
     multipart_etag,
@@ -79,7 +81,6 @@ from fileflow_client.usage import UsageResource
 from fileflow_client.webhooks import Webhooks
 
 DEFAULT_CONCURRENCY = 8
-SHA256 = "SHA256"
 # A recorded upload this close to its expiry is started afresh rather than resumed.
 RESUME_MARGIN = timedelta(minutes=5)
 # Part URLs asked for at once: enough to keep every worker busy, few enough to stay fresh.
@@ -132,6 +133,7 @@ class _Session:
 
     state: UploadState
     plan: tuple[PartSpec, ...]
+    checksums: ChecksumCache  # the parts', in the upload's algorithm (computed when needed)
     etags: dict[int, str] = field(default_factory=dict)
     reused: tuple[int, ...] = ()
     to_send: tuple[PartSpec, ...] = ()
@@ -210,6 +212,7 @@ class FileflowClient:
         content_type: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         part_checksums: bool = True,
+        checksum_algorithm: str = SHA256,
         progress: ProgressCallback | None = None,
         resume: bool = True,
         state_file: str | Path | None = None,
@@ -217,6 +220,10 @@ class FileflowClient:
     ) -> UploadResult:
         """Uploads the file at `path`; see the module's docstring. `options`: the processing priority,
         a callback URL, the analysis mode, and tags set on the file once it is stored.
+
+        `checksum_algorithm`: each part's checksum, which the storage verifies, "SHA256" or "CRC32C"
+        (in hardware, about 15x cheaper to compute; the whole file's SHA-256 is verified by the
+        pipeline either way). A resumed upload keeps the algorithm it was initiated with.
 
         An exception (including one raised by `progress`, or KeyboardInterrupt) stops the upload
         promptly and keeps it resumable: a later `upload` of the same file continues it.
@@ -226,6 +233,7 @@ class FileflowClient:
             content_type=content_type,
             concurrency=concurrency,
             part_checksums=part_checksums,
+            checksum_algorithm=checksum_algorithm,
             progress=progress,
             resume=resume,
             state_file=state_file,
@@ -265,6 +273,7 @@ class FileflowClient:
         content_type: str | None,
         concurrency: int,
         part_checksums: bool,
+        checksum_algorithm: str,
         progress: ProgressCallback | None,
         resume: bool,
         state_file: str | Path | None,
@@ -272,6 +281,11 @@ class FileflowClient:
     ) -> UploadResult:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if checksum_algorithm not in PART_CHECKSUM_ALGORITHMS:
+            raise ValueError(
+                f"checksum_algorithm must be one of {', '.join(PART_CHECKSUM_ALGORITHMS)}, "
+                f"not {checksum_algorithm!r}"
+            )
         started = time.monotonic()
         if not source.is_file():
             raise FileNotFoundError(f"{source} is not a readable file")
@@ -281,12 +295,10 @@ class FileflowClient:
         state_path = (
             Path(state_file) if state_file is not None else default_state_path(identity, self._state_dir)
         )
-        checksums = ChecksumCache(identity.path)
-
-        session = self._resumed_session(state_path, identity, checksums) if resume else None
+        session = self._resumed_session(state_path, identity) if resume else None
         if session is None:
             self._abandon_recorded_upload(state_path, identity)
-            algorithm = SHA256 if part_checksums else None
+            algorithm = checksum_algorithm if part_checksums else None
 
             def initiate(sha256: str | None) -> InitiatedUpload:
                 return self.api.initiate(
@@ -313,6 +325,7 @@ class FileflowClient:
             session = self._new_session(initiated, identity, sha256, content_type, algorithm, state_path)
 
         state = session.state
+        checksums = session.checksums
         total = identity.size
         sent_bytes = sum(spec.size for spec in session.to_send)
         done_bytes = total - sent_bytes
@@ -332,7 +345,7 @@ class FileflowClient:
             self._send_parts(
                 state.upload_id,
                 session,
-                checksums if state.checksum_algorithm == SHA256 else None,
+                checksums if state.checksum_algorithm is not None else None,
                 concurrency=concurrency,
                 on_part=on_part,
             )
@@ -349,7 +362,11 @@ class FileflowClient:
             identity,
             sha256,
             expected_etag=multipart_etag([session.etags[spec.number] for spec in session.plan]),
-            expected_composite=lambda: composite_sha256([checksums.get(spec) for spec in session.plan]),
+            expected_composite=lambda algorithm: (
+                composite_checksum([checksums.get(spec) for spec in session.plan], algorithm)
+                if algorithm == checksums.algorithm
+                else None
+            ),
         )
         delete_state(state_path)
         report(Progress("completed", total, total, len(session.plan), len(session.plan)))
@@ -408,11 +425,14 @@ class FileflowClient:
         )
         # Recorded before any byte is sent: a crash from here on leaves a resumable upload.
         save_state(state_path, state)
-        return _Session(state=state, plan=plan, to_send=plan)
+        return _Session(
+            state=state,
+            plan=plan,
+            checksums=ChecksumCache(identity.path, checksum_algorithm or SHA256),
+            to_send=plan,
+        )
 
-    def _resumed_session(
-        self, state_path: Path, identity: FileIdentity, checksums: ChecksumCache
-    ) -> _Session | None:
+    def _resumed_session(self, state_path: Path, identity: FileIdentity) -> _Session | None:
         """The recorded upload of this file, with what is left to send; None if there is none to resume."""
         state = load_state(state_path)
         if state is None or not state.describes(identity, api_url=self.api.api_url):
@@ -428,14 +448,16 @@ class FileflowClient:
             delete_state(state_path)
             return None
         plan = plan_parts(identity.size, part_size=state.part_size, part_count=state.part_count)
-        listed = {part.part_number for part in held if part.checksum_sha256 is not None}
+        checksums = ChecksumCache(identity.path, state.checksum_algorithm or SHA256)
+        listed = {part.part_number for part in held if part.checksum(checksums.algorithm) is not None}
         checksums.compute(
             [spec for spec in plan if spec.number in listed]
         )  # in parallel, ahead of the decision
-        decision = decide_resume(plan, held, local_checksum=checksums.get)
+        decision = decide_resume(plan, held, local_checksum=checksums.get, algorithm=checksums.algorithm)
         return _Session(
             state=state,
             plan=plan,
+            checksums=checksums,
             etags={number: part.etag.strip('"') for number, part in decision.reusable.items()},
             reused=tuple(sorted(decision.reusable)),
             to_send=decision.to_send,
@@ -511,7 +533,9 @@ class FileflowClient:
         targets: Mapping[int, PartTarget] = {
             target.part_number: target
             for target in self.api.sign_parts(
-                upload_id, [(spec.number, checksums.get(spec) if checksums else None) for spec in specs]
+                upload_id,
+                [(spec.number, checksums.get(spec) if checksums else None) for spec in specs],
+                algorithm=checksums.algorithm if checksums else SHA256,
             )
         }
         for spec in specs:
@@ -592,12 +616,13 @@ def _verify(
     sha256: str | None,
     *,
     expected_etag: str,
-    expected_composite: Callable[[], str] | None,
+    expected_composite: Callable[[str], str | None] | None,
 ) -> None:
     """The stored object is the local file: same size, same SHA-256, made of the parts we know.
 
-    S3's own SHA-256 of the object, when the API reports it, must be the local data's too: the
-    whole file's digest (FULL_OBJECT), or the digest of the parts' digests (COMPOSITE, "...-N").
+    S3's own checksum of the object, when the API reports it, must be the local data's too: the
+    whole file's SHA-256 (FULL_OBJECT), or the checksum of the parts' SHA-256 or CRC32C checksums
+    (COMPOSITE, "...-N").
     """
     if completed.status != "completed":
         raise IntegrityError(f"the upload ended {completed.status!r}, not completed")
@@ -610,17 +635,19 @@ def _verify(
             f"the stored object's ETag {completed.etag} is not that of the parts sent ({expected_etag})"
         )
     checksum = completed.checksum
-    if checksum is None or checksum.algorithm != SHA256:
+    if checksum is None or checksum.algorithm not in PART_CHECKSUM_ALGORITHMS:
         return
     composite = checksum.type == "COMPOSITE" or "-" in checksum.value
+    expected: str | None = None
     if composite and expected_composite is not None:
-        expected = expected_composite()
-    elif not composite and sha256 is not None:
+        expected = expected_composite(checksum.algorithm)
+    elif not composite and sha256 is not None and checksum.algorithm == SHA256:
         expected = base64.b64encode(bytes.fromhex(sha256)).decode("ascii")
-    else:
-        return
+    if expected is None:
+        return  # a checksum the client did not compute (another algorithm): nothing to compare
     if checksum.value != expected:
-        raise IntegrityError(f"S3's SHA-256 of the stored object is {checksum.value}, the file's {expected}")
+        label = "SHA-256" if checksum.algorithm == SHA256 else checksum.algorithm
+        raise IntegrityError(f"S3's {label} of the stored object is {checksum.value}, the file's {expected}")
 
 
 def _expires_soon(expires_at: str) -> bool:

@@ -12,7 +12,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import crc32c
+
 from fileflow_client.errors import FileChangedError
+
+SHA256 = "SHA256"
+CRC32C = "CRC32C"
+PART_CHECKSUM_ALGORITHMS = (SHA256, CRC32C)  # S3's ChecksumAlgorithm names the API takes
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -65,9 +71,18 @@ def sha256_range(path: Path, offset: int, size: int) -> bytes:
     return digest.digest()
 
 
-def part_checksum(path: Path, offset: int, size: int) -> str:
-    """The part's SHA-256, base64-encoded as S3's x-amz-checksum-sha256 carries it."""
-    return base64.b64encode(sha256_range(path, offset, size)).decode("ascii")
+def crc32c_range(path: Path, offset: int, size: int) -> bytes:
+    """The range's CRC32C, big-endian, as S3 encodes it (the crc32c package: hardware where it can)."""
+    value = 0
+    for chunk in iter_range(path, offset, size):
+        value = crc32c.crc32c(chunk, value)
+    return value.to_bytes(4, "big")
+
+
+def part_checksum(path: Path, offset: int, size: int, algorithm: str = SHA256) -> str:
+    """The part's checksum, base64-encoded as S3's x-amz-checksum-sha256 (or -crc32c) carries it."""
+    digest = crc32c_range(path, offset, size) if algorithm == CRC32C else sha256_range(path, offset, size)
+    return base64.b64encode(digest).decode("ascii")
 
 
 def file_sha256(path: Path, size: int, *, on_bytes: Callable[[int], None] | None = None) -> str:
@@ -86,7 +101,12 @@ def multipart_etag(part_etags: list[str]) -> str:
     return f"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(part_etags)}"
 
 
-def composite_sha256(part_checksums: list[str]) -> str:
-    """S3's COMPOSITE SHA-256 of a multipart object: SHA-256 of the parts' binary digests, "-<count>"."""
+def composite_checksum(part_checksums: list[str], algorithm: str = SHA256) -> str:
+    """S3's COMPOSITE checksum of a multipart object: the algorithm's checksum of the parts' binary
+    checksums, joined in order, then "-<count>"."""
     joined = b"".join(base64.b64decode(value) for value in part_checksums)
-    return f"{base64.b64encode(hashlib.sha256(joined).digest()).decode('ascii')}-{len(part_checksums)}"
+    if algorithm == CRC32C:
+        digest = crc32c.crc32c(joined).to_bytes(4, "big")
+    else:
+        digest = hashlib.sha256(joined).digest()
+    return f"{base64.b64encode(digest).decode('ascii')}-{len(part_checksums)}"

@@ -54,6 +54,7 @@ def decide_resume(
     held: Iterable[HeldPart],
     *,
     local_checksum: Callable[[PartSpec], str],
+    algorithm: str = "SHA256",
 ) -> ResumeDecision:
     """Keep a held part only if its size matches the plan and, when the storage lists a
     checksum, that checksum is the local data's; send every other part (again)."""
@@ -66,7 +67,7 @@ def decide_resume(
         if part is None:
             to_send.append(spec)
         elif part.size != spec.size or (
-            part.checksum_sha256 is not None and part.checksum_sha256 != local_checksum(spec)
+            (listed := part.checksum(algorithm)) is not None and listed != local_checksum(spec)
         ):
             to_send.append(spec)
             replaced.append(spec.number)

@@ -231,3 +231,23 @@ def test_cli_explains_a_refused_token(stack: StackOutputs, tokens: TokenFactory,
     assert result.returncode == EXIT_AUTH
     assert "authentication failed (401)" in result.stderr
     assert "FILEFLOW_TOKEN" in result.stderr
+
+
+def test_crc32c_part_checksums_are_verified_and_composed_by_the_storage(
+    stack: StackOutputs, aws: AwsClients, user_token: str, stored_keys: list[str], tmp_path: Path
+):
+    # Given a file of a few parts, its last one short
+    path = tmp_path / "crc32c.bin"
+    sha256 = write_random_file(path, 40 * MIB + 999, seed=3)
+    # When the SDK uploads it with a CRC32C per part
+    with FileflowClient(stack.api_url, user_token, state_dir=tmp_path / "state") as client:
+        result = client.upload(path, concurrency=4, checksum_algorithm="CRC32C")
+    stored_keys.append(result.key)
+    assert result.part_count > 1
+    # Then S3 holds the object with its composite CRC32C of those parts, which the client checked
+    head = aws.s3.head_object(Bucket=stack[names.BUCKET_NAME], Key=result.key, ChecksumMode="ENABLED")
+    assert head["ChecksumCRC32C"].endswith(f"-{result.part_count}")
+    assert "ChecksumSHA256" not in head
+    # And the whole file's SHA-256 was declared at complete, and the stored bytes are the file's
+    assert result.sha256 == sha256
+    assert stored_sha256(aws, stack[names.BUCKET_NAME], result.key) == (sha256, path.stat().st_size)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import crc32c
 import httpx
 
 API_URL = "https://api.fileflow.test/prod"
@@ -41,6 +42,7 @@ class FakePart:
     data: bytes
     etag: str
     checksum_sha256: str | None
+    checksum_crc32c: str | None = None
 
 
 @dataclass
@@ -228,12 +230,11 @@ class FakeFileflow:
             number = item["part_number"]
             if not 1 <= number <= upload.part_count:
                 return _error(400, "PartNumberOutOfRange", f"part {number} is not in 1..{upload.part_count}")
-            # like the API: parts carry a checksum exactly when the upload was initiated with one
-            if bool(item.get("checksum_sha256")) != (upload.checksum_algorithm == "SHA256"):
+            # like the API: parts carry a checksum exactly when the upload was initiated with one, of its kind
+            given = {name for name in ("SHA256", "CRC32C") if item.get(f"checksum_{name.lower()}")}
+            if given != ({upload.checksum_algorithm} if upload.checksum_algorithm else set()):
                 return _error(422, "InvalidPartRequest", f"part {number}: checksum does not fit the upload")
-            headers = (
-                {"x-amz-checksum-sha256": item["checksum_sha256"]} if item.get("checksum_sha256") else {}
-            )
+            headers = {f"x-amz-checksum-{name.lower()}": item[f"checksum_{name.lower()}"] for name in given}
             signed = self._presign(upload, part_number=number, headers=headers)
             parts.append({"part_number": number, "size": self._planned_size(upload, number)} | signed)
         return httpx.Response(200, json={"parts": parts, "expires_at": upload.expires_at})
@@ -252,8 +253,10 @@ class FakeFileflow:
             part = upload.parts[number]
             item: dict[str, Any] = {"part_number": number, "size": len(part.data), "etag": part.etag}
             # S3 lists a part's checksum only for an upload created with a checksum algorithm
-            if self.list_checksums and upload.checksum_algorithm and part.checksum_sha256:
+            if self.list_checksums and upload.checksum_algorithm == "SHA256" and part.checksum_sha256:
                 item["checksum_sha256"] = part.checksum_sha256
+            if self.list_checksums and upload.checksum_algorithm == "CRC32C" and part.checksum_crc32c:
+                item["checksum_crc32c"] = part.checksum_crc32c
             parts.append(item)
         next_cursor = base64.urlsafe_b64encode(str(page[-1]).encode()).decode() if truncated else None
         return httpx.Response(200, json={"parts": parts, "next_cursor": next_cursor})
@@ -295,6 +298,14 @@ class FakeFileflow:
                 composite = base64.b64encode(hashlib.sha256(digests).digest()).decode()
                 checksum = {
                     "algorithm": "SHA256",
+                    "value": f"{composite}-{len(ordered)}",
+                    "type": "COMPOSITE",
+                }
+            elif upload.checksum_algorithm == "CRC32C":
+                crcs = b"".join(base64.b64decode(part.checksum_crc32c or "") for part in ordered)
+                composite = base64.b64encode(crc32c.crc32c(crcs).to_bytes(4, "big")).decode()
+                checksum = {
+                    "algorithm": "CRC32C",
                     "value": f"{composite}-{len(ordered)}",
                     "type": "COMPOSITE",
                 }
@@ -402,6 +413,11 @@ class FakeFileflow:
             return _s3_error(
                 400, "BadDigest", "The SHA256 you specified did not match the calculated checksum."
             )
+        crc = request.headers.get("x-amz-checksum-crc32c")
+        if crc is not None and crc != base64.b64encode(crc32c.crc32c(data).to_bytes(4, "big")).decode():
+            return _s3_error(
+                400, "BadDigest", "The CRC32C you specified did not match the calculated checksum."
+            )
         etag = f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'
         if self.before_store is not None and part_number is not None:
             self.before_store()
@@ -416,7 +432,9 @@ class FakeFileflow:
                 self.objects[upload.key] = data
                 upload.single_checksum = checksum
             else:
-                upload.parts[part_number] = FakePart(data=data, etag=etag, checksum_sha256=checksum)
+                upload.parts[part_number] = FakePart(
+                    data=data, etag=etag, checksum_sha256=checksum, checksum_crc32c=crc
+                )
                 self.stored_parts.append((upload.upload_id, part_number))
         if fault is not None:
             assert fault.exception is not None

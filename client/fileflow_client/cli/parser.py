@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--content-type", help="default: guessed from each file's name")
     up.add_argument("--no-resume", dest="resume", action="store_false", help="start afresh")
     up.add_argument(
+        "--part-checksum",
+        choices=("SHA256", "CRC32C"),
+        default="SHA256",
+        help="each part's checksum, verified by the storage (default: SHA256; CRC32C is cheaper)",
+    )
+    up.add_argument(
         "--no-part-checksums", dest="part_checksums", action="store_false", help=argparse.SUPPRESS
     )
     up.add_argument("--state-file", type=Path, help="where to record the upload for resuming (one file only)")

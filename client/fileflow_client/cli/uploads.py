@@ -58,6 +58,7 @@ def upload(client: FileflowClient, args: argparse.Namespace, output: Output) -> 
                         content_type=args.content_type,
                         concurrency=args.concurrency,
                         part_checksums=args.part_checksums,
+                        checksum_algorithm=args.part_checksum,
                         progress=lambda event: bars.on_progress(paths[0], event),
                         resume=args.resume,
                         state_file=args.state_file,
