@@ -6,17 +6,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from fileflow_client import FileflowClient, IntegrityError, RetryPolicy
+from fileflow_client import FileflowClient, IntegrityError
 from fileflow_client.localfile import composite_checksum, part_checksum
-from tests.unit.fileflow_fake import API_URL, TOKEN, FakeFileflow
-from tests.unit.test_client_upload import PART, StoppedByCallbackError, random_file, stop_after
+from tests.unit.fileflow_fake import FakeFileflow
+from tests.unit.test_client_hash_while_sending import fake_client
+from tests.unit.test_client_upload import (
+    PART,
+    StoppedByCallbackError,
+    overwrite_keeping_mtime,
+    random_file,
+    stop_after,
+)
 
 
 @pytest.fixture
@@ -27,19 +33,7 @@ def fake() -> FakeFileflow:
 @pytest.fixture
 def new_client(fake: FakeFileflow, tmp_path: Path) -> Callable[[], FileflowClient]:
     """A new client each call (a new process: only the state directory survives)."""
-
-    def make() -> FileflowClient:
-        return FileflowClient(
-            API_URL,
-            TOKEN,
-            transport=fake.transport(),
-            state_dir=tmp_path / "state",
-            retry=RetryPolicy(max_attempts=2, base_delay=0),
-            sleep=lambda _: None,
-            single_put_threshold=PART + 1,
-        )
-
-    return make
+    return lambda: fake_client(fake, tmp_path / "state")
 
 
 def test_a_part_checksum_is_the_standard_crc32c_big_endian_in_base64(tmp_path: Path) -> None:
@@ -104,10 +98,7 @@ def test_a_resume_compares_held_parts_by_crc32c_and_keeps_the_algorithm(
     with new_client() as client, pytest.raises(StoppedByCallbackError):
         client.upload(path, concurrency=1, checksum_algorithm="CRC32C", progress=stop_after(3))
     assert 1 in fake.only_upload().parts
-    stat = path.stat()
-    with path.open("r+b") as file:
-        file.write(b"\xff" * 100)
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    overwrite_keeping_mtime(path, b"\xff" * 100)
     # When resumed by a caller that did not say which algorithm
     with new_client() as client:
         result = client.upload(path)

@@ -24,21 +24,29 @@ def fake() -> FakeFileflow:
     return FakeFileflow(part_size=PART, single_limit=PART)
 
 
+def fake_client(
+    fake: FakeFileflow, state_dir: Path, *, single_put_threshold: int = PART + 1
+) -> FileflowClient:
+    """A client of the fake, as a new process has it (only the state directory survives); retries do
+    not wait (its sleep returns at once)."""
+    return FileflowClient(
+        API_URL,
+        TOKEN,
+        transport=fake.transport(),
+        state_dir=state_dir,
+        retry=RetryPolicy(max_attempts=2, base_delay=0),
+        sleep=lambda _: None,
+        # the fake's single PUTs go up to PART bytes, included
+        single_put_threshold=single_put_threshold,
+    )
+
+
 @pytest.fixture
 def new_client(fake: FakeFileflow, tmp_path: Path) -> Callable[..., FileflowClient]:
     """A new client each call (a new process: only the state directory survives)."""
 
     def make(*, single_put_threshold: int = PART + 1) -> FileflowClient:
-        return FileflowClient(
-            API_URL,
-            TOKEN,
-            transport=fake.transport(),
-            state_dir=tmp_path / "state",
-            retry=RetryPolicy(max_attempts=2, base_delay=0),
-            sleep=lambda _: None,
-            # the fake's single PUTs go up to PART bytes, included
-            single_put_threshold=single_put_threshold,
-        )
+        return fake_client(fake, tmp_path / "state", single_put_threshold=single_put_threshold)
 
     return make
 
