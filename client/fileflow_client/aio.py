@@ -26,6 +26,7 @@ from fileflow_client.client import (
     UploadResult,
 )
 from fileflow_client.files import AsyncFiles
+from fileflow_client.localfile import SHA256
 from fileflow_client.retry import RetryPolicy
 from fileflow_client.reviews import AsyncReviews
 from fileflow_client.transport import AsyncRequester, TokenSource
@@ -76,7 +77,7 @@ class AsyncFileflowClient:
         content_type: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         part_checksums: bool = True,
-        checksum_algorithm: str = "SHA256",
+        checksum_algorithm: str = SHA256,
         progress: ProgressCallback | None = None,
         resume: bool = True,
         options: UploadOptions | None = None,

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import httpx
 
 from fileflow_client.errors import ProtocolError
+from fileflow_client.localfile import CRC32C, SHA256
 from fileflow_client.parsing import integer, objects, opt_integer, opt_obj, opt_string, string
 from fileflow_client.retry import RetryPolicy
 from fileflow_client.transport import Call, Json, Requester, TokenSource, segment
@@ -74,7 +75,7 @@ class HeldPart:
 
     def checksum(self, algorithm: str) -> str | None:
         """The storage's checksum of the part in `algorithm` ("SHA256", "CRC32C"), if it lists one."""
-        return self.checksum_crc32c if algorithm == "CRC32C" else self.checksum_sha256
+        return self.checksum_crc32c if algorithm == CRC32C else self.checksum_sha256
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,8 @@ class FileflowApi:
         checksum_algorithm: str | None,
         options: UploadOptions | None = None,
     ) -> InitiatedUpload:
-        """`checksum_algorithm` ("SHA256"): every part will be signed with its checksum (S3 checks it)."""
+        """`checksum_algorithm` ("SHA256" or "CRC32C"): every part will be signed with its checksum (S3
+        checks it)."""
         body: dict[str, Any] = {"filename": filename, "size": size, "content_type": content_type}
         if sha256 is not None:
             body["sha256"] = sha256
@@ -182,11 +184,11 @@ class FileflowApi:
         )
 
     def sign_parts(
-        self, upload_id: str, parts: Sequence[tuple[int, str | None]], *, algorithm: str = "SHA256"
+        self, upload_id: str, parts: Sequence[tuple[int, str | None]], *, algorithm: str = SHA256
     ) -> list[PartTarget]:
         """Presigned PUTs for `parts` ((part_number, base64 checksum or None), ...); the checksums are
         `algorithm`'s ("SHA256" or "CRC32C", the upload's `checksum_algorithm`)."""
-        field = "checksum_crc32c" if algorithm == "CRC32C" else "checksum_sha256"
+        field = "checksum_crc32c" if algorithm == CRC32C else "checksum_sha256"
         body = {
             "parts": [
                 {"part_number": number} | ({field: checksum} if checksum else {})

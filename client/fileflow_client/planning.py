@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from fileflow_client.api import HeldPart
 from fileflow_client.errors import ProtocolError
+from fileflow_client.localfile import SHA256
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ def decide_resume(
     held: Iterable[HeldPart],
     *,
     local_checksum: Callable[[PartSpec], str],
-    algorithm: str = "SHA256",
+    algorithm: str = SHA256,
 ) -> ResumeDecision:
     """Keep a held part only if its size matches the plan and, when the storage lists a
     checksum, that checksum is the local data's; send every other part (again)."""

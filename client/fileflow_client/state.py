@@ -33,7 +33,7 @@ class UploadState:
     content_type: str
     part_size: int
     part_count: int
-    # "SHA256" when the upload was initiated with per-part checksums: then every part needs one
+    # "SHA256" or "CRC32C" when the upload was initiated with per-part checksums: then every part needs one
     checksum_algorithm: str | None = None
     version: int = STATE_VERSION
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from fileflow_client.cli import files, reviews, uploads, webhooks
 from fileflow_client.cli.account import usage
 from fileflow_client.client import DEFAULT_CONCURRENCY
+from fileflow_client.localfile import PART_CHECKSUM_ALGORITHMS, SHA256
 
 STATUSES = ("uploading", "uploaded", "processing", "processed", "needs_review", "failed", "rejected")
 EVENTS = ("file.processed", "file.failed", "file.needs_review", "upload.expired", "review.decided")
@@ -92,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--no-resume", dest="resume", action="store_false", help="start afresh")
     up.add_argument(
         "--part-checksum",
-        choices=("SHA256", "CRC32C"),
-        default="SHA256",
+        choices=PART_CHECKSUM_ALGORITHMS,
+        default=SHA256,
         help="each part's checksum, verified by the storage (default: SHA256; CRC32C is cheaper)",
     )
     up.add_argument(
